@@ -1,0 +1,47 @@
+/** Access tokens: HS256 JWTs via jose, with issuer, audience and expiry checked and the algorithm pinned. */
+import { SignJWT, jwtVerify } from "jose";
+import { z } from "zod";
+import type { CoreConfig } from "../config/config";
+import { UnauthorizedError } from "../errors";
+import { ROLES, type Role } from "../user/user";
+
+const ALGORITHM = "HS256";
+
+export interface Actor {
+  userId: string;
+  role: Role;
+}
+
+const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
+
+const keyOf = (secret: string) => new TextEncoder().encode(secret);
+
+export async function issueAccessToken(jwt: CoreConfig["jwt"], actor: Actor, now: Date) {
+  const iat = Math.floor(now.getTime() / 1000);
+  const accessToken = await new SignJWT({ role: actor.role })
+    .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+    .setSubject(actor.userId)
+    .setIssuer(jwt.issuer)
+    .setAudience(jwt.audience)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + jwt.ttlSeconds)
+    .sign(keyOf(jwt.secret));
+  return { accessToken, tokenType: "Bearer" as const, expiresIn: jwt.ttlSeconds };
+}
+
+/** Verifies a bearer token; any defect (alg none, other key, expired, tampered, wrong iss/aud) → UnauthorizedError. */
+export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, now: Date): Promise<Actor> {
+  try {
+    const { payload } = await jwtVerify(token, keyOf(jwt.secret), {
+      algorithms: [ALGORITHM],
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      currentDate: now,
+      requiredClaims: ["exp", "iat", "sub"],
+    });
+    const claims = ClaimsSchema.parse(payload);
+    return { userId: claims.sub, role: claims.role };
+  } catch (error) {
+    throw new UnauthorizedError("Invalid or expired access token", { cause: error });
+  }
+}

@@ -1,0 +1,74 @@
+/** The one typed configuration module. Everything the domain can be tuned by is read here,
+ * from an env-like record, and a missing or malformed value fails loudly at start-up. */
+import { z } from "zod";
+import { CatalogOverridesSchema, type CatalogOverrides } from "../catalog/catalog";
+
+const number = (fallback: number) => z.coerce.number().finite().default(fallback);
+
+const EnvSchema = z.object({
+  TABLE_NAME: z.string().min(1).default("gpuaas"),
+  DYNAMODB_ENDPOINT: z.string().url().optional(),
+  AWS_REGION: z.string().min(1).default("us-east-1"),
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  JWT_ISSUER: z.string().min(1).default("gpuaas"),
+  JWT_AUDIENCE: z.string().min(1).default("gpuaas-api"),
+  JWT_TTL_SECONDS: number(900).pipe(z.number().int().min(60).max(86_400)),
+  DEFAULT_MONTHLY_GPU_HOURS: number(10).pipe(z.number().min(0).max(1_000_000)),
+  AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
+  SIMULATION_SECONDS_PER_HOUR: number(3600).pipe(z.number().min(0)),
+  SIMULATION_FAILURE_RATE: number(0.2).pipe(z.number().min(0).max(1)),
+  GPU_CATALOG_OVERRIDES: z
+    .string()
+    .default("{}")
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(CatalogOverridesSchema),
+});
+
+export interface CoreConfig {
+  tableName: string;
+  dynamoEndpoint?: string;
+  region: string;
+  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  /** Limit of a user's quota in a month nobody has set a limit for. */
+  defaultMonthlyGpuHours: number;
+  /** Non-sensitive jobs up to this many GPU-hours skip admin approval; 0 turns the policy off. */
+  autoApproveMaxGpuHours: number;
+  simulation: { secondsPerGpuHour: number; failureRate: number };
+  /** Price overrides on top of the catalog in code. */
+  catalogOverrides: CatalogOverrides;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads the configuration from `env` (process.env by default); throws ConfigError naming every bad value. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): CoreConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new ConfigError(`Invalid configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    tableName: e.TABLE_NAME,
+    dynamoEndpoint: e.DYNAMODB_ENDPOINT,
+    region: e.AWS_REGION,
+    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
+    defaultMonthlyGpuHours: e.DEFAULT_MONTHLY_GPU_HOURS,
+    autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
+    simulation: {
+      secondsPerGpuHour: e.SIMULATION_SECONDS_PER_HOUR,
+      failureRate: e.SIMULATION_FAILURE_RATE,
+    },
+    catalogOverrides: e.GPU_CATALOG_OVERRIDES,
+  };
+}

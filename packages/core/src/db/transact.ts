@@ -1,0 +1,82 @@
+/** Transactions and conditional writes: retries transaction conflicts with jittered backoff and
+ * turns cancellations into data the caller can map to domain errors. */
+import { TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import { TransactWriteCommand, type TransactWriteCommandInput } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { ContentionError } from "../errors";
+import type { Db } from "./client";
+
+export type TransactItem = NonNullable<TransactWriteCommandInput["TransactItems"]>[number];
+
+export interface CancellationReason {
+  code: string;
+  /** The item as it was when its condition failed (requires ReturnValuesOnConditionCheckFailure). */
+  item?: Record<string, unknown>;
+}
+
+/** A transaction was cancelled by at least one failed condition; `reasons[i]` matches item i. */
+export class TransactionCancelled extends Error {
+  override name = "TransactionCancelled";
+  constructor(readonly reasons: CancellationReason[]) {
+    super(`Transaction cancelled: ${reasons.map((r) => r.code).join(", ")}`);
+  }
+  failedAt(index: number): CancellationReason | undefined {
+    const reason = this.reasons[index];
+    return reason?.code === "ConditionalCheckFailed" ? reason : undefined;
+  }
+}
+
+export interface RetryPolicy {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+// Many concurrent writers on one quota item collide often; full jitter spreads them out.
+const defaultRetry: RetryPolicy = { maxAttempts: 25, baseDelayMs: 10, maxDelayMs: 400 };
+
+const RETRYABLE_CODES = new Set(["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs TransactWriteItems; retries conflicts; throws TransactionCancelled when a condition failed. */
+export async function transactWrite(db: Db, items: TransactItem[], retry: RetryPolicy = defaultRetry): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      return;
+    } catch (error) {
+      const reasons = cancellationReasons(error);
+      const retryable =
+        reasons === undefined
+          ? isTransientError(error)
+          : !reasons.some((r) => r.code === "ConditionalCheckFailed") &&
+            reasons.some((r) => RETRYABLE_CODES.has(r.code));
+      if (!retryable) {
+        if (reasons) throw new TransactionCancelled(reasons);
+        throw error;
+      }
+      if (attempt >= retry.maxAttempts) {
+        throw new ContentionError("Too many concurrent updates; please retry", { cause: error });
+      }
+      const cap = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** attempt);
+      await sleep(Math.random() * cap);
+    }
+  }
+}
+
+function cancellationReasons(error: unknown): CancellationReason[] | undefined {
+  if (!(error instanceof TransactionCanceledException) && (error as Error)?.name !== "TransactionCanceledException") {
+    return undefined;
+  }
+  const raw = (error as TransactionCanceledException).CancellationReasons ?? [];
+  return raw.map((r) => ({
+    code: r.Code ?? "None",
+    item: r.Item ? unmarshall(r.Item as Parameters<typeof unmarshall>[0]) : undefined,
+  }));
+}
+
+function isTransientError(error: unknown): boolean {
+  const name = (error as Error)?.name;
+  return name === "TransactionInProgressException" || name === "TransactionConflictException";
+}

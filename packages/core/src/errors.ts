@@ -1,0 +1,68 @@
+/** The domain's error family. Names are a contract: HTTP maps them once at the edge and the
+ * state machine's Retry/Catch clauses match them by `name`. No HTTP status lives here. */
+
+export abstract class DomainError extends Error {
+  /** Stable machine-readable code shown to API clients. */
+  abstract readonly code: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input failed validation; `issues` lists each problem with its path. */
+export class ValidationError extends DomainError {
+  readonly code = "VALIDATION_ERROR";
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** No credentials, or credentials that do not check out. */
+export class UnauthorizedError extends DomainError {
+  readonly code = "UNAUTHORIZED";
+}
+
+/** Authenticated, but not allowed to do this. */
+export class ForbiddenError extends DomainError {
+  readonly code = "FORBIDDEN";
+}
+
+/** The thing does not exist, or is not the caller's to see. */
+export class NotFoundError extends DomainError {
+  readonly code = "NOT_FOUND";
+}
+
+/** A uniqueness rule was broken (e.g. email already registered). */
+export class AlreadyExistsError extends DomainError {
+  readonly code = "ALREADY_EXISTS";
+}
+
+/** The same Idempotency-Key was reused with a different request body. */
+export class IdempotencyKeyReusedError extends DomainError {
+  readonly code = "IDEMPOTENCY_KEY_REUSED";
+}
+
+/** Not enough GPU-hours left in the caller's monthly quota. */
+export class QuotaExceededError extends DomainError {
+  readonly code = "QUOTA_EXCEEDED";
+}
+
+/** A lifecycle transition that the job's current status does not allow. */
+export class InvalidTransitionError extends DomainError {
+  readonly code = "INVALID_TRANSITION";
+  constructor(
+    message: string,
+    readonly currentStatus: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Concurrent writers kept colliding after every retry; safe for the client to retry. */
+export class ContentionError extends DomainError {
+  readonly code = "CONTENTION";
+}

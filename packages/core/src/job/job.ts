@@ -1,0 +1,139 @@
+/** The Job entity: statuses, stored item, public view and the submission schema. */
+import { z } from "zod";
+import { GPU_TYPES, PROVIDERS, type GpuType, type Provider } from "../catalog/catalog";
+import { isWholeMilliHours, milliToHours, type MilliHours } from "../util/hours";
+import { isId } from "../util/id";
+import { formatUsd, type Micros } from "../util/money";
+
+export const JOB_STATUSES = ["PENDING", "APPROVED", "REJECTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const PRIORITIES = ["low", "medium", "high"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+export const MAX_ESTIMATED_HOURS = 720;
+export const MAX_GPU_COUNT = 64;
+export const MAX_DEPENDENCIES = 20;
+
+const JobIdSchema = z.string().refine(isId, "must be a job id");
+
+export const SubmitJobInput = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  image: z.string().trim().min(1).max(512).regex(/^\S+$/, "must not contain whitespace"),
+  command: z.string().min(1).max(4096),
+  dataLocation: z.string().trim().min(1).max(1024).optional(),
+  sensitive: z.boolean().default(false),
+  gpuType: z.enum(GPU_TYPES),
+  gpuCount: z.number().int().min(1).max(MAX_GPU_COUNT),
+  cpu: z.number().int().min(1).max(512).optional(),
+  ramGb: z.number().int().min(1).max(4096).optional(),
+  estimatedHours: z
+    .number()
+    .gt(0)
+    .max(MAX_ESTIMATED_HOURS)
+    .refine(isWholeMilliHours, "must have at most 3 decimal places"),
+  priority: z.enum(PRIORITIES).default("medium"),
+  dependsOn: z
+    .array(JobIdSchema)
+    .max(MAX_DEPENDENCIES)
+    .default([])
+    .refine((ids) => new Set(ids).size === ids.length, "must not repeat a job id"),
+  provider: z.enum(PROVIDERS).optional(),
+});
+export type SubmitJobInput = z.output<typeof SubmitJobInput>;
+
+export interface JobItem {
+  pk: string;
+  sk: string;
+  gsi1pk: string;
+  gsi1sk: string;
+  gsi2pk: string;
+  gsi2sk: string;
+  gsi3pk: string;
+  gsi3sk: string;
+  type: "Job";
+  id: string;
+  ownerId: string;
+  orgId?: string;
+  name: string;
+  image: string;
+  command: string;
+  dataLocation?: string;
+  sensitive: boolean;
+  gpuType: GpuType;
+  gpuCount: number;
+  cpu?: number;
+  ramGb?: number;
+  estimatedHours: number;
+  priority: Priority;
+  dependsOn: string[];
+  provider?: Provider;
+  clusterId?: string;
+  status: JobStatus;
+  errorMessage?: string;
+  rejectionReason?: string;
+  /** GPU-hours held against the owner's quota while the job is open. */
+  reservedMilli: MilliHours;
+  /** The quota period holding the reservation. */
+  quotaPeriod: string;
+  estimatedCostMicros: Micros;
+  actualCostMicros?: Micros;
+  usedMilli?: MilliHours;
+  createdAt: string;
+  updatedAt: string;
+  approvedAt?: string;
+  approvedBy?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** The job as API clients see it: money as USD strings, no storage keys. */
+export function toJob(item: JobItem) {
+  return {
+    id: item.id,
+    ownerId: item.ownerId,
+    orgId: item.orgId,
+    name: item.name,
+    image: item.image,
+    command: item.command,
+    dataLocation: item.dataLocation,
+    sensitive: item.sensitive,
+    gpuType: item.gpuType,
+    gpuCount: item.gpuCount,
+    cpu: item.cpu,
+    ramGb: item.ramGb,
+    estimatedHours: item.estimatedHours,
+    priority: item.priority,
+    dependsOn: item.dependsOn,
+    provider: item.provider,
+    clusterId: item.clusterId,
+    status: item.status,
+    errorMessage: item.errorMessage,
+    rejectionReason: item.rejectionReason,
+    reservedGpuHours: milliToHours(item.reservedMilli),
+    usedGpuHours: item.usedMilli === undefined ? undefined : milliToHours(item.usedMilli),
+    estimatedCostUsd: formatUsd(item.estimatedCostMicros),
+    actualCostUsd: item.actualCostMicros === undefined ? undefined : formatUsd(item.actualCostMicros),
+    createdAt: item.createdAt,
+    updatedAt: item.updatedAt,
+    approvedAt: item.approvedAt,
+    approvedBy: item.approvedBy,
+    startedAt: item.startedAt,
+    finishedAt: item.finishedAt,
+  };
+}
+export type Job = ReturnType<typeof toJob>;
+
+export interface JobEventItem {
+  pk: string;
+  sk: string;
+  type: "JobEvent";
+  jobId: string;
+  status: JobStatus;
+  /** Who or what caused it: a user id, or "system" / "workflow". */
+  actor: string;
+  reason?: string;
+  at: string;
+}
+
+export const toJobEvent = (e: JobEventItem) => ({ status: e.status, actor: e.actor, reason: e.reason, at: e.at });

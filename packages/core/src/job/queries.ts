@@ -1,0 +1,58 @@
+/** Reading jobs: one job, its history, the caller's jobs, and every job for admins. */
+import { z } from "zod";
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { JOB_INDEX_SHARDS } from "../db/keys";
+import { ForbiddenError, NotFoundError } from "../errors";
+import { decodeCursor, encodeCursor } from "../util/cursor";
+import { fn } from "../util/fn";
+import { isId } from "../util/id";
+import { JOB_STATUSES, toJob, toJobEvent, type JobItem } from "./job";
+import { getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
+
+export const ListJobsInput = z.strictObject({
+  status: z.enum(JOB_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+
+const OwnerCursor = z.object({ after: z.string().refine(isId) });
+const ShardCursor = z.object({
+  positions: z.record(
+    z.string().regex(/^\d+$/).refine((s) => Number(s) < JOB_INDEX_SHARDS),
+    z.union([z.literal("done"), z.string().refine(isId)]),
+  ),
+});
+
+const canSee = (actor: Actor, job: JobItem) => actor.role === "admin" || job.ownerId === actor.userId;
+
+async function visibleJob(core: Core, actor: Actor, jobId: string): Promise<JobItem> {
+  const job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
+  // Someone else's job is reported exactly like a missing one.
+  if (!job || !canSee(actor, job)) throw new NotFoundError(`Job ${jobId} not found`);
+  return job;
+}
+
+/** One job, if the caller owns it or is an admin. */
+export const getJob = async (core: Core, actor: Actor, jobId: string) => toJob(await visibleJob(core, actor, jobId));
+
+/** A job's lifecycle history, oldest first. */
+export async function getJobEvents(core: Core, actor: Actor, jobId: string) {
+  await visibleJob(core, actor, jobId);
+  return { items: (await listJobEventItems(core.db, jobId)).map(toJobEvent) };
+}
+
+/** The caller's own jobs, newest first. */
+export const listMyJobs = fn(ListJobsInput, async (input, core: Core, actor: Actor) => {
+  const after = input.cursor ? decodeCursor(OwnerCursor, input.cursor).after : undefined;
+  const page = await listJobItemsByOwner(core.db, actor.userId, { limit: input.limit, afterId: after, status: input.status });
+  return { items: page.items.map(toJob), nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null };
+});
+
+/** Every job (admins), newest first, optionally of one status. */
+export const listAllJobs = fn(ListJobsInput, async (input, core: Core, actor: Actor) => {
+  if (actor.role !== "admin") throw new ForbiddenError("Admins only");
+  const positions = input.cursor ? decodeCursor(ShardCursor, input.cursor).positions : undefined;
+  const page = await listJobItemsSharded(core.db, { status: input.status, limit: input.limit, positions });
+  return { items: page.items.map(toJob), nextCursor: page.positions ? encodeCursor({ positions: page.positions }) : null };
+});

@@ -1,0 +1,167 @@
+/** Job and job-event access patterns. */
+import { GetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import type { Db } from "../db/client";
+import { keys, shards } from "../db/keys";
+import type { TransactItem } from "../db/transact";
+import { newId } from "../util/id";
+import type { JobEventItem, JobItem, JobStatus } from "./job";
+
+export type NewJob = Omit<JobItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "type">;
+
+/** The stored item for a job, with its index keys derived from owner, status and id. */
+export function jobItem(job: NewJob): JobItem {
+  return {
+    ...keys.job(job.id),
+    ...keys.jobByOwner(job.ownerId, job.id),
+    ...keys.jobByStatus(job.status, job.id),
+    ...keys.jobInAll(job.id),
+    type: "Job",
+    ...job,
+  };
+}
+
+/** Transaction item creating a job that must not exist yet. */
+export const putNewJobItem = (db: Db, job: JobItem): TransactItem => ({
+  Put: { TableName: db.table, Item: job, ConditionExpression: "attribute_not_exists(pk)" },
+});
+
+/** Transaction item asserting that job `jobId` exists and belongs to `ownerId` (for dependencies). */
+export const jobOwnedByCheck = (db: Db, jobId: string, ownerId: string): TransactItem => ({
+  ConditionCheck: {
+    TableName: db.table,
+    Key: keys.job(jobId),
+    ConditionExpression: "attribute_exists(pk) AND ownerId = :owner",
+    ExpressionAttributeValues: { ":owner": ownerId },
+  },
+});
+
+/** A lifecycle event item for `jobId`. */
+export function jobEventItem(e: { jobId: string; status: JobStatus; actor: string; reason?: string; at: string }): JobEventItem {
+  return { ...keys.jobEvent(e.jobId, e.at, newId()), type: "JobEvent", ...e };
+}
+
+/** Transaction item appending a lifecycle event. */
+export const putJobEventItem = (db: Db, event: JobEventItem): TransactItem => ({
+  Put: { TableName: db.table, Item: event, ConditionExpression: "attribute_not_exists(pk)" },
+});
+
+/** Get a job by id. */
+export async function getJobItem(db: Db, jobId: string, consistent = false): Promise<JobItem | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: keys.job(jobId), ConsistentRead: consistent }),
+  );
+  return Item as JobItem | undefined;
+}
+
+/** A job's lifecycle events, oldest first. */
+export async function listJobEventItems(db: Db, jobId: string): Promise<JobEventItem[]> {
+  const events: JobEventItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobEventPrefix() },
+        ExclusiveStartKey: start,
+      }),
+    );
+    events.push(...((page.Items ?? []) as JobEventItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return events;
+}
+
+export interface JobPage {
+  items: JobItem[];
+  /** Id of the last job returned when more may follow. */
+  lastId?: string;
+}
+
+/** One owner's jobs, newest first, optionally of one status (filtered within the owner's partition). */
+export async function listJobItemsByOwner(
+  db: Db,
+  ownerId: string,
+  opts: { limit: number; afterId?: string; status?: JobStatus },
+): Promise<JobPage> {
+  const items: JobItem[] = [];
+  let start = opts.afterId ? { ...keys.job(opts.afterId), ...keys.jobByOwner(ownerId, opts.afterId) } : undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        IndexName: "gsi1",
+        KeyConditionExpression: "gsi1pk = :pk",
+        ScanIndexForward: false,
+        Limit: opts.status ? Math.max(opts.limit, 50) : opts.limit + 1,
+        ExpressionAttributeValues: {
+          ":pk": keys.ownerPartition(ownerId).gsi1pk,
+          ...(opts.status ? { ":status": opts.status } : {}),
+        },
+        ...(opts.status ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } } : {}),
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((page.Items ?? []) as JobItem[]));
+    start = page.LastEvaluatedKey as typeof start;
+  } while (start && items.length <= opts.limit);
+  const more = items.length > opts.limit || start !== undefined;
+  const pageItems = items.slice(0, opts.limit);
+  return { items: pageItems, lastId: more ? pageItems.at(-1)?.id : undefined };
+}
+
+/** Where each shard of a sharded listing stands: the last id returned, or "done". */
+export type ShardPositions = Record<number, string>;
+const DONE = "done";
+
+/**
+ * Jobs of one status (gsi2), or all jobs (gsi3), newest first: every shard is queried in
+ * parallel and the results merged by id. Returns the shard positions to continue from.
+ */
+export async function listJobItemsSharded(
+  db: Db,
+  opts: { status?: JobStatus; limit: number; positions?: ShardPositions },
+): Promise<{ items: JobItem[]; positions?: ShardPositions }> {
+  const positions = opts.positions ?? {};
+  const perShard = await Promise.all(
+    shards().map(async (shard) => {
+      const after = positions[shard];
+      if (after === DONE) return { shard, items: [] as JobItem[], exhausted: true };
+      const partition = opts.status ? keys.statusPartition(opts.status, shard) : keys.allJobsPartition(shard);
+      const [pkName, pkValue] = Object.entries(partition)[0] as [string, string];
+      const startKey = after
+        ? { ...keys.job(after), ...(opts.status ? keys.jobByStatus(opts.status, after) : keys.jobInAll(after)) }
+        : undefined;
+      const input: QueryCommandInput = {
+        TableName: db.table,
+        IndexName: opts.status ? "gsi2" : "gsi3",
+        KeyConditionExpression: `${pkName} = :pk`,
+        ExpressionAttributeValues: { ":pk": pkValue },
+        ScanIndexForward: false,
+        Limit: opts.limit,
+        ExclusiveStartKey: startKey,
+      };
+      const page = await db.doc.send(new QueryCommand(input));
+      return { shard, items: (page.Items ?? []) as JobItem[], exhausted: !page.LastEvaluatedKey };
+    }),
+  );
+  const merged = perShard
+    .flatMap((s) => s.items)
+    .sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0))
+    .slice(0, opts.limit);
+  const taken = new Set(merged.map((j) => j.id));
+  const next: ShardPositions = {};
+  let anyLeft = false;
+  for (const s of perShard) {
+    const kept = s.items.filter((j) => taken.has(j.id));
+    const allKept = kept.length === s.items.length;
+    if (s.exhausted && allKept) {
+      next[s.shard] = DONE;
+      continue;
+    }
+    anyLeft = true;
+    const last = kept.at(-1)?.id ?? positions[s.shard];
+    if (last) next[s.shard] = last;
+  }
+  return { items: merged, positions: anyLeft ? next : undefined };
+}

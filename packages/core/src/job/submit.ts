@@ -1,0 +1,109 @@
+/** Job submission: the job, its first event, the quota reservation and the idempotency record
+ * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
+import { activeUser } from "../auth/service";
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { TransactionCancelled, transactWrite } from "../db/transact";
+import { IdempotencyKeyReusedError, NotFoundError, QuotaExceededError, ValidationError } from "../errors";
+import {
+  getIdempotencyItem,
+  IdempotencyKeySchema,
+  isLive,
+  putIdempotencyItem,
+  requestHash,
+  type IdempotencyItem,
+} from "../idempotency/idempotency";
+import { periodOf } from "../quota/quota";
+import { openingLimitMilli } from "../quota/service";
+import { reserveQuotaItem } from "../quota/store";
+import { hoursToMilli } from "../util/hours";
+import { parseInput } from "../util/fn";
+import { newId } from "../util/id";
+import { costMicros } from "../util/money";
+import { SubmitJobInput, toJob, type Job, type JobItem } from "./job";
+import { getJobItem, jobEventItem, jobItem, jobOwnedByCheck, putJobEventItem, putNewJobItem } from "./store";
+
+export interface SubmitResult {
+  job: Job;
+  /** True when an Idempotency-Key matched an earlier submission and that job was returned. */
+  replayed: boolean;
+}
+
+/**
+ * Submits a job as `actor`. Throws ValidationError, QuotaExceededError (nothing written),
+ * NotFoundError (a dependency is not the caller's job) or IdempotencyKeyReusedError.
+ */
+export async function submitJob(core: Core, actor: Actor, rawInput: unknown, idempotencyKey?: string): Promise<SubmitResult> {
+  const input = parseInput(SubmitJobInput, rawInput);
+  const key = idempotencyKey === undefined ? undefined : parseInput(IdempotencyKeySchema.describe("Idempotency-Key"), idempotencyKey);
+  const hash = requestHash(input);
+  const now = core.now();
+
+  if (key) {
+    const earlier = await getIdempotencyItem(core.db, actor.userId, key);
+    if (earlier && isLive(earlier, now)) return replay(core, earlier, hash);
+  }
+
+  const user = await activeUser(core, actor);
+  const pricing = input.provider
+    ? core.catalog.price(input.gpuType, input.provider)
+    : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
+  if (pricing === undefined) {
+    throw new ValidationError(`provider: ${input.provider} does not offer ${input.gpuType} GPUs`, [
+      { path: "provider", message: `does not offer ${input.gpuType}` },
+    ]);
+  }
+
+  const at = now.toISOString();
+  const period = periodOf(now);
+  const reservedMilli = input.gpuCount * hoursToMilli(input.estimatedHours);
+  const job = jobItem({
+    id: newId(),
+    ownerId: user.id,
+    ...input,
+    status: "PENDING",
+    reservedMilli,
+    quotaPeriod: period,
+    estimatedCostMicros: costMicros(pricing, input.gpuCount, hoursToMilli(input.estimatedHours)),
+    createdAt: at,
+    updatedAt: at,
+  });
+
+  const QUOTA = 0;
+  const items = [
+    reserveQuotaItem(core.db, { userId: user.id, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at }),
+    putNewJobItem(core.db, job),
+    putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: user.id, reason: "submitted", at })),
+    ...input.dependsOn.map((dep) => jobOwnedByCheck(core.db, dep, user.id)),
+  ];
+  const IDEMPOTENCY = items.length;
+  if (key) items.push(putIdempotencyItem(core.db, { userId: user.id, key, requestHash: hash, jobId: job.id, now }));
+  const firstDependency = 3;
+
+  try {
+    await transactWrite(core.db, items);
+  } catch (error) {
+    if (!(error instanceof TransactionCancelled)) throw error;
+    // A concurrent request with the same key won the race: answer as its retry would be answered.
+    const claimed = key ? error.failedAt(IDEMPOTENCY)?.item : undefined;
+    if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
+    if (error.failedAt(QUOTA)) {
+      throw new QuotaExceededError(
+        `Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`,
+      );
+    }
+    const missing = input.dependsOn.find((_, i) => error.failedAt(firstDependency + i));
+    if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours`);
+    throw error;
+  }
+  return { job: toJob(job), replayed: false };
+}
+
+async function replay(core: Core, record: IdempotencyItem, hash: string): Promise<SubmitResult> {
+  if (record.requestHash !== hash) {
+    throw new IdempotencyKeyReusedError("This Idempotency-Key was already used with a different request body");
+  }
+  const job = await getJobItem(core.db, record.jobId, true);
+  if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
+  return { job: toJob(job as JobItem), replayed: true };
+}

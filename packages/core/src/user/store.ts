@@ -1,0 +1,60 @@
+/** User access patterns. */
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import type { Db } from "../db/client";
+import { keys } from "../db/keys";
+import { transactWrite, TransactionCancelled } from "../db/transact";
+import { AlreadyExistsError } from "../errors";
+import type { UserItem } from "./user";
+
+/** Get a user by id. */
+export async function getUserItem(db: Db, userId: string): Promise<UserItem | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.user(userId) }));
+  return Item as UserItem | undefined;
+}
+
+/** Get a user by email (case-insensitive): the email guard item, then the user. */
+export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: keys.email(email), ConsistentRead: true }),
+  );
+  if (!Item) return undefined;
+  return getUserItem(db, Item.userId as string);
+}
+
+/** Create a user and claim its email in one transaction; a taken email → AlreadyExistsError. */
+export async function createUserItem(db: Db, user: Omit<UserItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "type">) {
+  const item: UserItem = { ...keys.user(user.id), ...keys.userList(user.id), type: "User", ...user };
+  try {
+    await transactWrite(db, [
+      {
+        Put: {
+          TableName: db.table,
+          Item: { ...keys.email(user.email), type: "EmailClaim", userId: user.id },
+          ConditionExpression: "attribute_not_exists(pk)",
+        },
+      },
+      { Put: { TableName: db.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" } },
+    ]);
+  } catch (error) {
+    if (error instanceof TransactionCancelled && error.failedAt(0)) {
+      throw new AlreadyExistsError("An account with this email already exists");
+    }
+    throw error;
+  }
+  return item;
+}
+
+/** List users in creation order, a page at a time. */
+export async function listUserItems(db: Db, limit: number, afterUserId?: string) {
+  const { Items, LastEvaluatedKey } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      IndexName: "gsi1",
+      KeyConditionExpression: "gsi1pk = :pk",
+      ExpressionAttributeValues: { ":pk": keys.usersPartition().gsi1pk },
+      Limit: limit,
+      ...(afterUserId ? { ExclusiveStartKey: { ...keys.user(afterUserId), ...keys.userList(afterUserId) } } : {}),
+    }),
+  );
+  return { items: (Items ?? []) as UserItem[], last: LastEvaluatedKey?.gsi1sk as string | undefined };
+}

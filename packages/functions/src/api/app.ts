@@ -1,0 +1,47 @@
+/** The one Hono app: the same object runs on Lambda (lambda.ts) and on the local server. */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { pingTable } from "@gpuaas/core/db/client";
+import type { Core } from "@gpuaas/core/core";
+import type { AppEnv } from "./context";
+import { errorBody, handleError } from "./errors";
+import { adminRoutes } from "./routes/admin";
+import { authRoutes } from "./routes/auth";
+import { catalogRoutes } from "./routes/catalog";
+import { jobRoutes } from "./routes/jobs";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export function createApp(core: Core) {
+  const api = new Hono<AppEnv>()
+    .route("/", authRoutes)
+    .route("/", jobRoutes)
+    .route("/", adminRoutes)
+    .route("/", catalogRoutes);
+
+  return new Hono<AppEnv>()
+    .use(async (c, next) => {
+      c.set("core", core);
+      await next();
+    })
+    .use(
+      bodyLimit({
+        maxSize: MAX_BODY_BYTES,
+        onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413),
+      }),
+    )
+    .get("/health", async (c) => {
+      try {
+        await pingTable(core.db);
+        return c.json({ status: "ok" });
+      } catch (error) {
+        console.error(JSON.stringify({ level: "error", msg: "health check failed", error: String(error) }));
+        return c.json({ status: "unavailable" }, 503);
+      }
+    })
+    .route("/api/v1", api)
+    .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
+    .onError(handleError);
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,54 @@
+/** Maps domain errors to HTTP once: `{"error":{"code","message"}}` with the right status. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import {
+  AlreadyExistsError,
+  ContentionError,
+  DomainError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  InvalidTransitionError,
+  NotFoundError,
+  QuotaExceededError,
+  UnauthorizedError,
+  ValidationError,
+} from "@gpuaas/core/errors";
+
+const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = [
+  [ValidationError, 400],
+  [QuotaExceededError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [AlreadyExistsError, 409],
+  [IdempotencyKeyReusedError, 409],
+  [InvalidTransitionError, 409],
+  [ContentionError, 503],
+];
+
+export const errorBody = (code: string, message: string, extra: Record<string, unknown> = {}) => ({
+  error: { code, message, ...extra },
+});
+
+export function handleError(error: Error, c: Context) {
+  if (error instanceof DomainError) {
+    const status = STATUS.find(([type]) => error instanceof type)?.[1] ?? 400;
+    const extra =
+      error instanceof ValidationError && error.issues.length
+        ? { issues: error.issues }
+        : error instanceof InvalidTransitionError
+          ? { currentStatus: error.currentStatus }
+          : {};
+    if (error instanceof ContentionError) c.header("Retry-After", "1");
+    return c.json(errorBody(error.code, error.message, extra), status);
+  }
+  if (error instanceof HTTPException) {
+    const status = error.status as ContentfulStatusCode;
+    const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "BAD_REQUEST";
+    return c.json(errorBody(code, error.message || "Bad request"), status);
+  }
+  const requestId = c.req.header("x-amzn-requestid") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
+  console.error(JSON.stringify({ level: "error", requestId, path: c.req.path, error: String(error), stack: error.stack }));
+  return c.json(errorBody("INTERNAL", `Internal error (request ${requestId})`), 500);
+}

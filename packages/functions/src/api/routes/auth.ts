@@ -1,0 +1,10 @@
+/** /auth and /me: accounts and tokens. */
+import { Hono } from "hono";
+import { login, me, register } from "@gpuaas/core/auth/service";
+import type { AppEnv } from "../context";
+import { jsonBody, requireAuth } from "../middleware";
+
+export const authRoutes = new Hono<AppEnv>()
+  .post("/auth/register", async (c) => c.json(await register(await jsonBody(c), c.get("core")), 201))
+  .post("/auth/login", async (c) => c.json(await login(await jsonBody(c), c.get("core"))))
+  .get("/me", requireAuth, async (c) => c.json(await me(c.get("core"), c.get("actor"))));

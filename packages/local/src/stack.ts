@@ -1,0 +1,79 @@
+/** The whole system on one machine: DynamoDB Local, the table, the bootstrap admin and the
+ * Hono app on @hono/node-server. main.ts runs it; end-to-end tests start it too. */
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
+import { serve, type ServerType } from "@hono/node-server";
+import { z } from "zod";
+import { ensureAdmin } from "@gpuaas/core/auth/service";
+import { loadConfig } from "@gpuaas/core/config/config";
+import { createCore, type Core } from "@gpuaas/core/core";
+import { ensureTable } from "@gpuaas/core/db/table";
+import { createApp } from "@gpuaas/functions/api/app";
+import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
+import { localJwtSecret } from "./secrets";
+
+const LocalEnv = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATA_DIR: z.string().min(1).default(".data"),
+  DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  ADMIN_EMAIL: z.string().default("admin@gpuaas.local"),
+  ADMIN_PASSWORD: z.string().default("admin-change-me"),
+});
+
+/** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
+const LOCAL_DEFAULTS = { SIMULATION_SECONDS_PER_HOUR: "5" };
+
+export interface LocalStack {
+  url: string;
+  core: Core;
+  admin: { email: string; password: string; created: boolean };
+  dataDir: string;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(env: Record<string, string | undefined> = process.env): Promise<LocalStack> {
+  const local = LocalEnv.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
+  const dataDir = resolve(local.DATA_DIR);
+  mkdirSync(resolve(dataDir, "dynamodb"), { recursive: true });
+
+  // Check the API port before spending seconds on Java.
+  if (local.PORT) await freePort(local.PORT).catch(() => Promise.reject(new PortInUseError(local.PORT, "the API", "PORT")));
+
+  const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb"), port: local.DYNAMODB_PORT });
+  let server: ServerType | undefined;
+  try {
+    const config = loadConfig({
+      ...LOCAL_DEFAULTS,
+      ...env,
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      JWT_SECRET: env.JWT_SECRET || localJwtSecret(dataDir),
+    });
+    const core = createCore(config);
+    await ensureTable(core.db.client, config.tableName);
+    const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
+
+    const app = createApp(core);
+    const port = local.PORT || (await freePort());
+    server = await new Promise<ServerType>((resolveServer, reject) => {
+      const s = serve({ fetch: app.fetch, port, hostname: "0.0.0.0" }, () => resolveServer(s));
+      s.once("error", (error: NodeJS.ErrnoException) =>
+        reject(error.code === "EADDRINUSE" ? new PortInUseError(port, "the API", "PORT") : error),
+      );
+    });
+    const running = server;
+    return {
+      url: `http://localhost:${port}`,
+      core,
+      admin: { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD, created: admin.created },
+      dataDir,
+      stop: async () => {
+        await new Promise<void>((r) => running.close(() => r()));
+        await dynamo.stop();
+      },
+    };
+  } catch (error) {
+    server?.close();
+    await dynamo.stop();
+    throw error;
+  }
+}

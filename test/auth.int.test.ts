@@ -1,0 +1,153 @@
+/** Auth over HTTP against DynamoDB Local: register, login, /me and every token failure mode. */
+import { SignJWT, UnsecuredJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { keys } from "@gpuaas/core/db/keys";
+import { call, signUp, uniqueEmail } from "./support/http";
+import { TEST_JWT_SECRET, testApp } from "./support/core";
+
+let ctx: Awaited<ReturnType<typeof testApp>>;
+beforeAll(async () => {
+  ctx = await testApp();
+});
+
+const register = (body: unknown) => call(ctx.app, "POST", "/api/v1/auth/register", { body });
+
+describe("register", () => {
+  it("creates a user and never returns the password hash", async () => {
+    const email = uniqueEmail();
+    const res = await register({ email, password: "long enough pw", fullName: "Ada" });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ email, fullName: "Ada", role: "user", active: true });
+    expect(JSON.stringify(res.body)).not.toMatch(/scrypt|password/i);
+  });
+
+  it("treats emails case-insensitively: a second account with other letter case is 409", async () => {
+    const email = uniqueEmail();
+    expect((await register({ email, password: "long enough pw", fullName: "A" })).status).toBe(201);
+    const dup = await register({ email: email.toUpperCase(), password: "long enough pw", fullName: "B" });
+    expect(dup.status).toBe(409);
+    expect(dup.body.error.code).toBe("ALREADY_EXISTS");
+  });
+
+  it("lets exactly one of many concurrent registrations of one email win", async () => {
+    const email = uniqueEmail();
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        register({ email: i % 2 ? email : email.toUpperCase(), password: "long enough pw", fullName: `R${i}` }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+  });
+
+  it.each([
+    [{ email: "not-an-email", password: "long enough pw", fullName: "A" }, "email"],
+    [{ email: uniqueEmail(), password: "short", fullName: "A" }, "password"],
+    [{ email: uniqueEmail(), password: "long enough pw", fullName: "" }, "fullName"],
+    [{ email: uniqueEmail(), password: "long enough pw" }, "fullName"],
+    [{ email: uniqueEmail(), password: "long enough pw", fullName: "A", role: "admin" }, ""],
+  ])("rejects %j with 400 naming %s", async (body, field) => {
+    const res = await register(body);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe("VALIDATION_ERROR");
+    expect(res.body.error.message).toContain(field);
+  });
+
+  it("cannot self-register as admin (unknown fields are rejected)", async () => {
+    const email = uniqueEmail();
+    await register({ email, password: "long enough pw", fullName: "A", role: "admin" });
+    const login = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email, password: "long enough pw" } });
+    expect(login.status).toBe(401);
+  });
+});
+
+describe("login", () => {
+  it("returns a bearer token that opens /me with the current quota", async () => {
+    const user = await signUp(ctx.app);
+    const login = await call(ctx.app, "POST", "/api/v1/auth/login", {
+      body: { email: user.email.toUpperCase(), password: user.password },
+    });
+    expect(login.status).toBe(200);
+    expect(login.body).toMatchObject({ tokenType: "Bearer", expiresIn: 900 });
+    const me = await call(ctx.app, "GET", "/api/v1/me", { token: login.body.accessToken });
+    expect(me.status).toBe(200);
+    expect(me.body).toMatchObject({ id: user.id, email: user.email });
+    expect(me.body.quota).toEqual({
+      period: new Date().toISOString().slice(0, 7),
+      limitHours: 10,
+      reservedHours: 0,
+      usedHours: 0,
+      remainingHours: 10,
+    });
+  });
+
+  it("answers a wrong password and an unknown email with the same 401", async () => {
+    const user = await signUp(ctx.app);
+    const wrong = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: "nope nope nope" } });
+    const unknown = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: uniqueEmail(), password: "nope nope nope" } });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    expect(wrong.body).toEqual(unknown.body);
+  });
+
+  it("refuses an inactive user", async () => {
+    const user = await signUp(ctx.app);
+    await ctx.core.db.doc.send(
+      new UpdateCommand({
+        TableName: ctx.core.db.table,
+        Key: keys.user(user.id),
+        UpdateExpression: "SET active = :f",
+        ExpressionAttributeValues: { ":f": false },
+      }),
+    );
+    const login = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
+    expect(login.status).toBe(403);
+    // A token issued before deactivation stops working for /me too.
+    const me = await call(ctx.app, "GET", "/api/v1/me", { token: user.token });
+    expect(me.status).toBe(403);
+  });
+});
+
+describe("bearer tokens", () => {
+  const secret = new TextEncoder().encode(TEST_JWT_SECRET);
+  const now = () => Math.floor(Date.now() / 1000);
+  const good = (sub: string) =>
+    new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuer("gpuaas").setAudience("gpuaas-api").setIssuedAt();
+  let userId: string;
+  let token: string;
+  beforeAll(async () => {
+    ({ id: userId, token } = await signUp(ctx.app));
+  });
+
+  const me = (t?: string, raw?: string) =>
+    call(ctx.app, "GET", "/api/v1/me", raw ? { headers: { authorization: raw } } : { token: t });
+
+  it("accepts the token login issued", async () => {
+    expect((await me(token)).status).toBe(200);
+  });
+
+  it.each<[string, () => Promise<string>]>([
+    ["no token", async () => ""],
+    ["alg none", async () => new UnsecuredJWT({ role: "admin" }).setSubject("x").setIssuer("gpuaas").setAudience("gpuaas-api").setIssuedAt().setExpirationTime("1h").encode()],
+    ["another key", async () => good(userId).setExpirationTime("1h").sign(new TextEncoder().encode("some-other-secret-of-sufficient-length!!"))],
+    ["expired", async () => good(userId).setIssuedAt(now() - 3600).setExpirationTime(now() - 60).sign(secret)],
+    ["wrong issuer", async () => good(userId).setIssuer("evil").setExpirationTime("1h").sign(secret)],
+    ["wrong audience", async () => good(userId).setAudience("other").setExpirationTime("1h").sign(secret)],
+    ["no expiry", async () => good(userId).sign(secret)],
+    ["tampered payload", async () => {
+      const [h, , s] = token.split(".");
+      const payload = Buffer.from(JSON.stringify({ sub: userId, role: "admin", iss: "gpuaas", aud: "gpuaas-api", iat: now(), exp: now() + 600 })).toString("base64url");
+      return `${h}.${payload}.${s}`;
+    }],
+    ["garbage", async () => "not.a.jwt"],
+  ])("rejects %s with 401", async (_, make) => {
+    const res = await me(await make());
+    expect(res.status).toBe(401);
+    expect(res.body.error.code).toBe("UNAUTHORIZED");
+  });
+
+  it("rejects a non-Bearer Authorization header with 401", async () => {
+    expect((await me(undefined, `Basic ${Buffer.from("a:b").toString("base64")}`)).status).toBe(401);
+  });
+});
