@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "./config";
+
+const SECRET = "x".repeat(32);
+
+describe("loadConfig", () => {
+  it("applies defaults", () => {
+    const config = loadConfig({ JWT_SECRET: SECRET });
+    expect(config).toMatchObject({
+      tableName: "gpuaas",
+      defaultMonthlyGpuHours: 10,
+      autoApproveMaxGpuHours: 0,
+      simulation: { failureRate: 0.2 },
+      jwt: { ttlSeconds: 900, issuer: "gpuaas", audience: "gpuaas-api" },
+    });
+  });
+
+  it("fails loudly naming every bad value", () => {
+    expect(() => loadConfig({ DEFAULT_MONTHLY_GPU_HOURS: "lots", SIMULATION_FAILURE_RATE: "2" })).toThrow(ConfigError);
+    try {
+      loadConfig({ DEFAULT_MONTHLY_GPU_HOURS: "lots", SIMULATION_FAILURE_RATE: "2" });
+    } catch (error) {
+      expect((error as Error).message).toMatch(/JWT_SECRET/);
+      expect((error as Error).message).toMatch(/DEFAULT_MONTHLY_GPU_HOURS/);
+      expect((error as Error).message).toMatch(/SIMULATION_FAILURE_RATE/);
+    }
+  });
+
+  it("parses catalog overrides and rejects malformed ones", () => {
+    expect(loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"3.90"}}' }).catalogOverrides).toEqual({
+      A100: { aws: "3.90" },
+    });
+    expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: "{not json" })).toThrow(/GPU_CATALOG_OVERRIDES/);
+    expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"cheap"}}' })).toThrow(ConfigError);
+  });
+});
