@@ -1,0 +1,114 @@
+/** `npm start` as a user runs it: a real process, real ports, a data dir on disk. Checks that a
+ * restart keeps data, Ctrl-C stops Java, and even a SIGKILLed server leaves no Java behind. */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "../packages/local/src/dynamodb-local";
+
+const dataDir = mkdtempSync(join(tmpdir(), "gpuaas-e2e-"));
+const started: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const p of started) p.kill("SIGKILL");
+  spawnSync("pkill", ["-9", "-f", `dbPath ${dataDir}`]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Java processes serving this test's data dir. */
+const javaPids = () =>
+  spawnSync("pgrep", ["-f", `dbPath ${dataDir}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+
+async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+async function startServer(env: Record<string, string> = {}) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_PASSWORD: "e2e admin password", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  await waitFor(() => output.includes("is running at") || child.exitCode !== null, 60_000, "the server to start");
+  return { child, port, url: `http://localhost:${port}`, output: () => output, exited };
+}
+
+const post = (url: string, body: unknown, token?: string) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+
+describe("npm start", () => {
+  it("serves the API, survives a restart with its data, and Ctrl-C stops Java", async () => {
+    const first = await startServer();
+    expect(first.output()).toContain("admin@gpuaas.local / e2e admin password");
+    expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    expect(javaPids()).toHaveLength(1);
+
+    const reg = await post(`${first.url}/api/v1/auth/register`, { email: "e2e@example.com", password: "e2e password!", fullName: "E" });
+    expect(reg.status).toBe(201);
+    const { accessToken } = (await (await post(`${first.url}/api/v1/auth/login`, { email: "e2e@example.com", password: "e2e password!" })).json()) as any;
+    const job = await post(`${first.url}/api/v1/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 }, accessToken);
+    expect(job.status).toBe(201);
+    const jobId = ((await job.json()) as any).id;
+
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+    await waitFor(() => javaPids().length === 0, 10_000, "Java to stop after Ctrl-C");
+
+    const second = await startServer();
+    // Same data dir: the user, the job and the signing secret (so the old token) are all still there.
+    const res = await fetch(`${second.url}/api/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(res.status).toBe(200);
+    expect(second.output()).not.toContain("(created now)");
+    second.child.kill("SIGTERM");
+    await second.exited;
+    await waitFor(() => javaPids().length === 0, 10_000, "Java to stop after SIGTERM");
+  }, 120_000);
+
+  it("leaves no Java running when the server is killed with SIGKILL", async () => {
+    const server = await startServer();
+    expect(javaPids()).toHaveLength(1);
+    server.child.kill("SIGKILL");
+    await server.exited;
+    await waitFor(() => javaPids().length === 0, 10_000, "the watchdog to stop Java");
+  }, 120_000);
+
+  it("says so in one line when the port is taken", async () => {
+    const server = await startServer();
+    const clash = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+      env: { ...process.env, PORT: String(server.port), DATA_DIR: join(dataDir, "other") },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(clash.status).toBe(1);
+    expect(clash.stderr).toContain(`Port ${server.port} is already in use`);
+    server.child.kill("SIGINT");
+    await server.exited;
+  }, 120_000);
+
+  it("says in one line how to install Java when it is missing", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+      env: { ...process.env, PATH: "/nonexistent", DATA_DIR: join(dataDir, "nojava"), PORT: "0" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    const lines = run.stderr.split("\n").filter((l) => l.includes("Java"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/needs Java 17 or newer .*install/i);
+  }, 60_000);
+});
