@@ -1,10 +1,12 @@
-/** Test fixtures: a fresh table per test file on the shared DynamoDB Local, a core and an app on it. */
+/** Test fixtures: a fresh table per test file on the shared DynamoDB Local, a core and an app on it,
+ * with job lifecycles run by the local workflow engine (the same one `npm start` uses). */
 import { inject } from "vitest";
 import { loadConfig, type CoreConfig } from "@gpuaas/core/config/config";
 import { createCore, type Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import { newId } from "@gpuaas/core/util/id";
+import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!!";
 
@@ -13,19 +15,29 @@ export function testConfig(env: Record<string, string> = {}): CoreConfig {
     TABLE_NAME: `test-${newId().toLowerCase()}`,
     DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
     JWT_SECRET: TEST_JWT_SECRET,
+    // Simulated GPU-hours take no time unless a test asks for some.
     SIMULATION_SECONDS_PER_HOUR: "0",
     ...env,
   });
 }
 
+/** A core on `config` whose workflow is a fresh local engine (unless `overrides.workflow` is given). */
+export function engineCore(config: CoreConfig, overrides: Partial<Omit<Core, "config">> = {}) {
+  let core: Core | undefined;
+  const engine = createLocalWorkflowEngine({ core: () => core!, retryIntervalMs: 5 });
+  core = createCore(config, { workflow: engine, ...overrides });
+  return { core, engine };
+}
+
 /** A core on its own new table. `now` can be replaced to move the clock. */
 export async function testCore(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}) {
-  const core = createCore(testConfig(env), overrides);
+  const { core } = engineCore(testConfig(env), overrides);
   await ensureTable(core.db.client, core.db.table);
   return core;
 }
 
 export async function testApp(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}) {
-  const core = await testCore(env, overrides);
-  return { core, app: createApp(core) };
+  const { core, engine } = engineCore(testConfig(env), overrides);
+  await ensureTable(core.db.client, core.db.table);
+  return { core, app: createApp(core), engine: engine as LocalWorkflowEngine };
 }

@@ -30,7 +30,7 @@ process.on("unhandledRejection", (error) => {
 
 try {
   stack = await startLocalStack();
-  const { url, admin, dataDir } = stack;
+  const { url, admin, dataDir, resumedJobs } = stack;
   console.log(
     [
       "",
@@ -39,6 +39,7 @@ try {
       `  API:         ${url}/api/v1`,
       `  data:        ${dataDir} (delete it to start from scratch)`,
       `  admin:       ${admin.email} / ${admin.password}${admin.created ? " (created now)" : ""}  (override with ADMIN_EMAIL / ADMIN_PASSWORD)`,
+      `  workflows:   local Step Functions interpreter${resumedJobs ? `, ${resumedJobs} open job(s) resumed` : ""}`,
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),

@@ -1,9 +1,9 @@
-/** The whole system on one machine: DynamoDB Local, the table, the bootstrap admin and the
- * Hono app on @hono/node-server. main.ts runs it; end-to-end tests start it too. */
+/** The whole system on one machine: DynamoDB Local, the table, the bootstrap admin, the local
+ * workflow engine and the Hono app on @hono/node-server. main.ts runs it; end-to-end tests start it too. */
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
-import { z } from "zod";
+import * as z from "zod";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig } from "@gpuaas/core/config/config";
 import { createCore, type Core } from "@gpuaas/core/core";
@@ -11,6 +11,7 @@ import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { localJwtSecret } from "./secrets";
+import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -26,6 +27,9 @@ const LOCAL_DEFAULTS = { SIMULATION_SECONDS_PER_HOUR: "5" };
 export interface LocalStack {
   url: string;
   core: Core;
+  workflow: LocalWorkflowEngine;
+  /** Jobs whose lifecycle was picked up again at start (left open by the previous run). */
+  resumedJobs: number;
   admin: { email: string; password: string; created: boolean };
   dataDir: string;
   stop(): Promise<void>;
@@ -41,6 +45,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb"), port: local.DYNAMODB_PORT });
   let server: ServerType | undefined;
+  let workflow: LocalWorkflowEngine | undefined;
   try {
     const config = loadConfig({
       ...LOCAL_DEFAULTS,
@@ -48,9 +53,13 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       JWT_SECRET: env.JWT_SECRET || localJwtSecret(dataDir),
     });
-    const core = createCore(config);
+    let core: Core | undefined;
+    workflow = createLocalWorkflowEngine({ core: () => core! });
+    core = createCore(config, { workflow });
     await ensureTable(core.db.client, config.tableName);
     const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
+    // Executions lived in the previous process: every job it left open continues from its stored status.
+    const resumedJobs = await workflow.resumeOpenJobs();
 
     const app = createApp(core);
     const port = local.PORT || (await freePort());
@@ -61,18 +70,23 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       );
     });
     const running = server;
+    const engine = workflow;
     return {
       url: `http://localhost:${port}`,
       core,
+      workflow: engine,
+      resumedJobs,
       admin: { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD, created: admin.created },
       dataDir,
       stop: async () => {
         await new Promise<void>((r) => running.close(() => r()));
+        await engine.shutdown();
         await dynamo.stop();
       },
     };
   } catch (error) {
     server?.close();
+    await workflow?.shutdown();
     await dynamo.stop();
     throw error;
   }

@@ -1,5 +1,5 @@
 /** Registration, login and "who am I": the account use cases. */
-import { z } from "zod";
+import * as z from "zod";
 import type { Core } from "../core";
 import { AlreadyExistsError, ForbiddenError, UnauthorizedError } from "../errors";
 import { currentQuota } from "../quota/service";

@@ -1,6 +1,6 @@
 /** Access tokens: HS256 JWTs via jose, with issuer, audience and expiry checked and the algorithm pinned. */
 import { SignJWT, jwtVerify } from "jose";
-import { z } from "zod";
+import * as z from "zod";
 import type { CoreConfig } from "../config/config";
 import { UnauthorizedError } from "../errors";
 import { ROLES, type Role } from "../user/user";

@@ -1,5 +1,5 @@
 /** The GPU catalog: GPU type × provider → USD per GPU-hour. Versioned in code, overridable by config. */
-import { z } from "zod";
+import * as z from "zod";
 import { formatUsd, usdToMicros, type Micros } from "../util/money";
 
 export const GPU_TYPES = ["T4", "L4", "A10G", "V100", "A100", "H100"] as const;

@@ -1,6 +1,6 @@
 /** The one typed configuration module. Everything the domain can be tuned by is read here,
  * from an env-like record, and a missing or malformed value fails loudly at start-up. */
-import { z } from "zod";
+import * as z from "zod";
 import { CatalogOverridesSchema, type CatalogOverrides } from "../catalog/catalog";
 
 const number = (fallback: number) => z.coerce.number().finite().default(fallback);
@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
   SIMULATION_SECONDS_PER_HOUR: number(3600).pipe(z.number().min(0)),
   SIMULATION_FAILURE_RATE: number(0.2).pipe(z.number().min(0).max(1)),
+  JOB_WORKFLOW_ARN: z.string().regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, "must be a state machine ARN").optional(),
   GPU_CATALOG_OVERRIDES: z
     .string()
     .default("{}")
@@ -41,6 +42,8 @@ export interface CoreConfig {
   /** Non-sensitive jobs up to this many GPU-hours skip admin approval; 0 turns the policy off. */
   autoApproveMaxGpuHours: number;
   simulation: { secondsPerGpuHour: number; failureRate: number };
+  /** The job lifecycle state machine in AWS; unset locally, where the local engine runs it. */
+  jobWorkflowArn?: string;
   /** Price overrides on top of the catalog in code. */
   catalogOverrides: CatalogOverrides;
 }
@@ -69,6 +72,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       secondsPerGpuHour: e.SIMULATION_SECONDS_PER_HOUR,
       failureRate: e.SIMULATION_FAILURE_RATE,
     },
+    jobWorkflowArn: e.JOB_WORKFLOW_ARN,
     catalogOverrides: e.GPU_CATALOG_OVERRIDES,
   };
 }

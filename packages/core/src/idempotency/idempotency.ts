@@ -1,7 +1,7 @@
 /** Idempotency records: an Idempotency-Key remembers which job a request created, for 24 hours. */
 import { createHash } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
-import { z } from "zod";
+import * as z from "zod";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
 import type { TransactItem } from "../db/transact";

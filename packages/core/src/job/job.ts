@@ -1,5 +1,5 @@
 /** The Job entity: statuses, stored item, public view and the submission schema. */
-import { z } from "zod";
+import * as z from "zod";
 import { GPU_TYPES, PROVIDERS, type GpuType, type Provider } from "../catalog/catalog";
 import { isWholeMilliHours, milliToHours, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
@@ -7,6 +7,11 @@ import { formatUsd, type Micros } from "../util/money";
 
 export const JOB_STATUSES = ["PENDING", "APPROVED", "REJECTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** Statuses with a lifecycle still to run (and a quota reservation held). */
+export const OPEN_STATUSES = ["PENDING", "APPROVED", "RUNNING"] as const satisfies readonly JobStatus[];
+export type OpenStatus = (typeof OPEN_STATUSES)[number];
+export const isOpen = (status: JobStatus): status is OpenStatus => (OPEN_STATUSES as readonly string[]).includes(status);
 
 export const PRIORITIES = ["low", "medium", "high"] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -77,8 +82,13 @@ export interface JobItem {
   /** The quota period holding the reservation. */
   quotaPeriod: string;
   estimatedCostMicros: Micros;
+  /** Catalog price per GPU-hour when submitted: the estimate and the actual cost both use it. */
+  pricePerGpuHourMicros?: Micros;
   actualCostMicros?: Micros;
+  /** GPU-hours settled against the quota when the job ended (gpuCount × run time). */
   usedMilli?: MilliHours;
+  /** Task token of the workflow state waiting for an admin (internal; never shown to clients). */
+  taskToken?: string;
   createdAt: string;
   updatedAt: string;
   approvedAt?: string;

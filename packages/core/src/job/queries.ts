@@ -1,5 +1,5 @@
 /** Reading jobs: one job, its history, the caller's jobs, and every job for admins. */
-import { z } from "zod";
+import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { JOB_INDEX_SHARDS } from "../db/keys";
@@ -40,6 +40,13 @@ export const getJob = async (core: Core, actor: Actor, jobId: string) => toJob(a
 export async function getJobEvents(core: Core, actor: Actor, jobId: string) {
   await visibleJob(core, actor, jobId);
   return { items: (await listJobEventItems(core.db, jobId)).map(toJobEvent) };
+}
+
+/** The job's workflow execution (admins): its status, and on the local engine its state history. */
+export async function getJobWorkflow(core: Core, actor: Actor, jobId: string) {
+  if (actor.role !== "admin") throw new ForbiddenError("Admins only");
+  await visibleJob(core, actor, jobId);
+  return { jobId, execution: (await core.workflow.describe(jobId)) ?? null };
 }
 
 /** The caller's own jobs, newest first. */

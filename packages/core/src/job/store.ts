@@ -1,5 +1,7 @@
 /** Job and job-event access patterns. */
-import { GetCommand, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
 import type { TransactItem } from "../db/transact";
@@ -44,6 +46,74 @@ export function jobEventItem(e: { jobId: string; status: JobStatus; actor: strin
 export const putJobEventItem = (db: Db, event: JobEventItem): TransactItem => ({
   Put: { TableName: db.table, Item: event, ConditionExpression: "attribute_not_exists(pk)" },
 });
+
+/**
+ * Transaction item moving `job` to status `to` (with its status-index keys), setting `changes` and
+ * clearing the parked task token. Conditional on the job being as it was read: same status, same
+ * quota period, same task token. A failed condition returns the job as it now is (ALL_OLD).
+ */
+export function updateJobStatusItem(
+  db: Db,
+  job: Pick<JobItem, "id" | "status" | "quotaPeriod" | "taskToken">,
+  to: JobStatus,
+  changes: Record<string, unknown>,
+  at: string,
+): TransactItem {
+  const set = { ...changes, ...keys.jobByStatus(to, job.id), status: to, updatedAt: at };
+  const fields = Object.entries(set).filter(([, v]) => v !== undefined);
+  const names: Record<string, string> = { "#status": "status", "#period": "quotaPeriod", "#token": "taskToken" };
+  const values: Record<string, unknown> = { ":from": job.status, ":period": job.quotaPeriod };
+  fields.forEach(([name, value], i) => {
+    names[`#f${i}`] = name;
+    values[`:f${i}`] = value;
+  });
+  if (job.taskToken !== undefined) values[":token"] = job.taskToken;
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.job(job.id),
+      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(", ")} REMOVE #token`,
+      ConditionExpression: [
+        "#status = :from",
+        "#period = :period",
+        job.taskToken === undefined ? "attribute_not_exists(#token)" : "#token = :token",
+      ].join(" AND "),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    },
+  };
+}
+
+/**
+ * Parks the task token of a workflow state waiting for an admin on the job, if the job is still
+ * in `status` (UpdateItem, conditional). When it is not, returns the job as it now is (none: missing).
+ */
+export async function parkTaskToken(
+  db: Db,
+  jobId: string,
+  status: JobStatus,
+  taskToken: string,
+): Promise<{ parked: true } | { parked: false; job?: JobItem }> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: keys.job(jobId),
+        UpdateExpression: "SET #token = :token",
+        ConditionExpression: "#status = :status",
+        ExpressionAttributeNames: { "#token": "taskToken", "#status": "status" },
+        ExpressionAttributeValues: { ":token": taskToken, ":status": status },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      }),
+    );
+    return { parked: true };
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const item = error.Item ? (unmarshall(error.Item as Parameters<typeof unmarshall>[0]) as JobItem) : undefined;
+    return { parked: false, job: item };
+  }
+}
 
 /** Get a job by id. */
 export async function getJobItem(db: Db, jobId: string, consistent = false): Promise<JobItem | undefined> {

@@ -20,7 +20,7 @@ import { hoursToMilli } from "../util/hours";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
-import { SubmitJobInput, toJob, type Job, type JobItem } from "./job";
+import { isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
 import { getJobItem, jobEventItem, jobItem, jobOwnedByCheck, putJobEventItem, putNewJobItem } from "./store";
 
 export interface SubmitResult {
@@ -65,6 +65,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     reservedMilli,
     quotaPeriod: period,
     estimatedCostMicros: costMicros(pricing, input.gpuCount, hoursToMilli(input.estimatedHours)),
+    pricePerGpuHourMicros: pricing,
     createdAt: at,
     updatedAt: at,
   });
@@ -96,6 +97,9 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours`);
     throw error;
   }
+  // After the commit: the job exists before its execution looks for it. Starting is idempotent,
+  // so a client retrying with its Idempotency-Key also restarts a start that failed here.
+  await core.workflow.startJob(job.id);
   return { job: toJob(job), replayed: false };
 }
 
@@ -105,5 +109,6 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   }
   const job = await getJobItem(core.db, record.jobId, true);
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
+  if (isOpen(job.status)) await core.workflow.startJob(job.id);
   return { job: toJob(job as JobItem), replayed: true };
 }

@@ -55,3 +55,28 @@ export function reserveQuotaItem(
     },
   };
 }
+
+/**
+ * Transaction item closing a job's reservation of `reservedMilli` in its period and charging
+ * `usedMilli` (0: released in full), keeping `remainingMilli` = limit − reserved − used.
+ */
+export function settleQuotaItem(
+  db: Db,
+  p: { userId: string; period: string; reservedMilli: MilliHours; usedMilli: MilliHours; at: string },
+): TransactItem {
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.quota(p.userId, p.period),
+      UpdateExpression: "SET #reserved = #reserved - :reserved, #used = #used + :used, #remaining = #remaining + :back, updatedAt = :at",
+      ConditionExpression: "attribute_exists(#reserved)",
+      ExpressionAttributeNames: { "#reserved": "reservedMilli", "#used": "usedMilli", "#remaining": "remainingMilli" },
+      ExpressionAttributeValues: {
+        ":reserved": p.reservedMilli,
+        ":used": p.usedMilli,
+        ":back": p.reservedMilli - p.usedMilli,
+        ":at": p.at,
+      },
+    },
+  };
+}

@@ -1,5 +1,5 @@
 /** The User entity: its stored item, its public view and its input schemas. */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ROLES = ["user", "admin"] as const;
 export type Role = (typeof ROLES)[number];

@@ -19,13 +19,20 @@ export const requireAdmin = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 
-/** The request body as JSON; anything that is not JSON is a 400, never a 500. */
-export async function jsonBody(c: Context): Promise<unknown> {
+/** The request body as JSON, or undefined when there is none (actions whose body is optional). */
+export async function optionalJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === "") throw new ValidationError("Request body must be a JSON object");
+  if (text.trim() === "") return undefined;
   try {
     return JSON.parse(text) as unknown;
   } catch {
     throw new ValidationError("Request body is not valid JSON");
   }
+}
+
+/** The request body as JSON; anything that is not JSON is a 400, never a 500. */
+export async function jsonBody(c: Context): Promise<unknown> {
+  const body = await optionalJsonBody(c);
+  if (body === undefined) throw new ValidationError("Request body must be a JSON object");
+  return body;
 }

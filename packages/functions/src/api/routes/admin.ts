@@ -1,10 +1,27 @@
 /** /admin: operator views and actions. */
 import { Hono } from "hono";
-import { listAllJobs } from "@gpuaas/core/job/queries";
+import { approveJob, completeJob, failJob, rejectJob, startJob } from "@gpuaas/core/job/actions";
+import { getJobWorkflow, listAllJobs } from "@gpuaas/core/job/queries";
 import type { AppEnv } from "../context";
-import { requireAdmin, requireAuth } from "../middleware";
+import { jsonBody, optionalJsonBody, requireAdmin, requireAuth } from "../middleware";
 import { listQuery } from "./query";
 
 export const adminRoutes = new Hono<AppEnv>()
   .use("/admin/*", requireAuth, requireAdmin)
-  .get("/admin/jobs", async (c) => c.json(await listAllJobs(listQuery(c), c.get("core"), c.get("actor"))));
+  .get("/admin/jobs", async (c) => c.json(await listAllJobs(listQuery(c), c.get("core"), c.get("actor"))))
+  .get("/admin/jobs/:id/workflow", async (c) => c.json(await getJobWorkflow(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .post("/admin/jobs/:id/approve", async (c) =>
+    c.json(await approveJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
+  )
+  .post("/admin/jobs/:id/reject", async (c) =>
+    c.json(await rejectJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))),
+  )
+  .post("/admin/jobs/:id/start", async (c) =>
+    c.json(await startJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
+  )
+  .post("/admin/jobs/:id/complete", async (c) =>
+    c.json(await completeJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
+  )
+  .post("/admin/jobs/:id/fail", async (c) =>
+    c.json(await failJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))),
+  );

@@ -1,0 +1,23 @@
+/** The HTTP API: API Gateway (HTTP API) sends every route to the one Hono Lambda. */
+import { API_HANDLER } from "@gpuaas/functions/handlers";
+import { jwtSecret } from "./secrets";
+import { table } from "./storage";
+import { jobWorkflow } from "./workflow";
+
+export const api = new sst.aws.ApiGatewayV2("Api", {
+  // Bearer tokens, no cookies: any origin may call; preflights are answered by API Gateway.
+  cors: {
+    allowOrigins: ["*"],
+    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowHeaders: ["authorization", "content-type", "idempotency-key"],
+    exposeHeaders: ["retry-after"],
+    maxAge: "1 day",
+  },
+});
+
+api.route("$default", {
+  handler: API_HANDLER,
+  link: [table, jwtSecret, jobWorkflow],
+  // API Gateway gives up after 30 s; fail inside that.
+  timeout: "25 seconds",
+});

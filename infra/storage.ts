@@ -1,0 +1,20 @@
+/** The one DynamoDB table. Keys, GSIs and the TTL attribute (idempotency records expire) come
+ * from core's tableSchema, the same definition ensureTable gives DynamoDB Local. */
+import { tableSchema } from "@gpuaas/core/db/table";
+
+const indexes = Object.entries(tableSchema.indexes);
+const keyAttributes = [
+  tableSchema.partitionKey,
+  tableSchema.sortKey,
+  ...indexes.flatMap(([, index]) => [index.partitionKey, index.sortKey]),
+];
+
+export const table = new sst.aws.Dynamo("Table", {
+  fields: Object.fromEntries(keyAttributes.map((name) => [name, "string" as const])),
+  primaryIndex: { hashKey: tableSchema.partitionKey, rangeKey: tableSchema.sortKey },
+  globalIndexes: Object.fromEntries(
+    indexes.map(([name, index]) => [name, { hashKey: index.partitionKey, rangeKey: index.sortKey }]),
+  ),
+  ttl: tableSchema.ttlAttribute,
+  deletionProtection: $app.stage === "production",
+});

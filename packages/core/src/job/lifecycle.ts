@@ -1,0 +1,183 @@
+/** The workflow's side of a job's life: one function per Task state of workflow/definition.ts.
+ * Each reads the stored job and answers `{jobId, status, ...}` so the state machine can route; the
+ * writes are the same conditional transitions admins use, so a step that lost a race is a no-op. */
+import { createHash } from "node:crypto";
+import * as z from "zod";
+import type { Core } from "../core";
+import { InvalidTransitionError, NotFoundError } from "../errors";
+import { hoursToMilli } from "../util/hours";
+import { fn, parseInput } from "../util/fn";
+import { isId } from "../util/id";
+import { ADMIN_WAIT_TIMEOUT_SECONDS } from "../workflow/definition";
+import type { JobItem, JobStatus } from "./job";
+import { getJobItem, parkTaskToken } from "./store";
+import { SYSTEM_ACTOR, transitionJob, WORKFLOW_ACTOR, type TransitionRequest } from "./transitions";
+
+const JobId = z.string().refine(isId, "must be a job id");
+export const StepInput = z.object({ jobId: JobId });
+export const ParkInput = z.object({ jobId: JobId, taskToken: z.string().min(1).max(1024) });
+
+/** What every step answers; `status` is the job's stored status after the step. */
+export interface StepResult {
+  jobId: string;
+  status: JobStatus;
+}
+
+async function readJob(core: Core, jobId: string): Promise<JobItem> {
+  const job = await getJobItem(core.db, jobId, true);
+  if (!job) throw new NotFoundError(`Job ${jobId} not found`);
+  return job;
+}
+
+/** Runs a transition; when another writer got there first, answers the status it left instead. */
+async function transitionIfStill(core: Core, jobId: string, request: TransitionRequest): Promise<StepResult> {
+  try {
+    const { job } = await transitionJob(core, jobId, request);
+    return { jobId, status: job.status };
+  } catch (error) {
+    if (error instanceof InvalidTransitionError) return { jobId, status: error.currentStatus as JobStatus };
+    throw error;
+  }
+}
+
+/** Whether the auto-approve policy approves `job` without an admin. Sensitive jobs never. */
+export function autoApproves(core: Core, job: Pick<JobItem, "sensitive" | "reservedMilli">): boolean {
+  const max = core.config.autoApproveMaxGpuHours;
+  return max > 0 && !job.sensitive && job.reservedMilli <= hoursToMilli(max);
+}
+
+/** ApplyApprovalPolicy: approves a PENDING job the policy covers; answers the job's status. */
+export const applyApprovalPolicy = fn(StepInput, async ({ jobId }, core: Core): Promise<StepResult> => {
+  const job = await readJob(core, jobId);
+  if (job.status !== "PENDING" || !autoApproves(core, job)) return { jobId, status: job.status };
+  return transitionIfStill(core, jobId, {
+    action: "approve",
+    from: ["PENDING"],
+    to: "APPROVED",
+    actor: SYSTEM_ACTOR,
+    reason: `auto-approved: not sensitive and at most ${core.config.autoApproveMaxGpuHours} GPU-hours`,
+  });
+});
+
+/**
+ * AwaitApproval / AwaitStart: parks the callback token on the job while it is still `waitingIn`;
+ * the admin action that moves the job on completes the token. If the job has already moved on
+ * (an action raced ahead of this step), completes the token itself with the current status.
+ */
+export async function parkUntilMovedOn(core: Core, event: unknown, waitingIn: "PENDING" | "APPROVED") {
+  const { jobId, taskToken } = parseInput(ParkInput, event);
+  const result = await parkTaskToken(core.db, jobId, waitingIn, taskToken);
+  if (result.parked) return { jobId, status: waitingIn, parked: true };
+  if (!result.job) throw new NotFoundError(`Job ${jobId} not found`);
+  await core.workflow.sendTaskSuccess(taskToken, { jobId, status: result.job.status });
+  return { jobId, status: result.job.status, parked: false };
+}
+
+/** Whole seconds of simulated run still to go for a job that started at `startedAt`. */
+export function remainingRuntimeSeconds(core: Core, job: Pick<JobItem, "estimatedHours" | "startedAt">): number {
+  const totalMs = job.estimatedHours * core.config.simulation.secondsPerGpuHour * 1000;
+  const elapsedMs = job.startedAt ? core.now().getTime() - Date.parse(job.startedAt) : 0;
+  // Wait states take whole seconds; round up so a run never ends before its time.
+  return Math.max(0, Math.ceil((totalMs - elapsedMs) / 1000));
+}
+
+/** PlanGpuRuntime: for a RUNNING job, how long SimulateGpuRuntime waits (what is left after a restart). */
+export const planRuntime = fn(StepInput, async ({ jobId }, core: Core) => {
+  const job = await readJob(core, jobId);
+  const runtimeSeconds = job.status === "RUNNING" ? remainingRuntimeSeconds(core, job) : 0;
+  return { jobId, status: job.status, runtimeSeconds };
+});
+
+const FAILURE_MESSAGES = [
+  "CUDA error: out of memory",
+  "Process exited with code 137 (killed: host memory exhausted)",
+  "NCCL error: unhandled system error (peer GPU lost)",
+  "Xid 79: GPU has fallen off the bus",
+  "Loss became NaN at step 4120; aborted by the training script",
+];
+
+/** A number in [0, 1) fixed by the job id, so a job's simulated outcome is reproducible. */
+export function outcomeDraw(jobId: string): number {
+  return createHash("sha256").update(`outcome:${jobId}`).digest().readUIntBE(0, 6) / 2 ** 48;
+}
+
+/** DrawOutcome: COMPLETED with probability 1 − SIMULATION_FAILURE_RATE, else FAILED with a message. */
+export const drawOutcome = fn(StepInput, async ({ jobId }, core: Core) => {
+  const job = await readJob(core, jobId);
+  const draw = outcomeDraw(jobId);
+  if (draw >= core.config.simulation.failureRate) return { jobId, status: job.status, outcome: "COMPLETED" as const };
+  const errorMessage = FAILURE_MESSAGES[Math.floor(draw * 1e6) % FAILURE_MESSAGES.length]!;
+  return { jobId, status: job.status, outcome: "FAILED" as const, errorMessage };
+});
+
+/** RecordCompletion: RUNNING → COMPLETED at its full simulated runtime; a job already ended stays as it is. */
+export const recordCompletion = fn(StepInput, async ({ jobId }, core: Core): Promise<StepResult> =>
+  transitionIfStill(core, jobId, {
+    action: "complete",
+    from: ["RUNNING"],
+    to: "COMPLETED",
+    actor: WORKFLOW_ACTOR,
+    reason: "simulated run finished",
+    runtime: "full",
+  }),
+);
+
+export const RecordFailureInput = StepInput.extend({ errorMessage: z.string().min(1).max(2000) });
+
+/** RecordFailure: RUNNING → FAILED with the drawn error; a job already ended stays as it is. */
+export const recordFailure = fn(RecordFailureInput, async ({ jobId, errorMessage }, core: Core): Promise<StepResult> =>
+  transitionIfStill(core, jobId, {
+    action: "fail",
+    from: ["RUNNING"],
+    to: "FAILED",
+    actor: WORKFLOW_ACTOR,
+    reason: errorMessage,
+    details: { errorMessage },
+    runtime: "full",
+  }),
+);
+
+export const ExpireWaitInput = StepInput.extend({ expectedStatus: z.enum(["PENDING", "APPROVED"]) });
+
+/**
+ * ExpireWait: the wait for an admin timed out. A job still waiting is cancelled (reservation
+ * released); one that moved on meanwhile (its nudge was lost) just continues from its status.
+ */
+export const expireWait = fn(ExpireWaitInput, async ({ jobId, expectedStatus }, core: Core): Promise<StepResult> => {
+  const days = ADMIN_WAIT_TIMEOUT_SECONDS / 86_400;
+  return transitionIfStill(core, jobId, {
+    action: "expire",
+    from: [expectedStatus],
+    to: "CANCELLED",
+    actor: WORKFLOW_ACTOR,
+    reason: `expired: no admin ${expectedStatus === "PENDING" ? "approval" : "start"} within ${days} days`,
+  });
+});
+
+export const ReleaseQuotaInput = StepInput.extend({
+  error: z.object({ Error: z.string().optional(), Cause: z.unknown().optional() }).optional(),
+});
+
+/**
+ * ReleaseQuota (the failure path): a step failed after its retries, so the job is closed instead
+ * of left open for ever: CANCELLED before it started (reservation released in full), FAILED while
+ * running (settled to the time it ran). Answers `status: "MISSING"` for a job that does not exist.
+ */
+export const releaseQuota = fn(ReleaseQuotaInput, async ({ jobId, error }, core: Core) => {
+  const what = `${error?.Error ?? "Error"}: ${typeof error?.Cause === "string" ? error.Cause : JSON.stringify(error?.Cause ?? "")}`;
+  const detail = `workflow error (${what.slice(0, 500)})`;
+  for (;;) {
+    const job = await getJobItem(core.db, jobId, true);
+    if (!job) return { jobId, status: "MISSING" as const };
+    const request: TransitionRequest | undefined =
+      job.status === "RUNNING"
+        ? { action: "fail", from: ["RUNNING"], to: "FAILED", actor: WORKFLOW_ACTOR, reason: detail, details: { errorMessage: detail } }
+        : job.status === "PENDING" || job.status === "APPROVED"
+          ? { action: "cancel", from: [job.status], to: "CANCELLED", actor: WORKFLOW_ACTOR, reason: detail }
+          : undefined;
+    if (!request) return { jobId, status: job.status };
+    const result = await transitionIfStill(core, jobId, request);
+    if (result.status === request.to) return result;
+    // Another writer moved it first; look again (it only ever moves forward, so this ends).
+  }
+});

@@ -1,0 +1,13 @@
+/** The Lambda entry points of this package, as infra names them (`<file without .ts>.<export>`,
+ * from the repo root). Tests check that each one exists and exports `handler`. */
+import { TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow/definition";
+
+const dir = "packages/functions/src";
+
+/** The HTTP API (Hono on API Gateway v2). */
+export const API_HANDLER = `${dir}/api/lambda.handler`;
+
+/** One Lambda per Task state of the job workflow. */
+export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
+  TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
+) as Record<TaskKey, string>;

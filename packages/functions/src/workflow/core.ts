@@ -1,0 +1,23 @@
+/** What the workflow Lambdas share: their Core, and the shape of a task step (the same step runs
+ * in Lambda and in the local engine). */
+import type { Core } from "@gpuaas/core/core";
+import { createSfnWorkflow } from "@gpuaas/core/workflow/sfn";
+import { lambdaCore } from "../linked";
+
+let shared: Core | undefined;
+
+/** The container's Core. Its workflow is always Step Functions: these Lambdas run under it, and
+ * answering a task token needs no state machine ARN. */
+export function workflowLambdaCore(): Core {
+  if (!shared) {
+    const core = lambdaCore();
+    shared = { ...core, workflow: createSfnWorkflow({ stateMachineArn: core.config.jobWorkflowArn, region: core.config.region }) };
+  }
+  return shared;
+}
+
+/** One Task state's work: the state's payload in, the state's result out. */
+export type TaskStep = (event: unknown, core: Core) => Promise<unknown>;
+
+/** The Lambda entry point of a step. */
+export const lambdaHandler = (step: TaskStep) => async (event: unknown) => step(event, workflowLambdaCore());

@@ -1,0 +1,154 @@
+/** The state machine's other paths on the local engine: Retry on transient errors, the Catch to
+ * ReleaseQuota, an admin wait that times out, and the callback emulation itself. */
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ContentionError } from "@gpuaas/core/errors";
+import { approveJob } from "@gpuaas/core/job/actions";
+import { getJobItem } from "@gpuaas/core/job/store";
+import { TaskNotWaitingError } from "@gpuaas/core/workflow/port";
+import { ensureTable } from "@gpuaas/core/db/table";
+import { createApp } from "@gpuaas/functions/api/app";
+import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
+import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { createCore, type Core } from "@gpuaas/core/core";
+import { testConfig } from "./support/core";
+import { signUp, signUpAdmin } from "./support/http";
+import { lifecycleApi } from "./support/lifecycle";
+
+const engines: LocalWorkflowEngine[] = [];
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.shutdown()));
+  vi.restoreAllMocks();
+});
+
+/** The engine logs every failed execution; these tests fail some on purpose. */
+const expectFailureLogged = () => {
+  const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
+  return () => expect(log).toHaveBeenCalledWith(expect.stringContaining('"msg":"job workflow failed"'));
+};
+
+/** An app whose engine runs `steps` (the real ones, some replaced). */
+async function appWith(steps: Partial<typeof TASK_STEPS>, env: Record<string, string> = {}) {
+  let core: Core | undefined;
+  const engine = createLocalWorkflowEngine({ core: () => core!, steps: { ...TASK_STEPS, ...steps }, retryIntervalMs: 5 });
+  engines.push(engine);
+  core = createCore(testConfig({ SIMULATION_FAILURE_RATE: "0", ...env }), { workflow: engine });
+  await ensureTable(core.db.client, core.db.table);
+  const app = createApp(core);
+  const admin = await signUpAdmin(app, core);
+  const user = await signUp(app);
+  return { core, engine, app, admin, user, api: lifecycleApi(app, engine) };
+}
+
+describe("workflow paths", () => {
+  it("retries a step that fails with a transient error, then carries on", async () => {
+    let failures = 0;
+    const ctx = await appWith({
+      drawOutcome: async (event, core) => {
+        if (failures++ < 2) throw new ContentionError("busy");
+        return TASK_STEPS.drawOutcome(event, core);
+      },
+    });
+    const job = await ctx.api.submit(ctx.user.token);
+    await ctx.api.act(ctx.admin.token, job.id, "approve");
+    await ctx.api.act(ctx.admin.token, job.id, "start");
+    await ctx.api.untilStatus(ctx.user.token, job.id, "COMPLETED");
+    const execution = await ctx.api.executionEnded(job.id);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(execution.history.filter((h) => h.type === "StateRetried" && h.state === "DrawOutcome")).toHaveLength(2);
+  });
+
+  it("a step that keeps failing is caught: ReleaseQuota fails the running job, settles quota, execution FAILED", async () => {
+    const logged = expectFailureLogged();
+    const ctx = await appWith({
+      drawOutcome: async () => {
+        throw new TypeError("simulator crashed");
+      },
+    });
+    const job = await ctx.api.submit(ctx.user.token, { estimatedHours: 2 });
+    await ctx.api.act(ctx.admin.token, job.id, "approve");
+    await ctx.api.act(ctx.admin.token, job.id, "start");
+    const failed = await ctx.api.untilStatus(ctx.user.token, job.id, "FAILED");
+    expect(failed.errorMessage).toContain("TypeError: simulator crashed");
+    expect(failed.usedGpuHours).toBe(2);
+    expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 0, usedHours: 2 });
+    const execution = await ctx.api.executionEnded(job.id);
+    expect(execution.status).toBe("FAILED");
+    expect(execution.history.filter((h) => h.type === "StateEntered").map((h) => h.state).slice(-3)).toEqual([
+      "DrawOutcome",
+      "ReleaseQuota",
+      "LifecycleFailed",
+    ]);
+    expect((await ctx.api.events(ctx.user.token, job.id)).at(-1)).toMatchObject({ status: "FAILED", actor: "workflow" });
+    logged();
+  });
+
+  it("a failure before the start cancels the job and releases its reservation in full", async () => {
+    const logged = expectFailureLogged();
+    const ctx = await appWith({
+      applyApprovalPolicy: async () => {
+        throw new Error("policy service down");
+      },
+    });
+    const job = await ctx.api.submit(ctx.user.token, { estimatedHours: 3 });
+    const cancelled = await ctx.api.untilStatus(ctx.user.token, job.id, "CANCELLED");
+    expect(cancelled.usedGpuHours).toBeUndefined();
+    expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 0, usedHours: 0 });
+    expect((await ctx.api.events(ctx.user.token, job.id)).at(-1)).toMatchObject({
+      status: "CANCELLED",
+      actor: "workflow",
+      reason: expect.stringContaining("policy service down"),
+    });
+    expect((await ctx.api.executionEnded(job.id)).status).toBe("FAILED");
+    logged();
+  });
+
+  it("an admin wait that times out cancels the job still waiting (ExpireWait)", async () => {
+    const ctx = await appWith({});
+    const job = await ctx.api.submit(ctx.user.token, { estimatedHours: 2 });
+    await ctx.api.untilWaiting(job.id);
+    // What Step Functions does when TimeoutSeconds passes: the task fails with States.Timeout.
+    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    await ctx.core.workflow.sendTaskFailure(token, "States.Timeout", "no answer within TimeoutSeconds");
+    const cancelled = await ctx.api.untilStatus(ctx.user.token, job.id, "CANCELLED");
+    expect(cancelled).toBeDefined();
+    expect((await ctx.api.events(ctx.user.token, job.id)).at(-1)).toMatchObject({
+      actor: "workflow",
+      reason: "expired: no admin approval within 14 days",
+    });
+    expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 0, usedHours: 0 });
+    const execution = await ctx.api.executionEnded(job.id);
+    expect(execution.status).toBe("SUCCEEDED");
+    expect(execution.history.some((h) => h.type === "StateEntered" && h.state === "ExpireWait")).toBe(true);
+  });
+
+  it("a timed-out wait for a job that moved on meanwhile (its nudge was lost) continues from its status", async () => {
+    const ctx = await appWith({});
+    const job = await ctx.api.submit(ctx.user.token);
+    await ctx.api.untilWaiting(job.id);
+    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    // Approve without telling the workflow, as if SendTaskSuccess had failed.
+    const silent = { ...ctx.core, workflow: { ...ctx.core.workflow, sendTaskSuccess: async () => undefined } };
+    await approveJob(silent, { userId: ctx.admin.id, role: "admin" }, job.id);
+    await ctx.core.workflow.sendTaskFailure(token, "States.Timeout", "timed out");
+    // ExpireWait finds it APPROVED, so the execution goes on to wait for the start.
+    await ctx.api.untilWaiting(job.id);
+    expect(await ctx.api.job(ctx.user.token, job.id)).toMatchObject({ status: "APPROVED" });
+    await ctx.api.act(ctx.admin.token, job.id, "start");
+    await ctx.api.untilStatus(ctx.user.token, job.id, "COMPLETED");
+  });
+
+  it("stale task tokens are refused; stopping or starting twice is harmless", async () => {
+    const ctx = await appWith({});
+    await expect(ctx.engine.sendTaskSuccess("local:nope", { jobId: "x", status: "APPROVED" })).rejects.toBeInstanceOf(TaskNotWaitingError);
+    await expect(ctx.engine.sendTaskFailure("local:nope", "E", "c")).rejects.toBeInstanceOf(TaskNotWaitingError);
+    const job = await ctx.api.submit(ctx.user.token);
+    await ctx.api.untilWaiting(job.id);
+    await ctx.engine.startJob(job.id); // same name: no second execution
+    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    await ctx.engine.stop(job.id, "test");
+    await ctx.engine.stop(job.id, "test");
+    expect((await ctx.engine.describe(job.id))?.status).toBe("ABORTED");
+    await expect(ctx.engine.sendTaskSuccess(token, { jobId: job.id, status: "APPROVED" })).rejects.toBeInstanceOf(TaskNotWaitingError);
+    expect(await ctx.engine.describe("01JZZZZZZZZZZZZZZZZZZZZZZZ")).toBeUndefined();
+  });
+});
