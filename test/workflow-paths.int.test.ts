@@ -151,4 +151,28 @@ describe("workflow paths", () => {
     await expect(ctx.engine.sendTaskSuccess(token, { jobId: job.id, status: "APPROVED" })).rejects.toBeInstanceOf(TaskNotWaitingError);
     expect(await ctx.engine.describe("01JZZZZZZZZZZZZZZZZZZZZZZZ")).toBeUndefined();
   });
+
+  it("a failed start at submission loses nothing: the job is stored (201) and the next admin action starts its execution", async () => {
+    const ctx = await appWith({});
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    const startJob = ctx.engine.startJob;
+    let refused = 0;
+    ctx.engine.startJob = async (jobId) => {
+      if (refused++ === 0) throw new Error("StartExecution: ServiceUnavailable");
+      return startJob(jobId);
+    };
+    const job = await ctx.api.submit(ctx.user.token);
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('"msg":"workflow execution not started"'));
+    expect(await ctx.engine.describe(job.id)).toBeUndefined();
+    expect(await ctx.api.job(ctx.user.token, job.id)).toMatchObject({ status: "PENDING" });
+    expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 1 });
+
+    expect((await ctx.api.act(ctx.admin.token, job.id, "approve")).status).toBe(200);
+    // The approval started the missing execution, which routed on the stored status to AwaitStart.
+    await ctx.api.untilWaiting(job.id);
+    expect((await ctx.engine.describe(job.id))?.currentState).toBe("AwaitStart");
+    await ctx.api.act(ctx.admin.token, job.id, "start");
+    await ctx.api.untilStatus(ctx.user.token, job.id, "COMPLETED");
+    expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 0, usedHours: 1 });
+  });
 });

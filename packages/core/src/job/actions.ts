@@ -5,7 +5,7 @@ import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { ForbiddenError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
-import { toJob, type Job, type JobItem } from "./job";
+import { isOpen, toJob, type Job, type JobItem } from "./job";
 import { transitionJob, type TransitionRequest, type TransitionResult } from "./transitions";
 
 const Reason = z.string().trim().min(1, "must not be empty").max(1000);
@@ -21,9 +21,11 @@ function assertAdmin(actor: Actor) {
 
 /**
  * Tells the execution that the job moved on. A state parked on the job's task token is completed
- * with the new status; a running simulation is stopped (the job already ended). Best effort: the
- * stored job is the truth, and an execution that missed this re-reads it (its recording steps are
- * conditional, its waits time out into a status check), so a failure here is logged, not thrown.
+ * with the new status; a running simulation is stopped (the job already ended); a job still open
+ * with no token parked has its execution ensured (a no-op when it runs, a fresh start, routed by
+ * the stored status, when its start at submission failed). Best effort: the stored job is the
+ * truth, and an execution that missed this re-reads it (its recording steps are conditional, its
+ * waits time out into a status check), so a failure here is logged, not thrown.
  */
 export async function notifyWorkflow(core: Core, { before, job }: TransitionResult): Promise<void> {
   try {
@@ -31,6 +33,8 @@ export async function notifyWorkflow(core: Core, { before, job }: TransitionResu
       await core.workflow.sendTaskSuccess(before.taskToken, { jobId: job.id, status: job.status });
     } else if (before.status === "RUNNING") {
       await core.workflow.stop(job.id, `Job ${job.status} by ${job.status === "CANCELLED" ? "cancellation" : "an admin"}`);
+    } else if (isOpen(job.status)) {
+      await core.workflow.startJob(job.id);
     }
   } catch (error) {
     console.warn(JSON.stringify({ level: "warn", msg: "workflow not notified", jobId: job.id, status: job.status, error: String(error) }));

@@ -97,9 +97,11 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours`);
     throw error;
   }
-  // After the commit: the job exists before its execution looks for it. Starting is idempotent,
-  // so a client retrying with its Idempotency-Key also restarts a start that failed here.
-  await core.workflow.startJob(job.id);
+  // After the commit: the job exists before its execution looks for it. The job is the truth and
+  // is already stored, so a failed start must not turn into an error a client would resubmit on;
+  // starting is idempotent and is repeated by the next action on the job (notifyWorkflow), by a
+  // retry with the same Idempotency-Key, and by the local engine's resume at start-up.
+  await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(job.id, error));
   return { job: toJob(job), replayed: false };
 }
 
@@ -109,6 +111,10 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   }
   const job = await getJobItem(core.db, record.jobId, true);
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
-  if (isOpen(job.status)) await core.workflow.startJob(job.id);
+  if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(job.id, error));
   return { job: toJob(job as JobItem), replayed: true };
+}
+
+function logStartFailure(jobId: string, error: unknown) {
+  console.warn(JSON.stringify({ level: "warn", msg: "workflow execution not started", jobId, error: String(error) }));
 }
