@@ -111,4 +111,15 @@ describe("npm start", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/needs Java 17 or newer .*install/i);
   }, 60_000);
+
+  it("names a bad setting in one line and starts nothing", () => {
+    const run = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+      env: { ...process.env, DATA_DIR: join(dataDir, "badconfig"), PORT: "0", ADMIN_PASSWORD: "short", DEFAULT_MONTHLY_GPU_HOURS: "lots" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(/^Invalid configuration: .*ADMIN_PASSWORD/m);
+    expect(javaPids()).toHaveLength(0);
+  }, 60_000);
 });

@@ -5,7 +5,8 @@ import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import * as z from "zod";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
-import { loadConfig } from "@gpuaas/core/config/config";
+import { ConfigError, loadConfig } from "@gpuaas/core/config/config";
+import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
 import { createCore, type Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
@@ -17,9 +18,17 @@ const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATA_DIR: z.string().min(1).default(".data"),
   DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  ADMIN_EMAIL: z.string().default("admin@gpuaas.local"),
-  ADMIN_PASSWORD: z.string().default("admin-change-me"),
+  ADMIN_EMAIL: EmailSchema.default("admin@gpuaas.local"),
+  ADMIN_PASSWORD: PasswordSchema.default("admin-change-me"),
 });
+
+/** The local-only settings; a bad one is a ConfigError naming it, before anything starts. */
+function loadLocalEnv(env: Record<string, string | undefined>) {
+  const parsed = LocalEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new ConfigError(`Invalid configuration: ${problems}`);
+}
 
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
 const LOCAL_DEFAULTS = { SIMULATION_SECONDS_PER_HOUR: "5" };
@@ -36,9 +45,16 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(env: Record<string, string | undefined> = process.env): Promise<LocalStack> {
-  const local = LocalEnv.parse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
+  const local = loadLocalEnv(env);
   const dataDir = resolve(local.DATA_DIR);
   mkdirSync(resolve(dataDir, "dynamodb"), { recursive: true });
+  // Validated before Java starts; only the endpoint is filled in once DynamoDB Local is up.
+  const settings = loadConfig({
+    ...LOCAL_DEFAULTS,
+    ...env,
+    DYNAMODB_ENDPOINT: "http://127.0.0.1:8000",
+    JWT_SECRET: env.JWT_SECRET || localJwtSecret(dataDir),
+  });
 
   // Check the API port before spending seconds on Java.
   if (local.PORT) await freePort(local.PORT).catch(() => Promise.reject(new PortInUseError(local.PORT, "the API", "PORT")));
@@ -47,12 +63,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
   let server: ServerType | undefined;
   let workflow: LocalWorkflowEngine | undefined;
   try {
-    const config = loadConfig({
-      ...LOCAL_DEFAULTS,
-      ...env,
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      JWT_SECRET: env.JWT_SECRET || localJwtSecret(dataDir),
-    });
+    const config = { ...settings, dynamoEndpoint: dynamo.endpoint };
     let core: Core | undefined;
     workflow = createLocalWorkflowEngine({ core: () => core! });
     core = createCore(config, { workflow });
