@@ -5,7 +5,7 @@ import { resolve } from "node:path";
 import { serve, type ServerType } from "@hono/node-server";
 import * as z from "zod";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
-import { ConfigError, loadConfig } from "@gpuaas/core/config/config";
+import { loadConfig, parseSettings } from "@gpuaas/core/config/config";
 import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
 import { createCore, type Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
@@ -22,14 +22,6 @@ const LocalEnv = z.object({
   ADMIN_PASSWORD: PasswordSchema.default("admin-change-me"),
 });
 
-/** The local-only settings; a bad one is a ConfigError naming it, before anything starts. */
-function loadLocalEnv(env: Record<string, string | undefined>) {
-  const parsed = LocalEnv.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v)));
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-  throw new ConfigError(`Invalid configuration: ${problems}`);
-}
-
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
 const LOCAL_DEFAULTS = { SIMULATION_SECONDS_PER_HOUR: "5" };
 
@@ -45,7 +37,7 @@ export interface LocalStack {
 }
 
 export async function startLocalStack(env: Record<string, string | undefined> = process.env): Promise<LocalStack> {
-  const local = loadLocalEnv(env);
+  const local = parseSettings(LocalEnv, env);
   const dataDir = resolve(local.DATA_DIR);
   mkdirSync(resolve(dataDir, "dynamodb"), { recursive: true });
   // Validated before Java starts; only the endpoint is filled in once DynamoDB Local is up.

@@ -52,15 +52,19 @@ export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** Parses settings from an env-like record with `schema`; throws ConfigError naming every bad value. */
+export function parseSettings<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.output<S> {
+  // An empty variable counts as unset, so defaults apply.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = schema.safeParse(present);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  throw new ConfigError(`Invalid configuration: ${problems}`);
+}
+
 /** Reads the configuration from `env` (process.env by default); throws ConfigError naming every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CoreConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
-  const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new ConfigError(`Invalid configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = parseSettings(EnvSchema, env);
   return {
     tableName: e.TABLE_NAME,
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
