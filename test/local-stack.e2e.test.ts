@@ -79,6 +79,39 @@ describe("npm start", () => {
     await waitFor(() => javaPids().length === 0, 10_000, "Java to stop after SIGTERM");
   }, 120_000);
 
+  it("after a crash mid-run, the restarted server finishes the job and settles its quota", async () => {
+    const env = { DATA_DIR: join(dataDir, "crash"), SIMULATION_SECONDS_PER_HOUR: "4", SIMULATION_FAILURE_RATE: "0" };
+    const crashJava = () =>
+      spawnSync("pgrep", ["-f", `dbPath ${env.DATA_DIR}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    const first = await startServer(env);
+    const api = `${first.url}/api/v1`;
+    await post(`${api}/auth/register`, { email: "crash@example.com", password: "crash password", fullName: "C" });
+    const login = async (url: string, email: string, password: string) =>
+      ((await (await post(`${url}/auth/login`, { email, password })).json()) as any).accessToken as string;
+    const user = await login(api, "crash@example.com", "crash password");
+    const admin = await login(api, "admin@gpuaas.local", "e2e admin password");
+    const job = (await (await post(`${api}/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 2, estimatedHours: 1.5 }, user)).json()) as any;
+    expect((await post(`${api}/admin/jobs/${job.id}/approve`, {}, admin)).status).toBe(200);
+    expect((await post(`${api}/admin/jobs/${job.id}/start`, {}, admin)).status).toBe(200);
+
+    // The simulated run takes 6 s; kill everything 1 s in, as a crash would.
+    await new Promise((r) => setTimeout(r, 1000));
+    first.child.kill("SIGKILL");
+    await first.exited;
+    await waitFor(() => crashJava().length === 0, 10_000, "the watchdog to stop Java");
+
+    const second = await startServer(env);
+    expect(second.output()).toMatch(/1 open job\(s\) resumed/);
+    const read = async () =>
+      (await (await fetch(`${second.url}/api/v1/jobs/${job.id}`, { headers: { authorization: `Bearer ${user}` } })).json()) as any;
+    await waitFor(async () => (await read()).status === "COMPLETED", 30_000, "the resumed job to complete");
+    expect(await read()).toMatchObject({ status: "COMPLETED", usedGpuHours: 3, actualCostUsd: "0.36" });
+    const me = (await (await fetch(`${second.url}/api/v1/me`, { headers: { authorization: `Bearer ${user}` } })).json()) as any;
+    expect(me.quota).toMatchObject({ reservedHours: 0, usedHours: 3 });
+    second.child.kill("SIGINT");
+    await second.exited;
+  }, 120_000);
+
   it("leaves no Java running when the server is killed with SIGKILL", async () => {
     const server = await startServer();
     expect(javaPids()).toHaveLength(1);
