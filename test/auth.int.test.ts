@@ -3,7 +3,7 @@ import { SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "@gpuaas/core/db/keys";
-import { call, signUp, uniqueEmail } from "./support/http";
+import { call, signUp, signUpAdmin, uniqueEmail } from "./support/http";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -103,9 +103,39 @@ describe("login", () => {
     );
     const login = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
     expect(login.status).toBe(403);
-    // A token issued before deactivation stops working for /me too.
+    // A token issued before deactivation stops working at once, on every route.
     const me = await call(ctx.app, "GET", "/api/v1/me", { token: user.token });
     expect(me.status).toBe(403);
+    expect((await call(ctx.app, "GET", "/api/v1/jobs", { token: user.token })).status).toBe(403);
+  });
+
+  it("takes the role from the stored account, not the token: a demoted admin loses admin routes at once", async () => {
+    const admin = await signUpAdmin(ctx.app, ctx.core);
+    expect((await call(ctx.app, "GET", "/api/v1/admin/jobs", { token: admin.token })).status).toBe(200);
+    await ctx.core.db.doc.send(
+      new UpdateCommand({
+        TableName: ctx.core.db.table,
+        Key: keys.user(admin.id),
+        UpdateExpression: "SET #role = :user",
+        ExpressionAttributeNames: { "#role": "role" },
+        ExpressionAttributeValues: { ":user": "user" },
+      }),
+    );
+    const res = await call(ctx.app, "GET", "/api/v1/admin/jobs", { token: admin.token });
+    expect(res.status).toBe(403);
+  });
+
+  it("a validly signed token claiming admin for a plain user grants nothing", async () => {
+    const user = await signUp(ctx.app);
+    const forged = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(user.id)
+      .setIssuer("gpuaas")
+      .setAudience("gpuaas-api")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expect((await call(ctx.app, "GET", "/api/v1/admin/jobs", { token: forged })).status).toBe(403);
   });
 });
 

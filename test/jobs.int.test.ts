@@ -168,7 +168,8 @@ describe("POST /jobs", () => {
       ["estimatedHours beyond a month", { body: validJob({ estimatedHours: 721 }) }, 400],
       ["estimatedHours with 4 decimals", { body: validJob({ estimatedHours: 0.0001 }) }, 400],
       ["unknown gpuType", { body: validJob({ gpuType: "RTX4090" }) }, 400],
-      ["provider without that GPU", { body: validJob({ gpuType: "H100", provider: "onprem_x" }) }, 400],
+      ["unknown provider", { body: validJob({ gpuType: "H100", provider: "onprem_x" }) }, 400],
+      ["estimatedHours below a milli-hour (would reserve nothing)", { body: validJob({ gpuCount: 64, estimatedHours: 1e-10 }) }, 400],
       ["provider not offering the GPU", { body: validJob({ gpuType: "L4", provider: "lambda" }) }, 400],
       ["bad priority", { body: validJob({ priority: "urgent" }) }, 400],
       ["image with spaces", { body: validJob({ image: "rm -rf /" }) }, 400],
@@ -267,6 +268,13 @@ describe("reading jobs", () => {
     }
     const none = await call(app, "GET", "/api/v1/admin/jobs?status=COMPLETED", { token: admin.token });
     expect(none.body).toEqual({ items: [], nextCursor: null });
+
+    // A hand-made cursor placing a job in a shard it does not belong to is bad input, not a 500.
+    const { jobShard } = await import("@gpuaas/core/db/keys");
+    const foreign = (jobShard(ids[0]!) + 1) % 16;
+    const crafted = Buffer.from(JSON.stringify({ positions: { [foreign]: ids[0] } })).toString("base64url");
+    const bad = await call(app, "GET", `/api/v1/admin/jobs?status=PENDING&cursor=${crafted}`, { token: admin.token });
+    expect(bad.status).toBe(400);
   });
 });
 

@@ -143,7 +143,9 @@ describe("workflow paths", () => {
     await expect(ctx.engine.sendTaskFailure("local:nope", "E", "c")).rejects.toBeInstanceOf(TaskNotWaitingError);
     const job = await ctx.api.submit(ctx.user.token);
     await ctx.api.untilWaiting(job.id);
+    const first = await ctx.engine.describe(job.id);
     await ctx.engine.startJob(job.id); // same name: no second execution
+    expect(await ctx.engine.describe(job.id)).toEqual(first);
     const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
     await ctx.engine.stop(job.id, "test");
     await ctx.engine.stop(job.id, "test");

@@ -8,7 +8,7 @@ import { EmailSchema, FullNameSchema, PasswordSchema, toUser, type Role, type Us
 import { fn } from "../util/fn";
 import { newId } from "../util/id";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
-import { issueAccessToken, type Actor } from "./token";
+import { issueAccessToken, verifyAccessToken, type Actor } from "./token";
 
 export const RegisterInput = z.strictObject({
   email: EmailSchema,
@@ -52,6 +52,17 @@ export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
   if (!user) throw new UnauthorizedError("Account no longer exists");
   if (!user.active) throw new ForbiddenError("This account is disabled");
   return user;
+}
+
+/**
+ * The actor behind a bearer token. The token must verify, and its account must still exist and be
+ * active; the role is the stored one, so disabling or demoting an account takes effect at once
+ * rather than when its tokens expire.
+ */
+export async function authenticate(core: Core, token: string): Promise<Actor> {
+  const claims = await verifyAccessToken(core.config.jwt, token, core.now());
+  const user = await activeUser(core, claims);
+  return { userId: user.id, role: user.role };
 }
 
 /** The caller's profile with this month's quota. */

@@ -1,6 +1,7 @@
 /** The DynamoDB document client and the table it talks to, bundled as one handle. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { keys } from "./keys";
 
 export interface Db {
   /** Low-level client, for table administration (ensureTable). */
@@ -31,5 +32,5 @@ export function createDb({ tableName, region, endpoint }: DbOptions): Db {
 
 /** Health probe: one key lookup that proves the table exists and answers. */
 export async function pingTable(db: Db): Promise<void> {
-  await db.doc.send(new GetCommand({ TableName: db.table, Key: { pk: "HEALTH", sk: "HEALTH" } }));
+  await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.health() }));
 }

@@ -13,6 +13,8 @@ export function jobShard(jobId: string): number {
 export const shards = (): number[] => Array.from({ length: JOB_INDEX_SHARDS }, (_, i) => i);
 
 export const keys = {
+  /** Never written: the health check's GetItem only proves the table answers. */
+  health: () => ({ pk: "HEALTH", sk: "HEALTH" }),
   user: (userId: string) => ({ pk: `USER#${userId}`, sk: "USER" }),
   /** gsi1: every user, in id (creation) order. Registration is rare, one partition is plenty. */
   userList: (userId: string) => ({ gsi1pk: "USERS", gsi1sk: userId }),

@@ -34,7 +34,8 @@ export const SubmitJobInput = z.strictObject({
   ramGb: z.number().int().min(1).max(4096).optional(),
   estimatedHours: z
     .number()
-    .gt(0)
+    // A thousandth of an hour is the smallest amount a quota can hold; less would reserve nothing.
+    .min(0.001, "must be at least 0.001")
     .max(MAX_ESTIMATED_HOURS)
     .refine(isWholeMilliHours, "must have at most 3 decimal places"),
   priority: z.enum(PRIORITIES).default("medium"),

@@ -15,7 +15,7 @@ import { SYSTEM_ACTOR, transitionJob, WORKFLOW_ACTOR, type TransitionRequest } f
 
 const JobId = z.string().refine(isId, "must be a job id");
 export const StepInput = z.object({ jobId: JobId });
-export const ParkInput = z.object({ jobId: JobId, taskToken: z.string().min(1).max(1024) });
+export const ParkInput = z.object({ jobId: JobId, taskToken: z.string().min(1).max(2048) });
 
 /** What every step answers; `status` is the job's stored status after the step. */
 export interface StepResult {
@@ -154,6 +154,26 @@ export const expireWait = fn(ExpireWaitInput, async ({ jobId, expectedStatus }, 
   });
 });
 
+/**
+ * "Type: message" of a caught step error, for the job's history. In AWS the Cause of a Lambda error
+ * is JSON with errorType, errorMessage and a stack trace; the trace stays in the logs, never in
+ * what the job's owner reads.
+ */
+export function describeStepError(error?: { Error?: string; Cause?: unknown }): string {
+  const name = error?.Error ?? "Error";
+  const cause = error?.Cause;
+  if (typeof cause !== "string") return cause === undefined ? name : `${name}: ${JSON.stringify(cause)}`;
+  try {
+    const parsed = JSON.parse(cause) as { errorType?: unknown; errorMessage?: unknown };
+    if (parsed && typeof parsed === "object" && typeof parsed.errorMessage === "string") {
+      return `${typeof parsed.errorType === "string" ? parsed.errorType : name}: ${parsed.errorMessage}`;
+    }
+  } catch {
+    // Not JSON: a plain message (the local interpreter's form).
+  }
+  return `${name}: ${cause}`;
+}
+
 export const ReleaseQuotaInput = StepInput.extend({
   error: z.object({ Error: z.string().optional(), Cause: z.unknown().optional() }).optional(),
 });
@@ -164,8 +184,7 @@ export const ReleaseQuotaInput = StepInput.extend({
  * running (settled to the time it ran). Answers `status: "MISSING"` for a job that does not exist.
  */
 export const releaseQuota = fn(ReleaseQuotaInput, async ({ jobId, error }, core: Core) => {
-  const what = `${error?.Error ?? "Error"}: ${typeof error?.Cause === "string" ? error.Cause : JSON.stringify(error?.Cause ?? "")}`;
-  const detail = `workflow error (${what.slice(0, 500)})`;
+  const detail = `workflow error (${describeStepError(error).slice(0, 500)})`;
   for (;;) {
     const job = await getJobItem(core.db, jobId, true);
     if (!job) return { jobId, status: "MISSING" as const };

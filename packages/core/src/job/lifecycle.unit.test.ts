@@ -4,7 +4,7 @@ import { createCore } from "../core";
 import { newId } from "../util/id";
 import { noWorkflow } from "../workflow/port";
 import type { JobItem } from "./job";
-import { autoApproves, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
+import { autoApproves, describeStepError, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
 import { runMilliHours } from "./transitions";
 
 const at = new Date("2026-11-02T10:00:00.000Z");
@@ -50,5 +50,22 @@ describe("auto-approve policy", () => {
     expect(autoApproves(core, { sensitive: false, reservedMilli: 4000 })).toBe(true);
     expect(autoApproves(core, { sensitive: false, reservedMilli: 4001 })).toBe(false);
     expect(autoApproves(core, { sensitive: true, reservedMilli: 1 })).toBe(false);
+  });
+});
+
+describe("describeStepError", () => {
+  it("keeps the type and message of an AWS Lambda error and drops its stack trace", () => {
+    const cause = JSON.stringify({
+      errorType: "TypeError",
+      errorMessage: "simulator crashed",
+      trace: ["TypeError: simulator crashed", "    at step (/var/task/index.mjs:1:2)"],
+    });
+    expect(describeStepError({ Error: "TypeError", Cause: cause })).toBe("TypeError: simulator crashed");
+  });
+
+  it("takes a plain Cause (the local interpreter's form) as the message", () => {
+    expect(describeStepError({ Error: "States.TaskFailed", Cause: "boom" })).toBe("States.TaskFailed: boom");
+    expect(describeStepError({ Error: "States.Timeout" })).toBe("States.Timeout");
+    expect(describeStepError(undefined)).toBe("Error");
   });
 });

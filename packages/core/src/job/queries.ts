@@ -2,7 +2,7 @@
 import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { JOB_INDEX_SHARDS } from "../db/keys";
+import { JOB_INDEX_SHARDS, jobShard } from "../db/keys";
 import { ForbiddenError, NotFoundError } from "../errors";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
@@ -18,10 +18,13 @@ export const ListJobsInput = z.strictObject({
 
 const OwnerCursor = z.object({ after: z.string().refine(isId) });
 const ShardCursor = z.object({
-  positions: z.record(
-    z.string().regex(/^\d+$/).refine((s) => Number(s) < JOB_INDEX_SHARDS),
-    z.union([z.literal("done"), z.string().refine(isId)]),
-  ),
+  positions: z
+    .record(
+      z.string().regex(/^\d+$/).refine((s) => Number(s) < JOB_INDEX_SHARDS),
+      z.union([z.literal("done"), z.string().refine(isId)]),
+    )
+    // A position can only be a job of that shard: anything else is not a key of its partition.
+    .refine((positions) => Object.entries(positions).every(([shard, id]) => id === "done" || jobShard(id) === Number(shard))),
 });
 
 const canSee = (actor: Actor, job: JobItem) => actor.role === "admin" || job.ownerId === actor.userId;

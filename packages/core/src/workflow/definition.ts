@@ -131,7 +131,9 @@ export function buildJobWorkflowDefinition(taskResources: Record<TaskKey, string
         Resource: LAMBDA_INVOKE,
         Parameters: { FunctionName: fn("releaseQuota"), Payload: { ...JOB, "error.$": "$.error" } },
         OutputPath: "$.Payload",
-        Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 10, BackoffRate: 2, MaxDelaySeconds: 300 }],
+        // The last step that can close the job: keep trying for about a day (an execution that
+        // ended while its job is open cannot be restarted under the same name in AWS).
+        Retry: [{ ErrorEquals: ["States.ALL"], IntervalSeconds: 2, MaxAttempts: 300, BackoffRate: 2, MaxDelaySeconds: 300 }],
         Next: "LifecycleFailed",
       },
       JobClosed: { Type: "Succeed" },

@@ -1,7 +1,7 @@
 /** Request plumbing: bearer authentication, admin guard and JSON body reading. */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { verifyAccessToken } from "@gpuaas/core/auth/token";
+import { authenticate } from "@gpuaas/core/auth/service";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
 import type { AppEnv } from "./context";
 
@@ -9,8 +9,7 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) throw new UnauthorizedError("Missing bearer token (Authorization: Bearer <accessToken>)");
-  const core = c.get("core");
-  c.set("actor", await verifyAccessToken(core.config.jwt, match[1], core.now()));
+  c.set("actor", await authenticate(c.get("core"), match[1]));
   await next();
 });
 
