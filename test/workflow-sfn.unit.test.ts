@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
-import { TaskNotWaitingError } from "@gpuaas/core/workflow/port";
+import { ExecutionEndedError, TaskNotWaitingError } from "@gpuaas/core/workflow/port";
 import { createSfnWorkflow, executionArn, STOPPED_ERROR } from "@gpuaas/core/workflow/sfn";
 
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:gpuaas-prod-JobLifecycle";
@@ -41,9 +41,19 @@ describe("Step Functions workflow adapter", () => {
     ]);
   });
 
-  it("startJob: an execution of that name already there is success (idempotent start)", async () => {
+  it("startJob: an execution of that name still running is success (idempotent start)", async () => {
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", ...meta }));
+    sfn.on(DescribeExecutionCommand).resolves({ name: JOB, status: "RUNNING", startDate: new Date() } as never);
     await expect(workflow().startJob(JOB)).resolves.toBeUndefined();
+  });
+
+  it("startJob: an execution of that name that already ended is an ExecutionEndedError, not a silent success", async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: "exists", ...meta }));
+    sfn.on(DescribeExecutionCommand).resolves({ name: JOB, status: "FAILED", startDate: new Date() } as never);
+    await expect(workflow().startJob(JOB)).rejects.toBeInstanceOf(ExecutionEndedError);
+    expect(sfn.commandCalls(DescribeExecutionCommand)[0]!.args[0].input).toEqual({
+      executionArn: expect.stringMatching(new RegExp(`:execution:[^:]+:${JOB}$`)),
+    });
   });
 
   it("startJob: other errors propagate", async () => {

@@ -37,6 +37,11 @@ export class TaskNotWaitingError extends Error {
   override name = "TaskNotWaitingError";
 }
 
+/** The job's execution has ended (in AWS its name cannot be reused) although the job is still open. */
+export class ExecutionEndedError extends Error {
+  override name = "ExecutionEndedError";
+}
+
 /** The port for a core that must not run workflows (scripts, one-off tools): any use fails loudly. */
 export const noWorkflow = (reason: string): WorkflowPort => {
   const fail = async (): Promise<never> => {

@@ -8,7 +8,7 @@ import {
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import type { JobWorkflowInput } from "./definition";
-import { TaskNotWaitingError, type ExecutionStatus, type WorkflowPort } from "./port";
+import { ExecutionEndedError, TaskNotWaitingError, type ExecutionStatus, type WorkflowPort } from "./port";
 
 /** Stop reason shown in the Step Functions console when a job ended outside the machine. */
 export const STOPPED_ERROR = "JobEndedByAction";
@@ -35,7 +35,7 @@ export function createSfnWorkflow(opts: { stateMachineArn?: string; client?: SFN
   };
   const arnOf = (jobId: string) => executionArn(machineArn(), jobId);
 
-  return {
+  const port: WorkflowPort = {
     async startJob(jobId) {
       const input: JobWorkflowInput = { jobId };
       try {
@@ -43,6 +43,15 @@ export function createSfnWorkflow(opts: { stateMachineArn?: string; client?: SFN
       } catch (error) {
         // Same name and input while running is accepted by Step Functions; a closed one answers this.
         if (!isNamed(error, "ExecutionAlreadyExists")) throw error;
+        const existing = await port.describe(jobId);
+        if (existing && existing.status !== "RUNNING") {
+          // Names are unique per state machine for 90 days: the open job's lifecycle cannot simply
+          // start again. Say so loudly (callers log it) instead of pretending it runs.
+          throw new ExecutionEndedError(
+            `Execution ${jobId} already ended (${existing.status}) while its job is open; redrive it or close the job`,
+            { cause: error },
+          );
+        }
       }
     },
     async sendTaskSuccess(taskToken, output) {
@@ -87,4 +96,5 @@ export function createSfnWorkflow(opts: { stateMachineArn?: string; client?: SFN
       }
     },
   };
+  return port;
 }
