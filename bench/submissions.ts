@@ -4,10 +4,11 @@
 import { performance } from "node:perf_hooks";
 import { ensureAdmin } from "../packages/core/src/auth/service";
 import { loadConfig } from "../packages/core/src/config/config";
-import { createCore } from "../packages/core/src/core";
+import { createCore, type Core } from "../packages/core/src/core";
 import { ensureTable } from "../packages/core/src/db/table";
 import { createApp } from "../packages/functions/src/api/app";
 import { startDynamoDbLocal } from "../packages/local/src/dynamodb-local";
+import { createLocalWorkflowEngine } from "../packages/local/src/workflow-engine";
 import "../packages/local/src/polyfills";
 import { median, ms, quantile } from "./stats";
 
@@ -17,7 +18,11 @@ const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 const dynamo = await startDynamoDbLocal();
 try {
-  const core = createCore(
+  // The same wiring as `npm start`: each accepted job starts its execution on the local engine,
+  // which runs ApplyApprovalPolicy and parks AwaitApproval's token (more DynamoDB writes).
+  let core: Core | undefined;
+  const workflow = createLocalWorkflowEngine({ core: () => core! });
+  core = createCore(
     loadConfig({
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       TABLE_NAME: "bench",
@@ -25,6 +30,7 @@ try {
       DEFAULT_MONTHLY_GPU_HOURS: String(JOBS_PER_USER * 10),
       SIMULATION_SECONDS_PER_HOUR: "0",
     }),
+    { workflow },
   );
   await ensureTable(core.db.client, core.db.table);
   const app = createApp(core);
@@ -73,6 +79,7 @@ try {
   await run(`many users (${USERS} users × ${JOBS_PER_USER - 1} jobs)`, spread);
   const hot = Array.from({ length: 200 }, () => tokens[0]!);
   await run("one user, one quota item (contended; most get QUOTA_EXCEEDED once it is full)", hot);
+  await workflow.shutdown();
 } finally {
   await dynamo.stop();
 }
