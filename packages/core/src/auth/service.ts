@@ -48,6 +48,7 @@ export const login = fn(LoginInput, async (input, core: Core) => {
 
 /** The caller's active account, or UnauthorizedError when it no longer exists or was disabled. */
 export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
+  if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
   const user = await getUserItem(core.db, actor.userId);
   if (!user) throw new UnauthorizedError("Account no longer exists");
   if (!user.active) throw new ForbiddenError("This account is disabled");
@@ -61,8 +62,8 @@ export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
  */
 export async function authenticate(core: Core, token: string): Promise<Actor> {
   const claims = await verifyAccessToken(core.config.jwt, token, core.now());
-  const user = await activeUser(core, claims);
-  return { userId: user.id, role: user.role };
+  const account = await activeUser(core, claims);
+  return { userId: account.id, role: account.role, account };
 }
 
 /** The caller's profile with this month's quota. */

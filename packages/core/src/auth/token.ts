@@ -3,13 +3,15 @@ import { SignJWT, jwtVerify } from "jose";
 import * as z from "zod";
 import type { CoreConfig } from "../config/config";
 import { UnauthorizedError } from "../errors";
-import { ROLES, type Role } from "../user/user";
+import { ROLES, type Role, type UserItem } from "../user/user";
 
 const ALGORITHM = "HS256";
 
 export interface Actor {
   userId: string;
   role: Role;
+  /** The account as `authenticate` read it for this request, so use cases need not read it again. */
+  account?: UserItem;
 }
 
 const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
