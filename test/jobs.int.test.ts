@@ -49,6 +49,21 @@ describe("POST /jobs", () => {
     expect(events.body.items).toEqual([expect.objectContaining({ status: "PENDING", actor: user.id })]);
   });
 
+  it("takes any positive estimate and reserves it rounded UP to the next milli-GPU-hour", async () => {
+    const user = await signUp(ctx.app);
+    // 50 minutes as a user computes it: reserved and shown as 0.834 h.
+    const fifty = await submit(user.token, validJob({ gpuType: "A100", provider: "aws", gpuCount: 2, estimatedHours: 50 / 60 }));
+    expect(fifty.status).toBe(201);
+    expect(fifty.body).toMatchObject({ estimatedHours: 0.834, reservedGpuHours: 1.668, estimatedCostUsd: "6.8388" });
+    // A sliver of an hour still reserves one milli-hour per GPU; whole milli-hours stay as they are.
+    const sliver = await submit(user.token, validJob({ gpuCount: 64, estimatedHours: 1e-10 }));
+    expect(sliver.body).toMatchObject({ estimatedHours: 0.001, reservedGpuHours: 0.064 });
+    const exact = await submit(user.token, validJob({ estimatedHours: 1.1 }));
+    expect(exact.body).toMatchObject({ estimatedHours: 1.1, reservedGpuHours: 1.1 });
+    expect(await quotaOf(user.token)).toMatchObject({ reservedHours: 2.832, remainingHours: 7.168 });
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${fifty.body.id}`, { token: user.token })).body.estimatedHours).toBe(0.834);
+  });
+
   it("without a provider, estimates at the cheapest provider offering the GPU type", async () => {
     const user = await signUp(ctx.app);
     const res = await submit(user.token, validJob({ gpuType: "T4", gpuCount: 3, estimatedHours: 0.333 }));
@@ -166,10 +181,9 @@ describe("POST /jobs", () => {
       ["estimatedHours 0", { body: validJob({ estimatedHours: 0 }) }, 400],
       ["estimatedHours negative", { body: validJob({ estimatedHours: -1 }) }, 400],
       ["estimatedHours beyond a month", { body: validJob({ estimatedHours: 721 }) }, 400],
-      ["estimatedHours with 4 decimals", { body: validJob({ estimatedHours: 0.0001 }) }, 400],
+      ["estimatedHours just beyond a month", { body: validJob({ estimatedHours: 720.0001 }) }, 400],
       ["unknown gpuType", { body: validJob({ gpuType: "RTX4090" }) }, 400],
       ["unknown provider", { body: validJob({ gpuType: "H100", provider: "onprem_x" }) }, 400],
-      ["estimatedHours below a milli-hour (would reserve nothing)", { body: validJob({ gpuCount: 64, estimatedHours: 1e-10 }) }, 400],
       ["provider not offering the GPU", { body: validJob({ gpuType: "L4", provider: "lambda" }) }, 400],
       ["bad priority", { body: validJob({ priority: "urgent" }) }, 400],
       ["image with spaces", { body: validJob({ image: "rm -rf /" }) }, 400],

@@ -1,7 +1,7 @@
 /** The Job entity: statuses, stored item, public view and the submission schema. */
 import * as z from "zod";
 import { GPU_TYPES, PROVIDERS, type GpuType, type Provider } from "../catalog/catalog";
-import { isWholeMilliHours, milliToHours, type MilliHours } from "../util/hours";
+import { ceilToMilliHours, milliToHours, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { formatUsd, type Micros } from "../util/money";
 
@@ -32,12 +32,13 @@ export const SubmitJobInput = z.strictObject({
   gpuCount: z.number().int().min(1).max(MAX_GPU_COUNT),
   cpu: z.number().int().min(1).max(512).optional(),
   ramGb: z.number().int().min(1).max(4096).optional(),
+  // Any positive number of hours (a user writes 50/60 for 50 minutes). A quota holds whole
+  // milli-hours, so the job keeps the estimate rounded UP to one: it shows the value it reserves.
   estimatedHours: z
     .number()
-    // A thousandth of an hour is the smallest amount a quota can hold; less would reserve nothing.
-    .min(0.001, "must be at least 0.001")
+    .positive("must be more than 0")
     .max(MAX_ESTIMATED_HOURS)
-    .refine(isWholeMilliHours, "must have at most 3 decimal places"),
+    .transform((hours) => milliToHours(ceilToMilliHours(hours))),
   priority: z.enum(PRIORITIES).default("medium"),
   dependsOn: z
     .array(JobIdSchema)
