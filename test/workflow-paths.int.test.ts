@@ -1,7 +1,7 @@
 /** The state machine's other paths on the local engine: Retry on transient errors, the Catch to
  * ReleaseQuota, an admin wait that times out, and the callback emulation itself. */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ContentionError } from "@gpuaas/core/errors";
+import { ContentionError, DependencyUnavailableError } from "@gpuaas/core/errors";
 import { approveJob } from "@gpuaas/core/job/actions";
 import { getJobItem } from "@gpuaas/core/job/store";
 import { TaskNotWaitingError } from "@gpuaas/core/workflow/port";
@@ -13,6 +13,7 @@ import { createCore, type Core } from "@gpuaas/core/core";
 import { testConfig } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
+import { recordingLog } from "./support/log";
 
 const engines: LocalWorkflowEngine[] = [];
 afterEach(async () => {
@@ -20,23 +21,18 @@ afterEach(async () => {
   vi.restoreAllMocks();
 });
 
-/** The engine logs every failed execution; these tests fail some on purpose. */
-const expectFailureLogged = () => {
-  const log = vi.spyOn(console, "error").mockImplementation(() => undefined);
-  return () => expect(log).toHaveBeenCalledWith(expect.stringContaining('"msg":"job workflow failed"'));
-};
-
-/** An app whose engine runs `steps` (the real ones, some replaced). */
+/** An app whose engine runs `steps` (the real ones, some replaced); `logged` holds its log lines. */
 async function appWith(steps: Partial<typeof TASK_STEPS>, env: Record<string, string> = {}) {
   let core: Core | undefined;
   const engine = createLocalWorkflowEngine({ core: () => core!, steps: { ...TASK_STEPS, ...steps }, retryIntervalMs: 5 });
   engines.push(engine);
-  core = createCore(testConfig({ SIMULATION_FAILURE_RATE: "0", ...env }), { workflow: engine });
+  const { log, lines: logged } = recordingLog();
+  core = createCore(testConfig({ SIMULATION_FAILURE_RATE: "0", ...env }), { workflow: engine, log });
   await ensureTable(core.db.client, core.db.table);
   const app = createApp(core);
   const admin = await signUpAdmin(app, core);
   const user = await signUp(app);
-  return { core, engine, app, admin, user, api: lifecycleApi(app, engine) };
+  return { core, engine, app, admin, user, logged, api: lifecycleApi(app, engine) };
 }
 
 describe("workflow paths", () => {
@@ -57,8 +53,25 @@ describe("workflow paths", () => {
     expect(execution.history.filter((h) => h.type === "StateRetried" && h.state === "DrawOutcome")).toHaveLength(2);
   });
 
+  it("retries a step that finds DynamoDB unavailable (timeouts, refused connections), then carries on", async () => {
+    let failures = 0;
+    const ctx = await appWith({
+      applyApprovalPolicy: async (event, core) => {
+        if (failures++ < 3) throw new DependencyUnavailableError("DynamoDB", { cause: new Error("connect ECONNREFUSED") });
+        return TASK_STEPS.applyApprovalPolicy(event, core);
+      },
+    });
+    const job = await ctx.api.submit(ctx.user.token);
+    await ctx.api.untilWaiting(job.id);
+    const execution = (await ctx.engine.describe(job.id))!;
+    expect(execution.history.filter((h) => h.type === "StateRetried" && h.state === "ApplyApprovalPolicy")).toHaveLength(3);
+    expect(ctx.logged.filter((l) => l.message === "workflow step failed")).toEqual(
+      Array.from({ length: 3 }, () => expect.objectContaining({ level: "warn", fields: expect.objectContaining({ jobId: job.id }) })),
+    );
+    expect(await ctx.api.job(ctx.user.token, job.id)).toMatchObject({ status: "PENDING" });
+  });
+
   it("a step that keeps failing is caught: ReleaseQuota fails the running job, settles quota, execution FAILED", async () => {
-    const logged = expectFailureLogged();
     const ctx = await appWith({
       drawOutcome: async () => {
         throw new TypeError("simulator crashed");
@@ -79,11 +92,10 @@ describe("workflow paths", () => {
       "LifecycleFailed",
     ]);
     expect((await ctx.api.events(ctx.user.token, job.id)).at(-1)).toMatchObject({ status: "FAILED", actor: "workflow" });
-    logged();
+    expect(ctx.logged).toContainEqual(expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }));
   });
 
   it("a failure before the start cancels the job and releases its reservation in full", async () => {
-    const logged = expectFailureLogged();
     const ctx = await appWith({
       applyApprovalPolicy: async () => {
         throw new Error("policy service down");
@@ -99,7 +111,7 @@ describe("workflow paths", () => {
       reason: expect.stringContaining("policy service down"),
     });
     expect((await ctx.api.executionEnded(job.id)).status).toBe("FAILED");
-    logged();
+    expect(ctx.logged).toContainEqual(expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }));
   });
 
   it("an admin wait that times out cancels the job still waiting (ExpireWait)", async () => {
@@ -156,7 +168,6 @@ describe("workflow paths", () => {
 
   it("a failed start at submission loses nothing: the job is stored (201) and the next admin action starts its execution", async () => {
     const ctx = await appWith({});
-    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const startJob = ctx.engine.startJob;
     let refused = 0;
     ctx.engine.startJob = async (jobId) => {
@@ -164,7 +175,10 @@ describe("workflow paths", () => {
       return startJob(jobId);
     };
     const job = await ctx.api.submit(ctx.user.token);
-    expect(warn).toHaveBeenCalledWith(expect.stringContaining('"msg":"workflow execution not started"'));
+    // Logged with the job and the request that submitted it.
+    expect(ctx.logged).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "workflow execution not started", fields: expect.objectContaining({ jobId: job.id, requestId: expect.any(String) }) }),
+    );
     expect(await ctx.engine.describe(job.id)).toBeUndefined();
     expect(await ctx.api.job(ctx.user.token, job.id)).toMatchObject({ status: "PENDING" });
     expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 1 });

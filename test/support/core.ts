@@ -17,6 +17,8 @@ export function testConfig(env: Record<string, string> = {}): CoreConfig {
     JWT_SECRET: TEST_JWT_SECRET,
     // Simulated GPU-hours take no time unless a test asks for some.
     SIMULATION_SECONDS_PER_HOUR: "0",
+    // Tests provoke failures on purpose; set LOG_LEVEL to see the lines.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "SILENT",
     ...env,
   });
 }

@@ -66,3 +66,19 @@ export class InvalidTransitionError extends DomainError {
 export class ContentionError extends DomainError {
   readonly code = "CONTENTION";
 }
+
+/**
+ * A dependency (DynamoDB, Step Functions, EventBridge) did not answer within its timeouts and
+ * retries, refused the connection, or is throttling/failing on its side. Nothing can be assumed
+ * about a write that was in flight; the client may retry after `retryAfterSeconds`.
+ */
+export class DependencyUnavailableError extends DomainError {
+  readonly code = "SERVICE_UNAVAILABLE";
+  constructor(
+    readonly dependency: string,
+    options?: { cause?: unknown },
+    readonly retryAfterSeconds = 2,
+  ) {
+    super(`${dependency} is not answering right now; please retry shortly`, options);
+  }
+}

@@ -50,6 +50,8 @@ export function freePort(preferred = 0): Promise<number> {
 export interface DynamoDbLocal {
   endpoint: string;
   port: number;
+  /** The Java process (for fault tests that pause or kill it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -113,6 +115,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   return {
     endpoint,
     port,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) {

@@ -127,18 +127,21 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
 
   /** The Task overrides of one execution: lambda:invoke's `{Payload}` shape, tokens for callbacks. */
   function overridesFor(jobId: string): TaskHandlers {
+    // The steps of one execution log with its job id, as each Lambda invocation does in AWS.
+    let jobCore: Core | undefined;
+    const coreOf = () => (jobCore ??= { ...options.core(), log: options.core().log.child({ jobId }) });
     return Object.fromEntries(
       taskStates.map(({ name, key, callback }) => {
         const step = steps[key];
         const run = async (input: unknown) => {
           const payload = (input as { Payload: Record<string, unknown> }).Payload;
-          if (!callback) return { Payload: await step(payload, options.core()) };
+          if (!callback) return { Payload: await step(payload, coreOf()) };
           // Step Functions would mint the token; here the engine does, and keeps its resolvers.
           const token = `local:${jobId}:${name}:${randomUUID()}`;
           const answer = Promise.withResolvers<TaskResult>();
           waiting.set(token, { jobId, resolve: answer.resolve, reject: answer.reject });
           try {
-            await step({ ...payload, [TASK_TOKEN_FIELD]: token }, options.core());
+            await step({ ...payload, [TASK_TOKEN_FIELD]: token }, coreOf());
           } catch (error) {
             waiting.delete(token);
             throw error;
@@ -156,9 +159,9 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
       const error = "Error" in event ? `${event.Error}: ${String(event.Cause)}` : undefined;
       execution.history.push({ type: event.type, state, at: new Date(event.timestamp).toISOString(), ...(error ? { error } : {}) });
       if (event.type === "StateEntered") execution.currentState = state;
-      if (event.type === "ExecutionFailed") {
-        console.error(JSON.stringify({ level: "error", msg: "job workflow failed", jobId: execution.jobId, error }));
-      }
+      // A failed step is retried or caught by the definition; a failed execution left its job to ReleaseQuota.
+      if (event.type === "StateFailed") options.core().log.warn("workflow step failed", { jobId: execution.jobId, state, failure: error });
+      if (event.type === "ExecutionFailed") options.core().log.error("job workflow failed", { jobId: execution.jobId, failure: error });
     }
   }
 

@@ -1,7 +1,9 @@
 /** The one typed configuration module. Everything the domain can be tuned by is read here,
  * from an env-like record, and a missing or malformed value fails loudly at start-up. */
 import * as z from "zod";
+import type { OutboundSettings } from "../aws/outbound";
 import { CatalogOverridesSchema, type CatalogOverrides } from "../catalog/catalog";
+import { LOG_LEVELS, type LogLevel } from "../log";
 
 const number = (fallback: number) => z.coerce.number().finite().default(fallback);
 
@@ -17,6 +19,14 @@ const EnvSchema = z.object({
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
   SIMULATION_SECONDS_PER_HOUR: number(3600).pipe(z.number().min(0)),
   SIMULATION_FAILURE_RATE: number(0.2).pipe(z.number().min(0).max(1)),
+  AWS_CONNECT_TIMEOUT_MS: number(1000).pipe(z.number().int().min(50).max(60_000)),
+  AWS_REQUEST_TIMEOUT_MS: number(2000).pipe(z.number().int().min(50).max(60_000)),
+  AWS_MAX_ATTEMPTS: number(3).pipe(z.number().int().min(1).max(10)),
+  LOG_LEVEL: z
+    .string()
+    .default("INFO")
+    .transform((level) => level.toUpperCase())
+    .pipe(z.enum(LOG_LEVELS)),
   JOB_WORKFLOW_ARN: z.string().regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, "must be a state machine ARN").optional(),
   GPU_CATALOG_OVERRIDES: z
     .string()
@@ -46,6 +56,9 @@ export interface CoreConfig {
   jobWorkflowArn?: string;
   /** Price overrides on top of the catalog in code. */
   catalogOverrides: CatalogOverrides;
+  /** Timeouts and attempts of every call to DynamoDB and Step Functions. */
+  outbound: OutboundSettings;
+  logLevel: LogLevel;
 }
 
 export class ConfigError extends Error {
@@ -78,5 +91,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     jobWorkflowArn: e.JOB_WORKFLOW_ARN,
     catalogOverrides: e.GPU_CATALOG_OVERRIDES,
+    outbound: {
+      connectTimeoutMs: e.AWS_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: e.AWS_REQUEST_TIMEOUT_MS,
+      maxAttempts: e.AWS_MAX_ATTEMPTS,
+    },
+    logLevel: e.LOG_LEVEL,
   };
 }

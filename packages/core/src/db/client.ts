@@ -1,6 +1,7 @@
 /** The DynamoDB document client and the table it talks to, bundled as one handle. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
+import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "../aws/outbound";
 import { keys } from "./keys";
 
 export interface Db {
@@ -15,15 +16,19 @@ export interface DbOptions {
   region: string;
   /** Set for DynamoDB Local; unset in AWS. */
   endpoint?: string;
+  /** Timeouts and attempts of every call; a call that runs out throws DependencyUnavailableError. */
+  outbound: OutboundSettings;
 }
 
-export function createDb({ tableName, region, endpoint }: DbOptions): Db {
+export function createDb({ tableName, region, endpoint, outbound }: DbOptions): Db {
   const client = new DynamoDBClient({
     region,
+    ...outboundClientConfig(outbound),
     ...(endpoint
       ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
       : {}),
   });
+  mapUnavailableErrors(client, "DynamoDB");
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -37,7 +37,7 @@ export async function notifyWorkflow(core: Core, { before, job }: TransitionResu
       await core.workflow.startJob(job.id);
     }
   } catch (error) {
-    console.warn(JSON.stringify({ level: "warn", msg: "workflow not notified", jobId: job.id, status: job.status, error: String(error) }));
+    core.log.warn("workflow not notified", { jobId: job.id, status: job.status, error });
   }
 }
 

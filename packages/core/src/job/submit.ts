@@ -101,7 +101,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
   // is already stored, so a failed start must not turn into an error a client would resubmit on;
   // starting is idempotent and is repeated by the next action on the job (notifyWorkflow), by a
   // retry with the same Idempotency-Key, and by the local engine's resume at start-up.
-  await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(job.id, error));
+  await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
   return { job: toJob(job), replayed: false };
 }
 
@@ -111,10 +111,10 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   }
   const job = await getJobItem(core.db, record.jobId, true);
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
-  if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(job.id, error));
+  if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
   return { job: toJob(job as JobItem), replayed: true };
 }
 
-function logStartFailure(jobId: string, error: unknown) {
-  console.warn(JSON.stringify({ level: "warn", msg: "workflow execution not started", jobId, error: String(error) }));
+function logStartFailure(core: Core, jobId: string, error: unknown) {
+  core.log.warn("workflow execution not started", { jobId, error });
 }

@@ -38,6 +38,7 @@ export const TRANSIENT_ERRORS = [
   "Lambda.SdkClientException",
   "Lambda.TooManyRequestsException",
   "ContentionError",
+  "DependencyUnavailableError",
   "ProvisionedThroughputExceededException",
   "ThrottlingException",
   "RequestLimitExceeded",

@@ -7,6 +7,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
+import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "../aws/outbound";
 import type { JobWorkflowInput } from "./definition";
 import { ExecutionEndedError, TaskNotWaitingError, type ExecutionStatus, type WorkflowPort } from "./port";
 
@@ -27,8 +28,13 @@ const isNamed = (error: unknown, ...names: string[]) => names.includes((error as
  * all the workflow's own Lambdas need, and their not knowing the ARN keeps infra free of a cycle
  * (the state machine already depends on them).
  */
-export function createSfnWorkflow(opts: { stateMachineArn?: string; client?: SFNClient; region?: string }): WorkflowPort {
-  const client = opts.client ?? new SFNClient({ region: opts.region });
+export function createSfnWorkflow(
+  opts: { stateMachineArn?: string } & ({ client: SFNClient } | { region: string; outbound: OutboundSettings }),
+): WorkflowPort {
+  const client =
+    "client" in opts
+      ? opts.client
+      : mapUnavailableErrors(new SFNClient({ region: opts.region, ...outboundClientConfig(opts.outbound) }), "Step Functions");
   const machineArn = () => {
     if (!opts.stateMachineArn) throw new Error("JOB_WORKFLOW_ARN is not set: this function can only answer task tokens");
     return opts.stateMachineArn;

@@ -4,7 +4,8 @@ import { bodyLimit } from "hono/body-limit";
 import { pingTable } from "@gpuaas/core/db/client";
 import type { Core } from "@gpuaas/core/core";
 import type { AppEnv } from "./context";
-import { errorBody, handleError } from "./errors";
+import { errorBody, handleError, unavailable } from "./errors";
+import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
@@ -20,10 +21,7 @@ export function createApp(core: Core) {
     .route("/", catalogRoutes);
 
   return new Hono<AppEnv>()
-    .use(async (c, next) => {
-      c.set("core", core);
-      await next();
-    })
+    .use(requestContext(core))
     .use(
       bodyLimit({
         maxSize: MAX_BODY_BYTES,
@@ -35,8 +33,8 @@ export function createApp(core: Core) {
         await pingTable(core.db);
         return c.json({ status: "ok" });
       } catch (error) {
-        console.error(JSON.stringify({ level: "error", msg: "health check failed", error: String(error) }));
-        return c.json({ status: "unavailable" }, 503);
+        c.get("core").log.warn("health check failed", { error });
+        return unavailable(c, { status: "unavailable" });
       }
     })
     .route("/api/v1", api)

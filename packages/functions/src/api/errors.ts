@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AlreadyExistsError,
   ContentionError,
+  DependencyUnavailableError,
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
@@ -31,7 +32,17 @@ export const errorBody = (code: string, message: string, extra: Record<string, u
   error: { code, message, ...extra },
 });
 
+/** 503 SERVICE_UNAVAILABLE with Retry-After: storage or the workflow service did not answer in time. */
+export function unavailable(c: Context, extra: Record<string, unknown> = {}, error = new DependencyUnavailableError("Storage")) {
+  c.header("Retry-After", String(error.retryAfterSeconds));
+  return c.json({ ...extra, ...errorBody(error.code, error.message) }, 503);
+}
+
 export function handleError(error: Error, c: Context) {
+  if (error instanceof DependencyUnavailableError) {
+    c.get("core")?.log.warn("dependency unavailable", { dependency: error.dependency, path: c.req.path, error: error.cause as Error });
+    return unavailable(c, {}, error);
+  }
   if (error instanceof DomainError) {
     const status = STATUS.find(([type]) => error instanceof type)?.[1] ?? 400;
     const extra =
@@ -48,7 +59,6 @@ export function handleError(error: Error, c: Context) {
     const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "UNAUTHORIZED" : "BAD_REQUEST";
     return c.json(errorBody(code, error.message || "Bad request"), status);
   }
-  const requestId = c.req.header("x-amzn-requestid") ?? c.req.header("x-request-id") ?? crypto.randomUUID();
-  console.error(JSON.stringify({ level: "error", requestId, path: c.req.path, error: String(error), stack: error.stack }));
-  return c.json(errorBody("INTERNAL", `Internal error (request ${requestId})`), 500);
+  c.get("core")?.log.error("unhandled error", { method: c.req.method, path: c.req.path, error });
+  return c.json(errorBody("INTERNAL", `Internal error (request ${c.get("requestId")})`), 500);
 }

@@ -1,9 +1,31 @@
-/** Request plumbing: bearer authentication, admin guard and JSON body reading. */
+/** Request plumbing: request id and core, bearer authentication, admin guard and JSON body reading. */
+import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authenticate } from "@gpuaas/core/auth/service";
+import type { Core } from "@gpuaas/core/core";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
 import type { AppEnv } from "./context";
+
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The request's id: the caller's X-Request-Id when sane, else API Gateway's, else a new one. */
+function requestIdOf(c: Context): string {
+  const sent = c.req.header("x-request-id");
+  if (sent && CLIENT_REQUEST_ID.test(sent)) return sent;
+  const gateway = (c.env as { event?: { requestContext?: { requestId?: unknown } } } | undefined)?.event?.requestContext?.requestId;
+  return typeof gateway === "string" && gateway ? gateway : randomUUID();
+}
+
+/** Gives every request its id (echoed as X-Request-Id) and a core whose log lines carry it. */
+export const requestContext = (core: Core) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const requestId = requestIdOf(c);
+    c.set("requestId", requestId);
+    c.set("core", { ...core, log: core.log.child({ requestId }) });
+    c.header("x-request-id", requestId);
+    await next();
+  });
 
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization");

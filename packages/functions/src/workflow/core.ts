@@ -11,7 +11,11 @@ let shared: Core | undefined;
 export function workflowLambdaCore(): Core {
   if (!shared) {
     const core = lambdaCore();
-    shared = { ...core, workflow: createSfnWorkflow({ stateMachineArn: core.config.jobWorkflowArn, region: core.config.region }) };
+    shared = { ...core, workflow: createSfnWorkflow({
+        stateMachineArn: core.config.jobWorkflowArn,
+        region: core.config.region,
+        outbound: core.config.outbound,
+      }), };
   }
   return shared;
 }
@@ -19,5 +23,11 @@ export function workflowLambdaCore(): Core {
 /** One Task state's work: the state's payload in, the state's result out. */
 export type TaskStep = (event: unknown, core: Core) => Promise<unknown>;
 
-/** The Lambda entry point of a step. */
-export const lambdaHandler = (step: TaskStep) => async (event: unknown) => step(event, workflowLambdaCore());
+/** The job a step's payload names, for log lines (the step itself validates the payload). */
+export const jobIdOf = (event: unknown): unknown => (event as { jobId?: unknown } | null)?.jobId;
+
+/** The Lambda entry point of a step: its log lines carry the job id and the invocation's request id. */
+export const lambdaHandler = (step: TaskStep) => async (event: unknown, context?: { awsRequestId?: string }) => {
+  const core = workflowLambdaCore();
+  return step(event, { ...core, log: core.log.child({ jobId: jobIdOf(event), requestId: context?.awsRequestId }) });
+};

@@ -1,0 +1,53 @@
+/** Test-only reads of a whole table: its items in a stable order, and an audit of the invariants
+ * every transaction keeps (quota counters match the jobs, every job has its history, every
+ * idempotency record names its job), so a fault test can prove nothing was half-written. */
+import { ScanCommand } from "@aws-sdk/lib-dynamodb";
+import type { Db } from "@gpuaas/core/db/client";
+import { isOpen, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
+import type { IdempotencyItem } from "@gpuaas/core/idempotency/idempotency";
+import type { QuotaItem } from "@gpuaas/core/quota/quota";
+
+type Item = Record<string, unknown> & { pk: string; sk: string; type?: string };
+
+/** Every item of the table, sorted by key (a Scan: test code only, never a request path). */
+export async function readTable(db: Db): Promise<Item[]> {
+  const items: Item[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ExclusiveStartKey: start, ConsistentRead: true }));
+    items.push(...((page.Items ?? []) as Item[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items.sort((a, b) => `${a.pk}\u0000${a.sk}`.localeCompare(`${b.pk}\u0000${b.sk}`));
+}
+
+/** Every broken invariant, as readable lines; an empty list means the table is consistent. */
+export async function auditTable(db: Db): Promise<string[]> {
+  const items = await readTable(db);
+  const of = <T>(type: string) => items.filter((i) => i.type === type) as unknown as T[];
+  const jobs = of<JobItem>("Job");
+  const events = of<JobEventItem>("JobEvent");
+  const problems: string[] = [];
+
+  for (const quota of of<QuotaItem>("Quota")) {
+    const mine = jobs.filter((j) => j.ownerId === quota.userId && j.quotaPeriod === quota.period);
+    const reserved = mine.filter((j) => isOpen(j.status)).reduce((sum, j) => sum + j.reservedMilli, 0);
+    const used = mine.reduce((sum, j) => sum + (j.usedMilli ?? 0), 0);
+    const where = `quota ${quota.userId} ${quota.period}`;
+    if (quota.reservedMilli !== reserved) problems.push(`${where}: reserved ${quota.reservedMilli}, open jobs hold ${reserved}`);
+    if (quota.usedMilli !== used) problems.push(`${where}: used ${quota.usedMilli}, ended jobs used ${used}`);
+    if (quota.remainingMilli !== quota.limitMilli - quota.reservedMilli - quota.usedMilli) problems.push(`${where}: remaining out of step`);
+  }
+  for (const job of jobs) {
+    const history = events.filter((e) => e.jobId === job.id);
+    if (history[0]?.status !== "PENDING") problems.push(`job ${job.id}: history does not start with PENDING`);
+    if (history.at(-1)?.status !== job.status) problems.push(`job ${job.id}: is ${job.status}, last event ${history.at(-1)?.status}`);
+    if (isOpen(job.status) && !of<QuotaItem>("Quota").some((q) => q.userId === job.ownerId && q.period === job.quotaPeriod)) {
+      problems.push(`job ${job.id}: open without a quota item`);
+    }
+  }
+  for (const record of of<IdempotencyItem>("Idempotency")) {
+    if (!jobs.some((j) => j.id === record.jobId && j.ownerId === record.userId)) problems.push(`idempotency ${record.key}: no job ${record.jobId}`);
+  }
+  return problems;
+}
