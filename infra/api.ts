@@ -9,8 +9,8 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
   cors: {
     allowOrigins: ["*"],
     allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
-    allowHeaders: ["authorization", "content-type", "idempotency-key"],
-    exposeHeaders: ["retry-after"],
+    allowHeaders: ["authorization", "content-type", "idempotency-key", "x-request-id"],
+    exposeHeaders: ["retry-after", "x-request-id"],
     maxAge: "1 day",
   },
 });
