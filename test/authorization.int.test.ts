@@ -1,0 +1,113 @@
+/** Authorization matrix: every route the app serves × every kind of caller, and the status each
+ * gets. The table is checked against the app's own route list, so a route added later fails this
+ * file until it has a row here. Cells that change a job act on a fresh job in the status the action
+ * needs; a refused request must leave its job as it was. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobStatus } from "@gpuaas/core/job/job";
+import { testApp } from "./support/core";
+import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
+import { jobMaker, requestLine, routeKeys } from "./support/routes";
+
+/**
+ * The callers: no token, the fixtures' owner, another user, an admin.
+ * Extension point: when organizations arrive, an `orgOwner` (owner of the org the fixtures' owner
+ * belongs to) joins this list and `cells` gets a fifth column, so every row of MATRIX must say what
+ * an org owner gets (the first test fails for a row that does not).
+ */
+const ACTORS = ["anonymous", "owner", "other", "admin"] as const;
+type ActorName = (typeof ACTORS)[number];
+
+interface World {
+  tokens: Record<ActorName, string | undefined>;
+  owner: { email: string; password: string };
+  /** A new job of the owner's in `status`. */
+  jobIn: (status: JobStatus) => Promise<string>;
+  /** A PENDING job of the owner's, shared by the cells that only read. */
+  readJob: string;
+}
+
+/** What one cell's request is about: the job in `:id` (and its status before), and the body. */
+interface Target {
+  job?: { id: string; status: JobStatus };
+  body?: unknown;
+}
+
+interface Row {
+  expect: Record<ActorName, number>;
+  /** The cell's target; rows that change something build a fresh one for every cell. */
+  target?: (world: World) => Target | Promise<Target>;
+}
+
+const sharedJob = (w: World): Target => ({ job: { id: w.readJob, status: "PENDING" } });
+const freshJob =
+  (status: JobStatus, body?: unknown) =>
+  async (w: World): Promise<Target> => ({ job: { id: await w.jobIn(status), status }, body });
+const newAccount = () => ({ body: { email: uniqueEmail("new"), password: "correct horse battery", fullName: "New Account" } });
+
+const cells = (anonymous: number, owner: number, other: number, admin: number) => ({ anonymous, owner, other, admin });
+
+// One row per route: the status each actor gets, in ACTORS order (anonymous, owner, other, admin).
+// Someone else's job is reported as missing (404), never as forbidden.
+const MATRIX: Record<string, Row> = {
+  "GET /health":                          { expect: cells(200, 200, 200, 200) },
+  "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200) },
+  "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201), target: newAccount },
+  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200), target: (w) => ({ body: w.owner }) },
+  "GET /api/v1/me":                       { expect: cells(401, 200, 200, 200) },
+  "POST /api/v1/jobs":                    { expect: cells(401, 201, 201, 201), target: () => ({ body: validJob() }) },
+  "GET /api/v1/jobs":                     { expect: cells(401, 200, 200, 200) },
+  "GET /api/v1/jobs/:id":                 { expect: cells(401, 200, 404, 200), target: sharedJob },
+  "GET /api/v1/jobs/:id/events":          { expect: cells(401, 200, 404, 200), target: sharedJob },
+  "POST /api/v1/jobs/:id/cancel":         { expect: cells(401, 200, 404, 200), target: freshJob("PENDING") },
+  "GET /api/v1/admin/jobs":               { expect: cells(401, 403, 403, 200) },
+  "GET /api/v1/admin/jobs/:id/workflow":  { expect: cells(401, 403, 403, 200), target: sharedJob },
+  "POST /api/v1/admin/jobs/:id/approve":  { expect: cells(401, 403, 403, 200), target: freshJob("PENDING") },
+  "POST /api/v1/admin/jobs/:id/reject":   { expect: cells(401, 403, 403, 200), target: freshJob("PENDING", { reason: "not now" }) },
+  "POST /api/v1/admin/jobs/:id/start":    { expect: cells(401, 403, 403, 200), target: freshJob("APPROVED") },
+  "POST /api/v1/admin/jobs/:id/complete": { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING") },
+  "POST /api/v1/admin/jobs/:id/fail":     { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING", { errorMessage: "node lost" }) },
+};
+
+let ctx: Awaited<ReturnType<typeof testApp>>;
+let world: World;
+
+beforeAll(async () => {
+  // Runs last an hour per GPU-hour, so RUNNING fixtures stay running; quota is no concern here.
+  ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", DEFAULT_MONTHLY_GPU_HOURS: "1000" });
+  const [owner, other, admin] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUpAdmin(ctx.app, ctx.core)]);
+  const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
+  world = {
+    tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token },
+    owner: { email: owner.email, password: owner.password },
+    jobIn: (status) => jobIn(owner.token, status),
+    readJob: await jobIn(owner.token, "PENDING"),
+  };
+});
+afterAll(() => ctx.engine.shutdown());
+
+const statusOf = async (jobId: string) =>
+  (await call(ctx.app, "GET", `/api/v1/jobs/${jobId}`, { token: world.tokens.admin })).body.status;
+
+it("has exactly one row per route the app serves, with a status for every actor", () => {
+  const served = routeKeys(ctx.app);
+  const listed = Object.keys(MATRIX);
+  expect({
+    servedButNotInMatrix: served.filter((route) => !listed.includes(route)),
+    inMatrixButNotServed: listed.filter((route) => !served.includes(route)),
+  }).toEqual({ servedButNotInMatrix: [], inMatrixButNotServed: [] });
+  for (const row of Object.values(MATRIX)) expect(Object.keys(row.expect).sort()).toEqual([...ACTORS].sort());
+});
+
+describe.each(Object.entries(MATRIX))("%s", (route, row) => {
+  it.each(ACTORS.map((actor) => [actor, row.expect[actor]] as const))("as %s → %i", async (actor, expected) => {
+    const target = (await row.target?.(world)) ?? {};
+    const { method, path } = requestLine(route, target.job?.id);
+    const res = await call(ctx.app, method, path, { token: world.tokens[actor], body: target.body });
+
+    expect(res.status, JSON.stringify(res.body)).toBe(expected);
+    if (res.status >= 400) {
+      expect(res.body).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) });
+      if (target.job) expect(await statusOf(target.job.id)).toBe(target.job.status);
+    }
+  });
+});
