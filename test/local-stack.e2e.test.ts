@@ -1,48 +1,18 @@
 /** `npm start` as a user runs it: a real process, real ports, a data dir on disk. Checks that a
  * restart keeps data, Ctrl-C stops Java, and even a SIGKILLed server leaves no Java behind. */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { freePort } from "../packages/local/src/dynamodb-local";
+import { localStackSandbox, MAIN } from "./support/local-stack";
+import { eventually } from "./support/wait";
 
-const dataDir = mkdtempSync(join(tmpdir(), "gpuaas-e2e-"));
-const started: ChildProcess[] = [];
+const sandbox = localStackSandbox();
+const dataDir = sandbox.root;
+afterAll(() => sandbox.cleanup());
 
-afterAll(() => {
-  for (const p of started) p.kill("SIGKILL");
-  spawnSync("pkill", ["-9", "-f", `dbPath ${dataDir}`]);
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** Java processes serving this test's data dir. */
-const javaPids = () =>
-  spawnSync("pgrep", ["-f", `dbPath ${dataDir}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
-
-async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-async function startServer(env: Record<string, string> = {}) {
-  const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
-    env: { ...process.env, PORT: String(port), DATA_DIR: dataDir, ADMIN_PASSWORD: "e2e admin password", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  started.push(child);
-  let output = "";
-  child.stdout!.on("data", (d) => (output += d));
-  child.stderr!.on("data", (d) => (output += d));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  await waitFor(() => output.includes("is running at") || child.exitCode !== null, 60_000, "the server to start");
-  return { child, port, url: `http://localhost:${port}`, output: () => output, exited };
-}
+const javaPids = () => sandbox.javaPids();
+const startServer = (env: Record<string, string> = {}) => sandbox.startStack({ launcher: "node", env });
+const waitFor = (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => eventually(what, check, timeoutMs, 200);
 
 const post = (url: string, body: unknown, token?: string) =>
   fetch(url, {
@@ -81,8 +51,7 @@ describe("npm start", () => {
 
   it("after a crash mid-run, the restarted server finishes the job and settles its quota", async () => {
     const env = { DATA_DIR: join(dataDir, "crash"), SIMULATION_SECONDS_PER_HOUR: "4", SIMULATION_FAILURE_RATE: "0" };
-    const crashJava = () =>
-      spawnSync("pgrep", ["-f", `dbPath ${env.DATA_DIR}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+    const crashJava = () => sandbox.javaPids(env.DATA_DIR);
     const first = await startServer(env);
     const api = `${first.url}/api/v1`;
     await post(`${api}/auth/register`, { email: "crash@example.com", password: "crash password", fullName: "C" });
@@ -122,7 +91,7 @@ describe("npm start", () => {
 
   it("says so in one line when the port is taken", async () => {
     const server = await startServer();
-    const clash = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+    const clash = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
       env: { ...process.env, PORT: String(server.port), DATA_DIR: join(dataDir, "other") },
       encoding: "utf8",
       timeout: 60_000,
@@ -134,7 +103,7 @@ describe("npm start", () => {
   }, 120_000);
 
   it("says in one line how to install Java when it is missing", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
       env: { ...process.env, PATH: "/nonexistent", DATA_DIR: join(dataDir, "nojava"), PORT: "0" },
       encoding: "utf8",
       timeout: 60_000,
@@ -146,7 +115,7 @@ describe("npm start", () => {
   }, 60_000);
 
   it("names a bad setting in one line and starts nothing", () => {
-    const run = spawnSync(process.execPath, ["--import", "tsx", "packages/local/src/main.ts"], {
+    const run = spawnSync(process.execPath, ["--import", "tsx", MAIN], {
       env: { ...process.env, DATA_DIR: join(dataDir, "badconfig"), PORT: "0", ADMIN_PASSWORD: "short", DEFAULT_MONTHLY_GPU_HOURS: "lots" },
       encoding: "utf8",
       timeout: 60_000,

@@ -52,6 +52,7 @@ export interface DynamoDbLocal {
   port: number;
   /** The Java process (for fault tests that pause or kill it). */
   pid: number;
+  /** SIGTERM, then SIGKILL after JAVA_STOP_GRACE_MS; resolves once Java has exited. */
   stop(): Promise<void>;
 }
 
@@ -61,6 +62,9 @@ export interface StartOptions {
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
 }
+
+/** How long Java gets to exit after SIGTERM before it is SIGKILLed. */
+const JAVA_STOP_GRACE_MS = 2000;
 
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -127,7 +131,9 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
           resolve();
         });
         child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+        // A stopped Java (SIGSTOP, a debugger) acts on SIGTERM only once continued.
+        child.kill("SIGCONT");
+        setTimeout(() => child.kill("SIGKILL"), JAVA_STOP_GRACE_MS).unref();
       }),
   };
 }

@@ -1,32 +1,50 @@
-/** `npm start`: the whole system locally. Ctrl-C (or any exit) stops everything, Java included. */
+/** `npm start`: the whole system locally. Ctrl-C / SIGTERM (or any exit) stops everything, Java
+ * included, within seconds whatever is in flight; output nobody reads any more never stops it. */
 import { JavaMissingError, PortInUseError } from "./dynamodb-local";
+import { guardProcessOutput } from "./output";
 import { startLocalStack, type LocalStack } from "./stack";
 import { ConfigError } from "@gpuaas/core/config/config";
 
+/** However stop() fares, the process exits by then (and the launcher's exit hook kills Java). */
+const SHUTDOWN_DEADLINE_MS = 5000;
+
+guardProcessOutput();
+
 let stack: LocalStack | undefined;
 let stopping = false;
+let failed = false;
 
 async function shutdown(code: number) {
   if (stopping) return;
   stopping = true;
+  setTimeout(() => process.exit(code), SHUTDOWN_DEADLINE_MS);
   await stack?.stop().catch(() => undefined);
   process.exit(code);
 }
 
+/** Reports the first unexpected error and stops; later ones only wait for that stop. */
+function fatal(error: unknown) {
+  if (failed) return;
+  failed = true;
+  try {
+    // Structured, like every other line the server logs; before the stack is up, plain text.
+    if (stack) stack.core.log.error("Fatal: stopping", { error });
+    else console.error("Fatal:", error);
+  } catch {
+    // Nowhere to report it; stopping matters more.
+  }
+  void shutdown(1);
+}
+
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
   process.on(signal, () => {
+    if (stopping) return;
     console.log(`\n${signal}: stopping…`);
     void shutdown(0);
   });
 }
-process.on("uncaughtException", (error) => {
-  console.error("Fatal:", error);
-  void shutdown(1);
-});
-process.on("unhandledRejection", (error) => {
-  console.error("Fatal:", error);
-  void shutdown(1);
-});
+process.on("uncaughtException", fatal);
+process.on("unhandledRejection", fatal);
 
 try {
   stack = await startLocalStack();

@@ -1,8 +1,9 @@
 /** The whole system on one machine: DynamoDB Local, the table, the bootstrap admin, the local
- * workflow engine and the Hono app on @hono/node-server. main.ts runs it; end-to-end tests start it too. */
+ * workflow engine and the Hono app on the local HTTP server (http-server.ts). main.ts runs it;
+ * end-to-end tests start it too. */
 import { mkdirSync } from "node:fs";
+import type { Server } from "node:http";
 import { resolve } from "node:path";
-import { serve, type ServerType } from "@hono/node-server";
 import * as z from "zod";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig, parseSettings } from "@gpuaas/core/config/config";
@@ -11,6 +12,7 @@ import { createCore, type Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
+import { closeServer, createLocalServer, listen } from "./http-server";
 import { localJwtSecret } from "./secrets";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -24,6 +26,11 @@ const LocalEnv = z.object({
 
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
 const LOCAL_DEFAULTS = { SIMULATION_SECONDS_PER_HOUR: "5" };
+
+/** stop() budget: requests in progress get this long to finish, then their connections are closed; the
+ * workflow engine gets as long to abort its executions. DynamoDB Local has its own (dynamodb-local.ts). */
+const REQUEST_GRACE_MS = 1000;
+const ENGINE_GRACE_MS = 1000;
 
 export interface LocalStack {
   url: string;
@@ -52,7 +59,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
   if (local.PORT) await freePort(local.PORT).catch(() => Promise.reject(new PortInUseError(local.PORT, "the API", "PORT")));
 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb"), port: local.DYNAMODB_PORT });
-  let server: ServerType | undefined;
+  let server: Server | undefined;
   let workflow: LocalWorkflowEngine | undefined;
   try {
     const config = { ...settings, dynamoEndpoint: dynamo.endpoint };
@@ -64,14 +71,10 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     // Executions lived in the previous process: every job it left open continues from its stored status.
     const resumedJobs = await workflow.resumeOpenJobs();
 
-    const app = createApp(core);
-    const port = local.PORT || (await freePort());
-    server = await new Promise<ServerType>((resolveServer, reject) => {
-      const s = serve({ fetch: app.fetch, port, hostname: "0.0.0.0" }, () => resolveServer(s));
-      s.once("error", (error: NodeJS.ErrnoException) =>
-        reject(error.code === "EADDRINUSE" ? new PortInUseError(port, "the API", "PORT") : error),
-      );
-    });
+    server = createLocalServer(createApp(core).fetch);
+    const port = await listen(server, local.PORT, "0.0.0.0").catch((error: NodeJS.ErrnoException) =>
+      Promise.reject(error.code === "EADDRINUSE" ? new PortInUseError(local.PORT, "the API", "PORT") : error),
+    );
     const running = server;
     const engine = workflow;
     return {
@@ -81,9 +84,11 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       resumedJobs,
       admin: { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD, created: admin.created },
       dataDir,
+      // Bounded at every step: whatever is in flight (keep-alive connections, a request waiting on a
+      // stalled DynamoDB Local), stop() ends within seconds.
       stop: async () => {
-        await new Promise<void>((r) => running.close(() => r()));
-        await engine.shutdown();
+        await closeServer(running, REQUEST_GRACE_MS);
+        await waitAtMost(engine.shutdown(), ENGINE_GRACE_MS);
         await dynamo.stop();
       },
     };
@@ -93,4 +98,15 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     await dynamo.stop();
     throw error;
   }
+}
+
+/** Waits for `promise` to settle, however it settles, for `ms` at most. */
+function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  const settled = promise.then(
+    () => undefined,
+    () => undefined,
+  );
+  return Promise.race([settled, deadline]).finally(() => clearTimeout(timer));
 }

@@ -9,10 +9,15 @@ import type { AppEnv } from "./context";
 
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/** The caller's X-Request-Id when it is sane (word characters, `.:-`, at most 128), else undefined. */
+export function clientRequestId(sent: string | undefined): string | undefined {
+  return sent && CLIENT_REQUEST_ID.test(sent) ? sent : undefined;
+}
+
 /** The request's id: the caller's X-Request-Id when sane, else API Gateway's, else a new one. */
 function requestIdOf(c: Context): string {
-  const sent = c.req.header("x-request-id");
-  if (sent && CLIENT_REQUEST_ID.test(sent)) return sent;
+  const sent = clientRequestId(c.req.header("x-request-id"));
+  if (sent) return sent;
   const gateway = (c.env as { event?: { requestContext?: { requestId?: unknown } } } | undefined)?.event?.requestContext?.requestId;
   return typeof gateway === "string" && gateway ? gateway : randomUUID();
 }
