@@ -11,3 +11,6 @@ export const API_HANDLER = `${dir}/api/lambda.handler`;
 export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
   TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
 ) as Record<TaskKey, string>;
+
+/** Scheduled: the monthly quota reset. */
+export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;

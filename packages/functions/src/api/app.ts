@@ -10,6 +10,7 @@ import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { jobRoutes } from "./routes/jobs";
+import { quotaRoutes } from "./routes/quotas";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -18,6 +19,7 @@ export function createApp(core: Core) {
     .route("/", authRoutes)
     .route("/", jobRoutes)
     .route("/", adminRoutes)
+    .route("/", quotaRoutes)
     .route("/", catalogRoutes);
 
   return new Hono<AppEnv>()
