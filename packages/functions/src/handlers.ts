@@ -11,3 +11,6 @@ export const API_HANDLER = `${dir}/api/lambda.handler`;
 export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
   TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
 ) as Record<TaskKey, string>;
+
+/** The table stream's subscriber: domain events to EventBridge. */
+export const EVENT_SUBSCRIBER_HANDLER = `${dir}/events/subscriber.handler`;
