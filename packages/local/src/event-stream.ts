@@ -68,6 +68,7 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
   const abort = new AbortController();
   const { signal } = abort;
   const publisher = options.publisher(signal);
+  // Drained shards stay known (a few per hour at most), so a re-describe never reads them again.
   const shards = new Map<string, ShardState>();
   const opts = { abortSignal: signal };
 
@@ -174,16 +175,12 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
           if (signal.aborted) return;
           if (ready(shard) && (await drain(shard))) rescan = true;
         }
-        for (const [id, shard] of shards) if (shard.done && ![...shards.values()].some((s) => s.parentId === id && !s.done)) shards.delete(id);
       } catch (error) {
         if (signal.aborted) return;
         log.warn("Reading the table's stream failed; retrying", { error });
       }
       if (rescan) continue;
-      await new Promise((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        signal.addEventListener("abort", () => (clearTimeout(timer), resolve(undefined)), { once: true });
-      });
+      await pause(pollMs, signal);
     }
   }
 
@@ -197,4 +194,17 @@ export async function startEventStream(options: EventStreamOptions): Promise<Eve
       client.destroy();
     },
   };
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
