@@ -7,6 +7,7 @@ import { marshall } from "@aws-sdk/util-dynamodb";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { loadOutboundConfig } from "@gpuaas/core/config/config";
 import { DependencyUnavailableError } from "@gpuaas/core/errors";
 import { toDomainEvent, toEnvelope } from "@gpuaas/core/event/event";
 import { createEventBridgeClient, createEventBridgePublisher } from "@gpuaas/core/event/eventbridge";
@@ -128,6 +129,15 @@ describe("stream subscriber Lambda", () => {
   it("is named in handlers.ts and exports handler", async () => {
     expect(EVENT_SUBSCRIBER_HANDLER).toBe("packages/functions/src/events/subscriber.handler");
     expect(typeof (await import("@gpuaas/functions/events/subscriber")).handler).toBe("function");
+  });
+
+  it("reads its settings without a table or JWT secret (it has neither)", () => {
+    expect(loadOutboundConfig({ AWS_REGION: "eu-west-1", AWS_MAX_ATTEMPTS: "5" })).toEqual({
+      region: "eu-west-1",
+      outbound: { connectTimeoutMs: 1000, requestTimeoutMs: 2000, maxAttempts: 5 },
+      logLevel: "INFO",
+    });
+    expect(() => loadOutboundConfig({ AWS_REQUEST_TIMEOUT_MS: "forever" })).toThrow(/AWS_REQUEST_TIMEOUT_MS/);
   });
 
   it("puts one event per job status change and alert, in stream order, skipping other records", async () => {
