@@ -4,6 +4,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import type { Core } from "@gpuaas/core/core";
 import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
@@ -99,6 +100,20 @@ describe("job status changes to a local webhook", () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(ofJob()).toHaveLength(4);
     expect(new Set(ofJob().map((b) => b.id)).size).toBe(4);
+  });
+
+  it("a BudgetAlert item (as the budget check writes it) arrives as a Budget Threshold Crossed", async () => {
+    const at = new Date().toISOString();
+    const item = { pk: "ORG#org-e", sk: "ALERT#2026-11#100", type: "BudgetAlert", orgId: "org-e", period: "2026-11", threshold: 100, spendMicros: 250_000_000, budgetMicros: 250_000_000, at };
+    await ctx.core.db.doc.send(new PutCommand({ TableName: ctx.core.db.table, Item: item }));
+    const alert = await eventually("the alert at the webhook", () => hook.bodies.find((b) => b.detail.orgId === "org-e"), 10_000);
+    expect(alert).toEqual({
+      id: "ORG#org-e#ALERT#2026-11#100",
+      source: "gpuaas",
+      "detail-type": "Budget Threshold Crossed",
+      time: at,
+      detail: { eventId: alert.id, orgId: "org-e", period: "2026-11", thresholdPercent: 100, spendUsd: "250.00", budgetUsd: "250.00", at },
+    });
   });
 });
 
