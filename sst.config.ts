@@ -17,6 +17,7 @@ export default $config({
     await import("./infra/workflow");
     await import("./infra/api");
     await import("./infra/schedules");
+    await import("./infra/events");
     const { outputs } = await import("./infra/outputs");
     return outputs;
   },

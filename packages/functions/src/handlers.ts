@@ -14,3 +14,5 @@ export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
 
 /** Scheduled: the monthly quota reset. */
 export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;
+/** The table stream's subscriber: domain events to EventBridge. */
+export const EVENT_SUBSCRIBER_HANDLER = `${dir}/events/subscriber.handler`;
