@@ -9,6 +9,7 @@ import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
+import { costRoutes } from "./routes/costs";
 import { jobRoutes } from "./routes/jobs";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -18,6 +19,7 @@ export function createApp(core: Core) {
     .route("/", authRoutes)
     .route("/", jobRoutes)
     .route("/", adminRoutes)
+    .route("/", costRoutes)
     .route("/", catalogRoutes);
 
   return new Hono<AppEnv>()

@@ -1,0 +1,17 @@
+/** /costs: cost reports over days; /admin/costs: the daily rollup on demand and its snapshots. */
+import { Hono } from "hono";
+import { getCosts } from "@gpuaas/core/cost/report";
+import { getCostSnapshots, runRollup } from "@gpuaas/core/cost/rollup";
+import type { AppEnv } from "../context";
+import { requireAdmin, requireAuth } from "../middleware";
+
+/** The named query parameters; empty values count as absent, others are ignored. */
+const pick = (c: { req: { query: (name: string) => string | undefined } }, names: string[]) =>
+  Object.fromEntries(names.flatMap((name) => (c.req.query(name) ? [[name, c.req.query(name)]] : [])));
+
+export const costRoutes = new Hono<AppEnv>()
+  .use("/costs", requireAuth)
+  .use("/admin/costs/*", requireAuth, requireAdmin)
+  .get("/costs", async (c) => c.json(await getCosts(c.get("core"), c.get("actor"), pick(c, ["from", "to", "groupBy"]))))
+  .post("/admin/costs/rollup", async (c) => c.json(await runRollup(c.get("core"), c.get("actor"), pick(c, ["date"]))))
+  .get("/admin/costs/snapshots", async (c) => c.json(await getCostSnapshots(c.get("core"), c.get("actor"), pick(c, ["date"]))));
