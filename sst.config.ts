@@ -16,6 +16,7 @@ export default $config({
     await import("./infra/secrets");
     await import("./infra/workflow");
     await import("./infra/api");
+    await import("./infra/schedules");
     const { outputs } = await import("./infra/outputs");
     return outputs;
   },
