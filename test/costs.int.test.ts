@@ -2,6 +2,7 @@
  * wall hours are GPU-hours and a run ends only when an admin completes it): usage split across
  * midnight, running jobs in the rollup, rollup re-runs, GET /costs per groupBy and per caller, the
  * rollup's reads, validation, and the schedule's entry point. */
+import { resolve } from "node:path";
 import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueAccessToken } from "@gpuaas/core/auth/token";
@@ -193,9 +194,10 @@ describe("the daily rollup", () => {
     w.set("2026-02-26T00:05:00.000Z");
     expect(await runDailyCostRollup(w.ctx.core)).toMatchObject({ day: "2026-02-25", snapshots: 1 });
     expect((await costItems(w.ctx.core, "2026-02-25")).map((i) => i.sk)).toEqual(["PROVIDER#aws#GPU#V100", "ROLLUP"]);
-    const module = await import("../packages/functions/src/schedules/dailyCostRollup");
-    expect(DAILY_COST_ROLLUP_HANDLER).toBe("packages/functions/src/schedules/dailyCostRollup.handler");
-    expect(typeof module.handler).toBe("function");
+    // The entry point infra names ("<file from the repo root>.<export>") exists and exports `handler`.
+    const dot = DAILY_COST_ROLLUP_HANDLER.lastIndexOf(".");
+    const module = await import(resolve(import.meta.dirname, "..", `${DAILY_COST_ROLLUP_HANDLER.slice(0, dot)}.ts`));
+    expect(typeof module[DAILY_COST_ROLLUP_HANDLER.slice(dot + 1)]).toBe("function");
   });
 
   it("defaults to yesterday and refuses a date that is not a real day (nothing written)", async () => {
