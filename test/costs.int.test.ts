@@ -141,6 +141,14 @@ describe("the daily rollup", () => {
     expect(s2).toMatchObject({ day: "2026-02-02", gpuHours: 2.999, costUsd: "1.04958", jobCount: 1 });
     expect(sumMicros([s1.costUsd, s2.costUsd])).toBe(micros(job.actualCostUsd));
     expect(s1.gpuHours * 1000 + s2.gpuHours * 1000).toBe(job.usedGpuHours * 1000);
+
+    // Written with the job's end: one usage item per day, findable by day, by owner (gsi1).
+    const usage = (await readTable(w.ctx.core.db)).filter((i) => i.type === "UsageDay");
+    expect(usage).toEqual([
+      expect.objectContaining({ pk: "USAGE#2026-02-01", sk: `JOB#${job.id}`, gsi1pk: `USAGE#OWNER#${owner.id}`, gsi1sk: `2026-02-01#${job.id}`, gpuMilli: 1999, costMicros: 699_720, provider: "gcp" }),
+      expect.objectContaining({ pk: "USAGE#2026-02-02", sk: `JOB#${job.id}`, gsi1pk: `USAGE#OWNER#${owner.id}`, gsi1sk: `2026-02-02#${job.id}`, gpuMilli: 2999, costMicros: 1_049_580 }),
+    ]);
+    expect(usage[0]).not.toHaveProperty("gsi3pk");
   });
 
   it("counts the hours a still-running job ran on the day, and replaces them once it has ended", async () => {
@@ -186,6 +194,14 @@ describe("the daily rollup", () => {
     expect(first.snapshots.find((s: Snapshot) => s.kind === "org")).toMatchObject({ gpuHours: 1, costUsd: "2.49", jobCount: 1 });
     const snapshots = await w.as(w.admin, "GET", "/api/v1/admin/costs/snapshots?date=2026-02-20");
     expect(snapshots.body.snapshots).toEqual(first.snapshots);
+  });
+
+  it("lets concurrent rollups of one day settle on the same snapshots", async () => {
+    const owner = await w.user();
+    await w.runJobs(owner, { start: "2026-02-22T05:00:00.000Z", end: "2026-02-22T07:00:00.000Z", count: 2, job: { gpuType: "A10G", provider: "lambda" } });
+    const results = await Promise.all(Array.from({ length: 3 }, () => w.rollup("2026-02-22")));
+    for (const result of results) expect(result.snapshots).toEqual([{ day: "2026-02-22", kind: "providerGpu", provider: "lambda", gpuType: "A10G", costUsd: "3.00", gpuHours: 4, jobCount: 2 }]);
+    expect((await costItems(w.ctx.core, "2026-02-22")).map((i) => i.sk)).toEqual(["PROVIDER#lambda#GPU#A10G", "ROLLUP"]);
   });
 
   it("runs on schedule for the previous UTC day (the Lambda's work)", async () => {

@@ -23,7 +23,7 @@ import {
 import { listCostDayItems, listRunningJobItems, listUsageDayItems, replaceCostDay } from "./store";
 import { accrualWindow, dayOf, overlapWithDay, previousDay, providerOf } from "./usage";
 
-const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 5;
 
 /** One job's part of a day. */
 interface DayUsage {
@@ -144,7 +144,11 @@ export async function rollupDay(core: Core, day: string): Promise<RollupResult> 
     try {
       await replaceCostDay(core.db, day, [...snapshots, summary] as CostDayItem[], stale, previous?.runId);
     } catch (error) {
-      if (error instanceof TransactionCancelled) continue; // another rollup of this day wrote meanwhile: redo
+      // Another rollup of this day wrote meanwhile: read and compute again, after a jittered pause.
+      if (error instanceof TransactionCancelled) {
+        await new Promise((r) => setTimeout(r, Math.random() * 50 * attempt));
+        continue;
+      }
       throw error;
     }
     return {
