@@ -44,7 +44,10 @@ async function world() {
    * `count` jobs of `owner`, submitted and started at `start` and completed by an admin at `end`
    * (left RUNNING without one). Returns the jobs as the API shows them at the end.
    */
-  async function runJobs(owner: Who, opts: { start: string; end?: string; count?: number; orgId?: string; job?: Record<string, unknown> }) {
+  async function runJobs(
+    owner: Who,
+    opts: { start: string; end?: string; endWith?: "complete" | "fail"; count?: number; orgId?: string; job?: Record<string, unknown> },
+  ) {
     set(opts.start);
     const ids = await Promise.all(
       Array.from({ length: opts.count ?? 1 }, async () => {
@@ -69,7 +72,9 @@ async function world() {
       set(opts.end);
       await Promise.all(
         ids.map(async (id) => {
-          const res = await api.act(await token(admin), id, "complete");
+          const res = opts.endWith === "fail"
+            ? await api.act(await token(admin), id, "fail", { errorMessage: "node lost" })
+            : await api.act(await token(admin), id, "complete");
           expect(res.status, JSON.stringify(res.body)).toBe(200);
           await ctx.engine.settled(id);
         }),
@@ -251,6 +256,8 @@ describe("GET /costs", () => {
         ...(await w.runJobs(alice, { start: "2026-04-04T23:00:00.000Z", end: "2026-04-05T00:40:00.000Z", orgId, job: { gpuType: "T4", gpuCount: 3, provider: "gcp" } })),
         // No provider asked for: charged (and reported) at the cheapest, onprem.
         ...(await w.runJobs(alice, { start: "2026-04-05T12:00:00.000Z", end: "2026-04-05T12:07:00.000Z", job: { gpuType: "A100" } })),
+        // A run that failed is paid for what it ran.
+        ...(await w.runJobs(alice, { start: "2026-04-12T08:00:00.000Z", end: "2026-04-12T08:30:00.000Z", endWith: "fail", job: { gpuType: "V100", provider: "azure" } })),
       ],
       bob: await w.runJobs(bob, { start: "2026-04-05T13:00:00.000Z", end: "2026-04-05T15:20:00.000Z", orgId, count: 2, job: { gpuType: "H100", gpuCount: 2, provider: "coreweave" } }),
       outside: await w.runJobs(alice, { start: "2026-05-02T10:00:00.000Z", end: "2026-05-02T11:00:00.000Z", job: { gpuType: "A100", provider: "aws" } }),
@@ -294,6 +301,7 @@ describe("GET /costs", () => {
   }
 
   it("shows admins every job, totals equal to the sum of the jobs' actualCostUsd for every groupBy", async () => {
+    expect(jobs.alice[3]).toMatchObject({ status: "FAILED", usedGpuHours: 0.5, actualCostUsd: "1.53" });
     await expectReport(w.admin, [...jobs.alice, ...jobs.bob]);
   });
 
