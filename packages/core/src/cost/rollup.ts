@@ -21,7 +21,7 @@ import {
   type OrgCostSnapshotItem,
 } from "./snapshot";
 import { listCostDayItems, listRunningJobItems, listUsageDayItems, replaceCostDay } from "./store";
-import { accrualWindow, dayOf, overlapWithDay, previousDay, providerOf } from "./usage";
+import { accrualWindow, dayOf, overlapWithDay, previousDay, providerOf, type UsageDayItem } from "./usage";
 
 const MAX_ATTEMPTS = 5;
 
@@ -61,7 +61,7 @@ export function runningMilliOnDay(core: Pick<Core, "config">, job: JobItem, day:
 }
 
 /** What each job used on `day`: finished runs from their usage items, running jobs up to now. */
-function dayUsage(core: Core, day: string, usage: Awaited<ReturnType<typeof listUsageDayItems>>, running: JobItem[], nowMs: number) {
+function dayUsage(core: Core, day: string, usage: UsageDayItem[], running: JobItem[], nowMs: number): DayUsage[] {
   const parts: DayUsage[] = usage.map((u) => ({
     jobId: u.jobId,
     provider: u.provider,

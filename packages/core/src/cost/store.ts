@@ -87,10 +87,10 @@ export const listCostDayItems = (db: Db, day: string) =>
   });
 
 /**
- * Replaces a day's snapshots: puts `items` (the summary last) and deletes the `stale` keys, in
- * transactions of at most 100 items. The first one is conditional on the summary being the one
- * this run read (`previousRunId`, none: no summary yet), so two rollups of the same day cannot
- * interleave: the later writer fails with TransactionCancelled and runs again.
+ * Replaces a day's snapshots: puts `items` (snapshots and the summary) and deletes the `stale`
+ * keys, in transactions of at most 100 items. The summary's Put goes first and is conditional on
+ * the summary being the one this run read (`previousRunId`; none: no summary yet), so two rollups
+ * of the same day cannot interleave: the later writer gets TransactionCancelled and runs again.
  */
 export async function replaceCostDay(
   db: Db,
