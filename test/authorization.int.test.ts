@@ -19,7 +19,7 @@ type ActorName = (typeof ACTORS)[number];
 
 interface World {
   tokens: Record<ActorName, string | undefined>;
-  owner: { email: string; password: string };
+  owner: { id: string; email: string; password: string };
   /** A new job of the owner's in `status`. */
   jobIn: (status: JobStatus) => Promise<string>;
   /** A PENDING job of the owner's, shared by the cells that only read. */
@@ -29,6 +29,8 @@ interface World {
 /** What one cell's request is about: the job in `:id` (and its status before), and the body. */
 interface Target {
   job?: { id: string; status: JobStatus };
+  /** The `:id` of a route about something other than a job (a user). */
+  id?: string;
   body?: unknown;
   /** Query string (without "?"). */
   query?: string;
@@ -54,7 +56,7 @@ const MATRIX: Record<string, Row> = {
   "GET /health":                          { expect: cells(200, 200, 200, 200) },
   "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200) },
   "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201), target: newAccount },
-  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200), target: (w) => ({ body: w.owner }) },
+  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },
   "GET /api/v1/me":                       { expect: cells(401, 200, 200, 200) },
   "POST /api/v1/jobs":                    { expect: cells(401, 201, 201, 201), target: () => ({ body: validJob() }) },
   "GET /api/v1/jobs":                     { expect: cells(401, 200, 200, 200) },
@@ -71,6 +73,10 @@ const MATRIX: Record<string, Row> = {
   "GET /api/v1/costs":                    { expect: cells(401, 200, 200, 200), target: () => ({ query: "from=2026-01-01&to=2026-12-31&groupBy=provider" }) },
   "POST /api/v1/admin/costs/rollup":      { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
   "GET /api/v1/admin/costs/snapshots":    { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
+  "GET /api/v1/admin/users":              { expect: cells(401, 403, 403, 200) },
+  // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
+  "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
+  "POST /api/v1/admin/quotas/reset":      { expect: cells(401, 403, 403, 200) },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -83,7 +89,7 @@ beforeAll(async () => {
   const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
   world = {
     tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token },
-    owner: { email: owner.email, password: owner.password },
+    owner: { id: owner.id, email: owner.email, password: owner.password },
     jobIn: (status) => jobIn(owner.token, status),
     readJob: await jobIn(owner.token, "PENDING"),
   };
@@ -106,7 +112,7 @@ it("has exactly one row per route the app serves, with a status for every actor"
 describe.each(Object.entries(MATRIX))("%s", (route, row) => {
   it.each(ACTORS.map((actor) => [actor, row.expect[actor]] as const))("as %s → %i", async (actor, expected) => {
     const target = (await row.target?.(world)) ?? {};
-    const { method, path } = requestLine(route, target.job?.id);
+    const { method, path } = requestLine(route, target.job?.id ?? target.id);
     const res = await call(ctx.app, method, target.query ? `${path}?${target.query}` : path, { token: world.tokens[actor], body: target.body });
 
     expect(res.status, JSON.stringify(res.body)).toBe(expected);

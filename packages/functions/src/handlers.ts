@@ -14,3 +14,6 @@ export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
 
 /** Scheduled shortly after midnight UTC: the previous day's cost rollup. */
 export const DAILY_COST_ROLLUP_HANDLER = `${dir}/schedules/dailyCostRollup.handler`;
+
+/** Scheduled: the monthly quota reset. */
+export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;

@@ -13,6 +13,8 @@ import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
+import { resetQuotas } from "@gpuaas/core/quota/reset";
+import { startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -61,6 +63,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb"), port: local.DYNAMODB_PORT });
   let server: Server | undefined;
   let workflow: LocalWorkflowEngine | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     const config = { ...settings, dynamoEndpoint: dynamo.endpoint };
     let core: Core | undefined;
@@ -70,6 +73,8 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
     // Executions lived in the previous process: every job it left open continues from its stored status.
     const resumedJobs = await workflow.resumeOpenJobs();
+    // The schedules AWS runs on EventBridge, on a local timer; each also runs once now to catch up.
+    scheduler = startScheduler({ tasks: localSchedules(core), now: core.now, log: core.log, runAtStart: true });
 
     server = createLocalServer(createApp(core).fetch);
     const port = await listen(server, local.PORT, "0.0.0.0").catch((error: NodeJS.ErrnoException) =>
@@ -77,6 +82,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     );
     const running = server;
     const engine = workflow;
+    const schedules = scheduler;
     return {
       url: `http://localhost:${port}`,
       core,
@@ -88,16 +94,23 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       // stalled DynamoDB Local), stop() ends within seconds.
       stop: async () => {
         await closeServer(running, REQUEST_GRACE_MS);
+        await waitAtMost(schedules.stop(), ENGINE_GRACE_MS);
         await waitAtMost(engine.shutdown(), ENGINE_GRACE_MS);
         await dynamo.stop();
       },
     };
   } catch (error) {
     server?.close();
+    await scheduler?.stop();
     await workflow?.shutdown();
     await dynamo.stop();
     throw error;
   }
+}
+
+/** The scheduled tasks of infra/schedules.ts (same UTC times), run against the local stack. */
+export function localSchedules(core: Core): ScheduledTask[] {
+  return [{ name: "monthly quota reset", nextRun: startOfNextMonth, run: () => resetQuotas(core) }];
 }
 
 /** Waits for `promise` to settle, however it settles, for `ms` at most. */

@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { costRoutes } from "./routes/costs";
 import { jobRoutes } from "./routes/jobs";
+import { quotaRoutes } from "./routes/quotas";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -20,6 +21,7 @@ export function createApp(core: Core) {
     .route("/", jobRoutes)
     .route("/", adminRoutes)
     .route("/", costRoutes)
+    .route("/", quotaRoutes)
     .route("/", catalogRoutes);
 
   return new Hono<AppEnv>()
