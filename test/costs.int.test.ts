@@ -12,6 +12,7 @@ import { usdToMicros } from "@gpuaas/core/util/money";
 import { newId } from "@gpuaas/core/util/id";
 import { DAILY_COST_ROLLUP_HANDLER } from "@gpuaas/functions/handlers";
 import { runDailyCostRollup } from "@gpuaas/functions/schedules/dailyCostRollup";
+import { localSchedules } from "@gpuaas/local/stack";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -215,6 +216,10 @@ describe("the daily rollup", () => {
     w.set("2026-02-26T00:05:00.000Z");
     expect(await runDailyCostRollup(w.ctx.core)).toMatchObject({ day: "2026-02-25", snapshots: 1 });
     expect((await costItems(w.ctx.core, "2026-02-25")).map((i) => i.sk)).toEqual(["PROVIDER#aws#GPU#V100", "ROLLUP"]);
+    // `npm start` runs the same work on a local timer, at the same UTC time.
+    const local = localSchedules(w.ctx.core).find((t) => t.name === "daily cost rollup")!;
+    expect(local.nextRun(new Date("2026-02-26T00:05:00.000Z")).toISOString()).toBe("2026-02-27T00:05:00.000Z");
+    expect(await local.run()).toMatchObject({ day: "2026-02-25", jobsRead: 1 });
     // The entry point infra names ("<file from the repo root>.<export>") exists and exports `handler`.
     const dot = DAILY_COST_ROLLUP_HANDLER.lastIndexOf(".");
     const module = await import(resolve(import.meta.dirname, "..", `${DAILY_COST_ROLLUP_HANDLER.slice(0, dot)}.ts`));
