@@ -32,6 +32,8 @@ interface Target {
   /** The `:id` of a route about something other than a job (a user). */
   id?: string;
   body?: unknown;
+  /** Query string (without "?"). */
+  query?: string;
 }
 
 interface Row {
@@ -68,6 +70,9 @@ const MATRIX: Record<string, Row> = {
   "POST /api/v1/admin/jobs/:id/start":    { expect: cells(401, 403, 403, 200), target: freshJob("APPROVED") },
   "POST /api/v1/admin/jobs/:id/complete": { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING") },
   "POST /api/v1/admin/jobs/:id/fail":     { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING", { errorMessage: "node lost" }) },
+  "GET /api/v1/costs":                    { expect: cells(401, 200, 200, 200), target: () => ({ query: "from=2026-01-01&to=2026-12-31&groupBy=provider" }) },
+  "POST /api/v1/admin/costs/rollup":      { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
+  "GET /api/v1/admin/costs/snapshots":    { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
   "GET /api/v1/admin/users":              { expect: cells(401, 403, 403, 200) },
   // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
   "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
@@ -108,7 +113,7 @@ describe.each(Object.entries(MATRIX))("%s", (route, row) => {
   it.each(ACTORS.map((actor) => [actor, row.expect[actor]] as const))("as %s → %i", async (actor, expected) => {
     const target = (await row.target?.(world)) ?? {};
     const { method, path } = requestLine(route, target.job?.id ?? target.id);
-    const res = await call(ctx.app, method, path, { token: world.tokens[actor], body: target.body });
+    const res = await call(ctx.app, method, target.query ? `${path}?${target.query}` : path, { token: world.tokens[actor], body: target.body });
 
     expect(res.status, JSON.stringify(res.body)).toBe(expected);
     if (res.status >= 400) {

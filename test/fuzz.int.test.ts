@@ -13,6 +13,7 @@ import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
 import { SetQuotaInput } from "@gpuaas/core/quota/admin";
 import { issueAccessToken } from "@gpuaas/core/auth/token";
 import type { Core } from "@gpuaas/core/core";
+import { DaySchema } from "@gpuaas/core/cost/snapshot";
 import { jobShard } from "@gpuaas/core/db/keys";
 import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
 import { JOB_STATUSES, SubmitJobInput, type JobStatus } from "@gpuaas/core/job/job";
@@ -219,6 +220,23 @@ function cursorValue(w: World) {
 const listQuery = (w: World) =>
   queryString(param(fc.constant("status"), statusValue), param(fc.constant("limit"), limitValue), param(fc.constant("cursor"), cursorValue(w)));
 
+// ---- cost queries ------------------------------------------------------------------------------
+
+const ODD_DAYS = ["2026-02-30", "2026-13-01", "2026-00-10", "0000-00-00", "2026-1-1", " 2026-01-01", "2026-01-01 ", "2026-01-01T00:00Z", "20260101", "+2026-01-01", "9999-99-99", "2026-01-01,2026-01-02", "__proto__", "today", "-1"];
+/** Days: real ones close together (so admins' reports stay small), a few far apart, and anything else. */
+const dayValue = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)) },
+  { weight: 1, arbitrary: fc.integer({ min: -800, max: 800 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)) },
+  { weight: 2, arbitrary: fc.constantFrom(...ODD_DAYS) },
+  { weight: 1, arbitrary: fc.string() },
+);
+const groupByValue = fc.oneof(fc.constantFrom("provider", "gpuType", "org", "day", "Provider", "user", "", "provider,day"), fc.string());
+const costsQuery = queryString(param(fc.constant("from"), dayValue), param(fc.constant("to"), dayValue), param(fc.constant("groupBy"), groupByValue));
+/** A rollup must change nothing here, so its `date` is always there and never a real day (an admin's is refused as 400). */
+const refusedRollupQuery = fc
+  .tuple(dayValue.filter((d) => d !== "" && !DaySchema.safeParse(d).success), queryString())
+  .map(([day, rest]) => [`date=${encodeURIComponent(day)}`, rest].filter(Boolean).join("&"));
+
 // ---- the route table --------------------------------------------------------------------------
 
 /** What varies in one route's requests (default: no id, unknown query parameters, no body); headers are shared. */
@@ -286,6 +304,9 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/admin/jobs/:id/start": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/complete": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/fail": (w) => ({ id: pathIds(w), body: bodiesFor("fail", w), tokens: mostlyAdmins(w) }),
+  "GET /api/v1/costs": () => ({ query: costsQuery }),
+  "POST /api/v1/admin/costs/rollup": (w) => ({ query: refusedRollupQuery, body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
+  "GET /api/v1/admin/costs/snapshots": (w) => ({ query: queryString(param(fc.constant("date"), dayValue)), tokens: mostlyAdmins(w) }),
   "GET /api/v1/admin/users": (w) => ({ query: userListQuery(w), tokens: mostlyAdmins(w) }),
   // No path id names a user (they are job ids, fresh ULIDs or junk), so even a valid body is refused.
   "PUT /api/v1/admin/users/:id/quota": (w) => ({ id: pathIds(w), body: bodiesFor("quota", w), tokens: mostlyAdmins(w) }),

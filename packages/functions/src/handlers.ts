@@ -12,6 +12,9 @@ export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
   TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
 ) as Record<TaskKey, string>;
 
+/** Scheduled shortly after midnight UTC: the previous day's cost rollup. */
+export const DAILY_COST_ROLLUP_HANDLER = `${dir}/schedules/dailyCostRollup.handler`;
+
 /** Scheduled: the monthly quota reset. */
 export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;
 /** The table stream's subscriber: domain events to EventBridge. */

@@ -9,6 +9,7 @@ import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig, parseSettings } from "@gpuaas/core/config/config";
 import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
 import { createCore, type Core } from "@gpuaas/core/core";
+import { rollupPreviousDay } from "@gpuaas/core/cost/rollup";
 import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
 import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
 import { createApp } from "@gpuaas/functions/api/app";
@@ -16,7 +17,7 @@ import { startEventStream, type EventStreamReader } from "./event-stream";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
-import { startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
+import { dailyAt, startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -125,7 +126,10 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
 
 /** The scheduled tasks of infra/schedules.ts (same UTC times), run against the local stack. */
 export function localSchedules(core: Core): ScheduledTask[] {
-  return [{ name: "monthly quota reset", nextRun: startOfNextMonth, run: () => resetQuotas(core) }];
+  return [
+    { name: "monthly quota reset", nextRun: startOfNextMonth, run: () => resetQuotas(core) },
+    { name: "daily cost rollup", nextRun: dailyAt(0, 5), run: () => rollupPreviousDay(core) },
+  ];
 }
 
 /** Reads the table's stream and POSTs each domain event to `url` (bounded attempts, then dropped). */

@@ -9,6 +9,7 @@ import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
+import { costRoutes } from "./routes/costs";
 import { jobRoutes } from "./routes/jobs";
 import { quotaRoutes } from "./routes/quotas";
 
@@ -19,6 +20,7 @@ export function createApp(core: Core) {
     .route("/", authRoutes)
     .route("/", jobRoutes)
     .route("/", adminRoutes)
+    .route("/", costRoutes)
     .route("/", quotaRoutes)
     .route("/", catalogRoutes);
 
