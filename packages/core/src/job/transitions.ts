@@ -4,6 +4,7 @@
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite, type TransactItem } from "../db/transact";
 import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
+import { orgSpendSettlementItems } from "../org/budget";
 import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
@@ -71,6 +72,7 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
         jobEventItem({ jobId, status: request.to, actor: request.actor, reason: request.reason, at }),
       ),
       ...(quota ? [quota] : []),
+      ...orgSpendSettlementItems(core, before, changes, at),
     ];
     try {
       await transactWrite(core.db, items);

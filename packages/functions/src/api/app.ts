@@ -10,6 +10,7 @@ import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { jobRoutes } from "./routes/jobs";
+import { orgRoutes } from "./routes/orgs";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -18,7 +19,8 @@ export function createApp(core: Core) {
     .route("/", authRoutes)
     .route("/", jobRoutes)
     .route("/", adminRoutes)
-    .route("/", catalogRoutes);
+    .route("/", catalogRoutes)
+    .route("/", orgRoutes);
 
   return new Hono<AppEnv>()
     .use(requestContext(core))
