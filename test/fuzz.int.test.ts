@@ -4,7 +4,9 @@
  * So only input that must change nothing is generated: every job a caller can reach is closed
  * (COMPLETED, FAILED, REJECTED, CANCELLED), submissions come from accounts whose month opens with
  * 0 GPU-hours, and registration and login bodies are kept only when the core schema refuses them
- * (plus a few well-formed logins with wrong credentials: each costs a password hash). */
+ * (plus a few well-formed logins with wrong credentials: each costs a password hash). Org routes:
+ * no caller owns an org (the fixture org's owner never calls), so rotations and budgets are
+ * refused; creations carry refused bodies or a taken name, joins unknown codes. */
 import fc from "fast-check";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -15,6 +17,7 @@ import type { Core } from "@gpuaas/core/core";
 import { jobShard } from "@gpuaas/core/db/keys";
 import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
 import { JOB_STATUSES, SubmitJobInput, type JobStatus } from "@gpuaas/core/job/job";
+import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
 import { createApp } from "@gpuaas/functions/api/app";
 import { readTable } from "./support/audit";
 import { engineCore, testApp } from "./support/core";
@@ -38,6 +41,9 @@ interface World {
   badTokens: string[];
   /** Cursors the list routes handed out. */
   cursors: string[];
+  /** The fixture org: the owner is a member, its own owner never calls. */
+  orgIds: string[];
+  orgName: string;
 }
 
 // ---- scalar generators ------------------------------------------------------------------------
@@ -168,13 +174,13 @@ const headers = (tokens: fc.Arbitrary<string>, badTokens: string[]) =>
 const percentEncodeAll = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
 const ODD_SEGMENTS = ["", ".", "..", "%", "%zz", "%00", "%2F", "%2e%2e", "..%2F..", "%252F", "a/b", "%E0%A4%A", "%C0%AE", "~", "*", "null", "__proto__"];
 
-/** A path segment for `:id`: real (closed) jobs, missing ULIDs, and everything that is not an id. */
-const pathIds = (w: World) =>
+/** A path segment for `:id`: real (closed) jobs (or `ids`), missing ULIDs, and everything that is not an id. */
+const pathIds = (w: World, ids = w.jobIds) =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...w.jobIds) },
+    { weight: 6, arbitrary: fc.constantFrom(...ids) },
     { weight: 2, arbitrary: fc.ulid() },
-    { weight: 1, arbitrary: fc.constantFrom(...w.jobIds).map(percentEncodeAll) },
-    { weight: 1, arbitrary: fc.constantFrom(...w.jobIds).map((id) => id.toLowerCase()) },
+    { weight: 1, arbitrary: fc.constantFrom(...ids).map(percentEncodeAll) },
+    { weight: 1, arbitrary: fc.constantFrom(...ids).map((id) => id.toLowerCase()) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.integer({ min: 27, max: 8_000 }).map((n) => "0".repeat(n)) },
     { weight: 2, arbitrary: fc.constantFrom(...ODD_SEGMENTS) },
@@ -237,8 +243,12 @@ const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<stri
   job: {
     schema: SubmitJobInput,
     seed: (w) =>
-      validJob({ dataLocation: "s3://bucket/data", sensitive: true, cpu: 8, ramGb: 32, priority: "high", dependsOn: [w.jobIds[0]], provider: "aws" }),
+      validJob({ dataLocation: "s3://bucket/data", sensitive: true, cpu: 8, ramGb: 32, priority: "high", dependsOn: [w.jobIds[0]], provider: "aws", orgId: w.orgIds[0] }),
   },
+  org: { schema: CreateOrgInput, seed: () => ({ name: "Fuzz Org" }) },
+  // A well-formed code no org has: joins with it are 404.
+  join: { schema: JoinOrgInput, seed: () => ({ inviteCode: "NoSuchCodeNoSuchCode00" }) },
+  budget: { schema: SetBudgetInput, seed: () => ({ monthlyUsd: "100.50" }) },
   note: { schema: NoteInput, seed: () => ({ reason: "because" }) },
   reject: { schema: RejectInput, seed: () => ({ reason: "because" }) },
   fail: { schema: FailInput, seed: () => ({ errorMessage: "boom" }) },
@@ -279,6 +289,23 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/admin/jobs/:id/start": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/complete": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/fail": (w) => ({ id: pathIds(w), body: bodiesFor("fail", w), tokens: mostlyAdmins(w) }),
+  "POST /api/v1/orgs": (w) => ({
+    body: fc.oneof(
+      { weight: 10, arbitrary: bodiesFor("org", w).filter(refusedBy(CreateOrgInput)) },
+      { weight: 1, arbitrary: fc.constantFrom(w.orgName.toUpperCase(), w.orgName.toLowerCase(), ` ${w.orgName} `).map((name) => JSON.stringify({ name })) },
+    ),
+  }),
+  "GET /api/v1/orgs": () => ({}),
+  "POST /api/v1/orgs/join": (w) => ({
+    body: fc.oneof(
+      { weight: 4, arbitrary: bodiesFor("join", w) },
+      { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{22}$/).map((inviteCode) => JSON.stringify({ inviteCode })) },
+    ),
+  }),
+  "GET /api/v1/orgs/:id/members": (w) => ({ id: pathIds(w, w.orgIds) }),
+  "POST /api/v1/orgs/:id/invite-code": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("note", w) }),
+  "PUT /api/v1/orgs/:id/budget": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("budget", w) }),
+  "GET /api/v1/orgs/:id/alerts": (w) => ({ id: pathIds(w, w.orgIds) }),
 };
 
 function requests(route: string, w: World) {
@@ -325,7 +352,10 @@ async function badTokens(core: Core, userId: string, adminId: string) {
 beforeAll(async () => {
   // Fixtures on an app whose runs take their time, so RUNNING jobs wait for an admin to end them.
   const fixtures = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600" });
-  const [owner, stranger, admin] = await Promise.all([signUp(fixtures.app), signUp(fixtures.app), signUpAdmin(fixtures.app, fixtures.core)]);
+  const [owner, stranger, admin, orgHost] = await Promise.all([signUp(fixtures.app), signUp(fixtures.app), signUpAdmin(fixtures.app, fixtures.core), signUp(fixtures.app)]);
+  const orgName = `Fuzz Fixture Org ${Date.now()}`;
+  const org = (await call(fixtures.app, "POST", "/api/v1/orgs", { token: orgHost.token, body: { name: orgName } })).body;
+  await call(fixtures.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
   const jobIn = jobMaker(fixtures.app, fixtures.engine, admin.token);
   const jobIds = await Promise.all(CLOSED.map((status) => jobIn(owner.token, status)));
   await fixtures.engine.shutdown();
@@ -341,6 +371,8 @@ beforeAll(async () => {
     tokens: { owner: owner.token, stranger: stranger.token, admin: admin.token, strangerClaimingAdmin },
     badTokens: await badTokens(fuzzed.core, owner.id, admin.id),
     cursors: [await pageCursor("/api/v1/jobs?limit=1", owner.token), await pageCursor("/api/v1/admin/jobs?limit=1", admin.token)],
+    orgIds: [org.id],
+    orgName,
   };
   tableBefore = await readTable(fuzzed.core.db);
 });
@@ -368,7 +400,7 @@ it.each(Object.keys(ROUTES))("%s: never a 5xx, every 4xx a JSON error, every POS
       const seen = `${res.status} ${JSON.stringify(res.body)?.slice(0, 300)}`;
       expect(res.status, seen).toBeLessThan(500);
       // Nothing a POST could change may change, so each one is refused; a success would show here first.
-      if (req.method === "POST") expect(res.status, seen).toBeGreaterThanOrEqual(400);
+      if (req.method === "POST" || req.method === "PUT") expect(res.status, seen).toBeGreaterThanOrEqual(400);
       if (res.status >= 400) {
         expect(res.body, seen).toEqual({ error: expect.objectContaining({ code: expect.any(String), message: expect.any(String) }) });
       }
