@@ -101,14 +101,15 @@ const UsdAmount = z
 
 export const SetBudgetInput = z.strictObject({ monthlyUsd: UsdAmount });
 
-/** An org as one of its members sees it; the invite code only for owners. */
+/** An org as one of its members sees it; the invite code and budget only for owners. */
 export function toOrg(org: OrgItem, role: OrgRole | undefined) {
+  const owner = role === "owner";
   return {
     id: org.id,
     name: org.name,
     role,
-    inviteCode: role === "owner" ? org.inviteCode : undefined,
-    monthlyBudgetUsd: org.monthlyBudgetMicros === undefined ? undefined : formatUsd(org.monthlyBudgetMicros),
+    inviteCode: owner ? org.inviteCode : undefined,
+    monthlyBudgetUsd: owner && org.monthlyBudgetMicros !== undefined ? formatUsd(org.monthlyBudgetMicros) : undefined,
     createdBy: org.createdBy,
     createdAt: org.createdAt,
   };
