@@ -82,6 +82,7 @@ const MATRIX: Record<string, Row> = {
   "POST /api/v1/orgs/:id/invite-code":    { expect: cells(401, 403, 404, 403, 200), target: sharedOrg() },
   "PUT /api/v1/orgs/:id/budget":          { expect: cells(401, 403, 404, 403, 200), target: sharedOrg({ monthlyUsd: "100000" }) },
   "GET /api/v1/orgs/:id/alerts":          { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
+  "GET /api/v1/orgs/:id/jobs":            { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;

@@ -306,6 +306,7 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/orgs/:id/invite-code": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("note", w) }),
   "PUT /api/v1/orgs/:id/budget": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("budget", w) }),
   "GET /api/v1/orgs/:id/alerts": (w) => ({ id: pathIds(w, w.orgIds) }),
+  "GET /api/v1/orgs/:id/jobs": (w) => ({ id: pathIds(w, w.orgIds), query: listQuery(w), tokens: callers(w, { admin: 3, owner: 1, stranger: 1 }) }),
 };
 
 function requests(route: string, w: World) {

@@ -169,6 +169,29 @@ describe("jobs in an org", () => {
     expect((await call(ctx.app, "POST", `/api/v1/jobs/${jobId}/cancel`, { token: owner.token })).status).toBe(404);
   });
 
+  it("the org's owner lists the org's jobs, newest first, a page at a time; members cannot", async () => {
+    const [owner, member, stranger] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUp(ctx.app)]);
+    const admin = await signUpAdmin(ctx.app, ctx.core);
+    const org = await createOrg(owner.token);
+    await join(member.token, org.inviteCode);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      ids.push((await call(ctx.app, "POST", "/api/v1/jobs", { token: i % 2 ? owner.token : member.token, body: validJob({ orgId: org.id, name: `org-${i}` }) })).body.id);
+    }
+    await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ name: "personal" }) });
+
+    const first = await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?limit=2`, { token: owner.token });
+    expect(first.status).toBe(200);
+    expect(first.body.items.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
+    const second = await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?limit=2&cursor=${first.body.nextCursor}`, { token: owner.token });
+    expect(second.body).toEqual({ items: [expect.objectContaining({ id: ids[0], orgId: org.id })], nextCursor: null });
+
+    expect((await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs`, { token: admin.token })).body.items).toHaveLength(3);
+    expect((await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs`, { token: member.token })).status).toBe(403);
+    expect((await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs`, { token: stranger.token })).status).toBe(404);
+    expect((await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?cursor=nope`, { token: owner.token })).status).toBe(400);
+  });
+
   it("dependsOn may name an org-mate's job in the same org, not one outside it", async () => {
     const [owner, member, stranger] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUp(ctx.app)]);
     const org = await createOrg(owner.token);

@@ -85,7 +85,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
   // before the commit, the transaction fails on the org and is rebuilt from a new read.
   for (let attempt = 1; ; attempt++) {
     const org = input.orgId
-      ? await orgSubmission(core, { orgId: input.orgId, userId: user.id, period, micros: job.estimatedCostMicros, at })
+      ? await orgSubmission(core, { orgId: input.orgId, userId: user.id, jobId: job.id, period, micros: job.estimatedCostMicros, at })
       : undefined;
     const QUOTA = 0;
     const items = [

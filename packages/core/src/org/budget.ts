@@ -20,6 +20,7 @@ import {
   membershipCheck,
   orgBudgetCheck,
   putAlertItemOnce,
+  putOrgJobItem,
   setOrgBudgetItem,
   setSpendBudgetItem,
 } from "./store";
@@ -47,7 +48,7 @@ export async function listOrgAlerts(core: Core, actor: Actor, orgId: string) {
 }
 
 export interface OrgSubmission {
-  /** The transaction items, in order: membership check, budget-unchanged check, spend commit. */
+  /** The transaction items, in order: membership check, budget-unchanged check, spend commit, org job pointer. */
   items: TransactItem[];
   budgetMicros?: Micros;
 }
@@ -57,7 +58,10 @@ export interface OrgSubmission {
  * budget must still be the one read here (so a month's spend opens at the right budget), and the
  * estimate is committed to the month's spend, failing when it does not fit what is left.
  */
-export async function orgSubmission(core: Core, p: { orgId: string; userId: string; period: string; micros: Micros; at: string }): Promise<OrgSubmission> {
+export async function orgSubmission(
+  core: Core,
+  p: { orgId: string; userId: string; jobId: string; period: string; micros: Micros; at: string },
+): Promise<OrgSubmission> {
   const org = await getOrgItem(core.db, p.orgId, true);
   const budgetMicros = org?.monthlyBudgetMicros;
   return {
@@ -66,6 +70,7 @@ export async function orgSubmission(core: Core, p: { orgId: string; userId: stri
       membershipCheck(core.db, p.userId, p.orgId),
       orgBudgetCheck(core.db, p.orgId, budgetMicros),
       commitSpendItem(core.db, { orgId: p.orgId, period: p.period, micros: p.micros, budgetMicros, at: p.at }),
+      putOrgJobItem(core.db, { orgId: p.orgId, jobId: p.jobId, ownerId: p.userId, createdAt: p.at }),
     ],
   };
 }

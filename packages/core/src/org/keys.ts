@@ -23,6 +23,10 @@ export const orgKeys = {
     sk: `ALERT#${period}#${String(threshold).padStart(3, "0")}`,
   }),
   alertPrefix: () => "ALERT#",
+
+  /** Pointer to a job submitted in the org: "the org's jobs, newest first" is one Query. */
+  orgJob: (orgId: string, jobId: string) => ({ pk: `ORG#${orgId}`, sk: `JOB#${jobId}` }),
+  orgJobPrefix: () => "JOB#",
 } as const;
 
 /** Names are unique whatever their letter case (and Unicode form). */

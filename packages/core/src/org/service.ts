@@ -3,10 +3,14 @@
  * the budget and reads alerts. Admins may read any org (members, alerts) but change none they do
  * not own. A non-member is told the org does not exist (404), like someone else's job. */
 import { randomBytes } from "node:crypto";
+import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
+import { getJobItem } from "../job/store";
+import { toJob } from "../job/job";
+import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
 import { CreateOrgInput, JoinOrgInput, toMember, toOrg, type OrgItem, type OrgRole } from "./org";
@@ -19,6 +23,7 @@ import {
   inviteOpensCheck,
   listMemberItems,
   listMembershipItems,
+  listOrgJobIds,
   orgItem,
   rotateInviteItems,
 } from "./store";
@@ -131,3 +136,22 @@ export async function listOrgMembers(core: Core, actor: Actor, orgId: string) {
   await orgAccess(core, actor, orgId);
   return { items: (await listMemberItems(core.db, orgId)).map(toMember) };
 }
+
+export const ListOrgJobsInput = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+const OrgJobsCursor = z.object({ after: z.string().refine(isId) });
+
+/** The jobs submitted in an org, newest first (its owner and admins). */
+export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor: Actor, orgId: string) => {
+  const { role } = await orgAccess(core, actor, orgId);
+  if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can list its jobs");
+  const after = input.cursor ? decodeCursor(OrgJobsCursor, input.cursor).after : undefined;
+  const page = await listOrgJobIds(core.db, orgId, { limit: input.limit, afterId: after });
+  const jobs = await Promise.all(page.ids.map((id) => getJobItem(core.db, id)));
+  return {
+    items: jobs.flatMap((job) => (job ? [toJob(job)] : [])),
+    nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
+  };
+});

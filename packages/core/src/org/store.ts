@@ -221,6 +221,27 @@ export const adjustSpendItem = (db: Db, p: { orgId: string; period: string; delt
   },
 });
 
+/** Transaction item recording that job `jobId` was submitted in org `orgId` (for listing the org's jobs). */
+export const putOrgJobItem = (db: Db, p: { orgId: string; jobId: string; ownerId: string; createdAt: string }): TransactItem => ({
+  Put: { TableName: db.table, Item: { ...orgKeys.orgJob(p.orgId, p.jobId), type: "OrgJob", ...p }, ConditionExpression: NEW },
+});
+
+/** Ids of the jobs submitted in an org, newest first, a page at a time. */
+export async function listOrgJobIds(db: Db, orgId: string, opts: { limit: number; afterId?: string }) {
+  const { Items } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+      ExpressionAttributeValues: { ":pk": orgKeys.org(orgId).pk, ":prefix": orgKeys.orgJobPrefix() },
+      ScanIndexForward: false,
+      Limit: opts.limit + 1,
+      ...(opts.afterId ? { ExclusiveStartKey: orgKeys.orgJob(orgId, opts.afterId) } : {}),
+    }),
+  );
+  const ids = (Items ?? []).map((i) => i.jobId as string).slice(0, opts.limit);
+  return { ids, lastId: (Items ?? []).length > opts.limit ? ids.at(-1) : undefined };
+}
+
 /** Get an org's spend for one month. */
 export async function getSpendItem(db: Db, orgId: string, period: string, consistent = false): Promise<OrgSpendItem | undefined> {
   const { Item } = await db.doc.send(

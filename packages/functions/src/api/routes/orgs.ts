@@ -1,9 +1,10 @@
 /** /orgs: teams (create, join, rotate the invite code, members) and their monthly budget and alerts. */
 import { Hono } from "hono";
 import { listOrgAlerts, setOrgBudget } from "@gpuaas/core/org/budget";
-import { createOrg, joinOrg, listMyOrgs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
+import { createOrg, joinOrg, listMyOrgs, listOrgJobs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";
+import { listQuery } from "./query";
 
 export const orgRoutes = new Hono<AppEnv>()
   .use("/orgs", requireAuth)
@@ -14,4 +15,8 @@ export const orgRoutes = new Hono<AppEnv>()
   .get("/orgs/:id/members", async (c) => c.json(await listOrgMembers(c.get("core"), c.get("actor"), c.req.param("id"))))
   .post("/orgs/:id/invite-code", async (c) => c.json(await rotateInviteCode(c.get("core"), c.get("actor"), c.req.param("id"))))
   .put("/orgs/:id/budget", async (c) => c.json(await setOrgBudget(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))))
-  .get("/orgs/:id/alerts", async (c) => c.json(await listOrgAlerts(c.get("core"), c.get("actor"), c.req.param("id"))));
+  .get("/orgs/:id/alerts", async (c) => c.json(await listOrgAlerts(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .get("/orgs/:id/jobs", async (c) => {
+    const { limit, cursor } = listQuery(c);
+    return c.json(await listOrgJobs({ limit, cursor }, c.get("core"), c.get("actor"), c.req.param("id")));
+  });
