@@ -2,10 +2,12 @@
  * (refused with 400 BUDGET_EXCEEDED, even under 50 concurrent submissions), given back or settled
  * when a job ends, opened at the budget in a new month, and the 80 % / 100 % alerts recorded once. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { getSpendItem } from "@gpuaas/core/org/store";
+import { createApp } from "@gpuaas/functions/api/app";
 import { periodOf } from "@gpuaas/core/quota/quota";
 import { auditTable, readTable } from "./support/audit";
-import { testApp } from "./support/core";
+import { engineCore, testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
 
@@ -75,6 +77,11 @@ describe("PUT /orgs/{id}/budget", () => {
     expect((await submit(ctx.app, owner.token, orgId)).status).toBe(201);
     const set = await setBudget(ctx.app, owner.token, orgId, "2.00");
     expect(set.body).toMatchObject({ spentUsd: "1.80", remainingUsd: "0.20" });
+    const mine = await call(ctx.app, "GET", "/api/v1/orgs", { token: owner.token });
+    expect(mine.body.items[0]).toMatchObject({
+      monthlyBudgetUsd: "2.00",
+      monthToDate: { period: periodOf(new Date()), monthlyBudgetUsd: "2.00", spentUsd: "1.80", remainingUsd: "0.20" },
+    });
     expect((await submit(ctx.app, owner.token, orgId)).body.error.code).toBe("BUDGET_EXCEEDED");
     // 1.80 of 2.00 is 90 %: the 80 % alert is recorded by the PUT itself.
     expect((await alerts(ctx.app, owner.token, orgId)).map((a: { threshold: number }) => a.threshold)).toEqual([80]);
@@ -113,6 +120,29 @@ describe("alerts", () => {
     expect((await call(ctx.app, "GET", `/api/v1/orgs/${orgId}/alerts`, { token: member.token })).status).toBe(403);
     const stranger = await signUp(ctx.app);
     expect((await call(ctx.app, "GET", `/api/v1/orgs/${orgId}/alerts`, { token: stranger.token })).status).toBe(404);
+  });
+});
+
+describe("alerts after a crash", () => {
+  it("an alert missed between the submission and its Put is recorded by the next submission", async () => {
+    const real = ctx.core.db;
+    // The same table, but every alert Put dies as if the process crashed right after the transaction.
+    const doc = Object.assign(Object.create(real.doc), {
+      send: (command: unknown) =>
+        command instanceof PutCommand && command.input.Item?.type === "BudgetAlert" ? Promise.reject(new Error("crashed")) : real.doc.send(command as never),
+    });
+    const crashing = engineCore(ctx.core.config, { db: { ...real, doc } });
+    try {
+      const { owner, orgId } = await orgWith(ctx.app);
+      await setBudget(ctx.app, owner.token, orgId, "1.00");
+      expect((await submit(createApp(crashing.core), owner.token, orgId)).status).toBe(201); // 0.90 of 1.00
+      expect(await alerts(ctx.app, owner.token, orgId)).toEqual([]);
+
+      expect((await submit(ctx.app, owner.token, orgId, { estimatedHours: 0.05 })).status).toBe(201); // 0.945
+      expect(await alerts(ctx.app, owner.token, orgId)).toEqual([expect.objectContaining({ threshold: 80, spendUsd: "0.945" })]);
+    } finally {
+      await crashing.engine.shutdown();
+    }
   });
 });
 

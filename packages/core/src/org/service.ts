@@ -13,13 +13,15 @@ import { toJob } from "../job/job";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
-import { CreateOrgInput, JoinOrgInput, toMember, toOrg, type OrgItem, type OrgRole } from "./org";
+import { periodOf } from "../quota/quota";
+import { CreateOrgInput, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
 import {
   addMemberItems,
   createOrgItems,
   getInviteOrgId,
   getMembershipItem,
   getOrgItem,
+  getSpendItem,
   inviteOpensCheck,
   listMemberItems,
   listMembershipItems,
@@ -119,16 +121,19 @@ export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) 
   throw new ContentionError("The invite code kept changing; please retry");
 }
 
-/** The caller's orgs with their role in each (the invite code shown to owners only). */
+/** The caller's orgs with their role in each; owners also see the invite code and this month's spend. */
 export async function listMyOrgs(core: Core, actor: Actor) {
+  const period = periodOf(core.now());
   const memberships = await listMembershipItems(core.db, actor.userId);
-  const orgs = await Promise.all(memberships.map((m) => getOrgItem(core.db, m.orgId)));
-  return {
-    items: memberships.flatMap((m, i) => {
-      const org = orgs[i];
-      return org ? [toOrg(org, m.role)] : [];
+  const orgs = await Promise.all(
+    memberships.map(async (m) => {
+      const org = await getOrgItem(core.db, m.orgId);
+      if (!org || m.role !== "owner") return org && toOrg(org, m.role);
+      const { orgId: _, ...monthToDate } = toSpend(org.id, period, await getSpendItem(core.db, org.id, period), org.monthlyBudgetMicros);
+      return { ...toOrg(org, m.role), monthToDate };
     }),
-  };
+  );
+  return { items: orgs.filter((org) => org !== undefined) };
 }
 
 /** An org's members (members and admins only). */
