@@ -10,6 +10,11 @@ declare module "sst" {
       "type": "sst.aws.ApiGatewayV2"
       "url": string
     }
+    "Events": {
+      "arn": string
+      "name": string
+      "type": "sst.aws.Bus"
+    }
     "JobWorkflow": {
       "arn": string
       "type": "sst.sst.Linkable"

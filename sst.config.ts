@@ -16,6 +16,8 @@ export default $config({
     await import("./infra/secrets");
     await import("./infra/workflow");
     await import("./infra/api");
+    await import("./infra/schedules");
+    await import("./infra/events");
     const { outputs } = await import("./infra/outputs");
     return outputs;
   },

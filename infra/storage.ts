@@ -16,5 +16,7 @@ export const table = new sst.aws.Dynamo("Table", {
     indexes.map(([name, index]) => [name, { hashKey: index.partitionKey, rangeKey: index.sortKey }]),
   ),
   ttl: tableSchema.ttlAttribute,
+  // Domain events come from this stream (infra/events.ts); tableSchema.stream is NEW_IMAGE.
+  stream: "new-image",
   deletionProtection: $app.stage === "production",
 });

@@ -17,7 +17,7 @@ type ActorName = (typeof ACTORS)[number];
 
 interface World {
   tokens: Record<ActorName, string | undefined>;
-  owner: { email: string; password: string };
+  owner: { id: string; email: string; password: string };
   /** A new job of the owner's in `status`. */
   jobIn: (status: JobStatus) => Promise<string>;
   /** A PENDING job of the owner's, shared by the cells that only read. */
@@ -31,7 +31,7 @@ interface World {
 /** What one cell's request is about: the job in `:id` (and its status before), and the body. */
 interface Target {
   job?: { id: string; status: JobStatus };
-  /** The `:id` when it is not a job's (an org's). */
+  /** The `:id` of a route about something other than a job (a user, an org). */
   id?: string;
   body?: unknown;
 }
@@ -61,7 +61,7 @@ const MATRIX: Record<string, Row> = {
   "GET /health":                          { expect: cells(200, 200, 200, 200, 200) },
   "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200, 200) },
   "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201, 201), target: newAccount },
-  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200, 200), target: (w) => ({ body: w.owner }) },
+  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },
   "GET /api/v1/me":                       { expect: cells(401, 200, 200, 200, 200) },
   "POST /api/v1/jobs":                    { expect: cells(401, 201, 201, 201, 201), target: () => ({ body: validJob() }) },
   "GET /api/v1/jobs":                     { expect: cells(401, 200, 200, 200, 200) },
@@ -83,6 +83,10 @@ const MATRIX: Record<string, Row> = {
   "PUT /api/v1/orgs/:id/budget":          { expect: cells(401, 403, 404, 403, 200), target: sharedOrg({ monthlyUsd: "100000" }) },
   "GET /api/v1/orgs/:id/alerts":          { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
   "GET /api/v1/orgs/:id/jobs":            { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
+  "GET /api/v1/admin/users":              { expect: cells(401, 403, 403, 200, 403) },
+  // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
+  "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200, 403), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
+  "POST /api/v1/admin/quotas/reset":      { expect: cells(401, 403, 403, 200, 403) },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -101,7 +105,7 @@ beforeAll(async () => {
   const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
   world = {
     tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token, orgOwner: orgOwner.token },
-    owner: { email: owner.email, password: owner.password },
+    owner: { id: owner.id, email: owner.email, password: owner.password },
     jobIn: (status) => jobIn(owner.token, status, { orgId: org.id }),
     readJob: await jobIn(owner.token, "PENDING", { orgId: org.id }),
     orgId: org.id,

@@ -20,7 +20,7 @@ import {
   buildJobWorkflowDefinition,
   type TaskKey,
 } from "@gpuaas/core/workflow/definition";
-import { API_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
+import { API_HANDLER, QUOTA_RESET_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
 import { apiEvent, invoke } from "./support/apigw";
 import { uniqueEmail, validJob } from "./support/http";
 
@@ -100,8 +100,8 @@ describe("the deployed definition", () => {
     expect(isValid, errorsText()).toBe(true);
   });
 
-  it("has an entry point exporting `handler` for the API and for each task", async () => {
-    for (const path of [API_HANDLER, ...Object.values(WORKFLOW_TASK_HANDLERS)]) {
+  it("has an entry point exporting `handler` for the API, each task and each schedule", async () => {
+    for (const path of [API_HANDLER, ...Object.values(WORKFLOW_TASK_HANDLERS), QUOTA_RESET_HANDLER]) {
       expect(typeof (await entryPoint(path)), path).toBe("function");
     }
   });
@@ -206,5 +206,18 @@ describe("task Lambdas and the API Lambda, as Step Functions drives them", () =>
 
   it("a bad payload fails the task with the error name the definition's Catch sees", async () => {
     await expect(runTask("DrawOutcome", { jobId: "not-a-job-id" })).rejects.toMatchObject({ name: "ValidationError" });
+  });
+});
+
+describe("scheduled Lambdas, as EventBridge Scheduler invokes them", () => {
+  it("the monthly quota reset opens this month for every user and reports it", async () => {
+    const reset = await entryPoint(QUOTA_RESET_HANDLER);
+    const context = { awsRequestId: "schedule", getRemainingTimeInMillis: () => 15 * 60_000 };
+    const result = await reset({ "detail-type": "Scheduled Event" }, context);
+    expect(result).toMatchObject({ period: new Date().toISOString().slice(0, 7), done: true, phase: "done" });
+    // The user already opened this month by submitting; the admin had not.
+    expect(result.usersOpened).toBe(1);
+    // Again: already done, nothing more opened.
+    expect(await reset({}, context)).toMatchObject({ done: true, usersOpened: result.usersOpened });
   });
 });

@@ -11,3 +11,8 @@ export const API_HANDLER = `${dir}/api/lambda.handler`;
 export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
   TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
 ) as Record<TaskKey, string>;
+
+/** Scheduled: the monthly quota reset. */
+export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;
+/** The table stream's subscriber: domain events to EventBridge. */
+export const EVENT_SUBSCRIBER_HANDLER = `${dir}/events/subscriber.handler`;

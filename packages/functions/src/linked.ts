@@ -41,3 +41,8 @@ export function lambdaCore(): Core {
   core ??= createCore(loadConfig(linkedEnv(linkedResources(), process.env)));
   return core;
 }
+
+/** The event bus the stream subscriber publishes to (infra/events.ts links it as "Events"). */
+export function linkedBusName(): string {
+  return Resource.Events.name;
+}

@@ -48,7 +48,7 @@ process.on("unhandledRejection", fatal);
 
 try {
   stack = await startLocalStack();
-  const { url, admin, dataDir, resumedJobs } = stack;
+  const { url, admin, dataDir, resumedJobs, webhookUrl } = stack;
   console.log(
     [
       "",
@@ -58,6 +58,7 @@ try {
       `  data:        ${dataDir} (delete it to start from scratch)`,
       `  admin:       ${admin.email} / ${admin.password}${admin.created ? " (created now)" : ""}  (override with ADMIN_EMAIL / ADMIN_PASSWORD)`,
       `  workflows:   local Step Functions interpreter${resumedJobs ? `, ${resumedJobs} open job(s) resumed` : ""}`,
+      `  events:      ${webhookUrl ? `POSTed to ${webhookUrl}` : "off (set WEBHOOK_URL to receive them)"}`,
       "Press Ctrl-C to stop.",
       "",
     ].join("\n"),

@@ -9,10 +9,14 @@ import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig, parseSettings } from "@gpuaas/core/config/config";
 import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
 import { createCore, type Core } from "@gpuaas/core/core";
-import { ensureTable } from "@gpuaas/core/db/table";
+import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
+import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
 import { createApp } from "@gpuaas/functions/api/app";
+import { startEventStream, type EventStreamReader } from "./event-stream";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
+import { resetQuotas } from "@gpuaas/core/quota/reset";
+import { startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -22,6 +26,8 @@ const LocalEnv = z.object({
   DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   ADMIN_EMAIL: EmailSchema.default("admin@gpuaas.local"),
   ADMIN_PASSWORD: PasswordSchema.default("admin-change-me"),
+  /** Where domain events are POSTed (docs/architecture.md, "Events"); unset: no events locally. */
+  WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
 });
 
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
@@ -40,6 +46,8 @@ export interface LocalStack {
   resumedJobs: number;
   admin: { email: string; password: string; created: boolean };
   dataDir: string;
+  /** WEBHOOK_URL, when domain events are being POSTed to it. */
+  webhookUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -61,15 +69,21 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
   const dynamo: DynamoDbLocal = await startDynamoDbLocal({ dataDir: resolve(dataDir, "dynamodb"), port: local.DYNAMODB_PORT });
   let server: Server | undefined;
   let workflow: LocalWorkflowEngine | undefined;
+  let scheduler: Scheduler | undefined;
+  let events: EventStreamReader | undefined;
   try {
     const config = { ...settings, dynamoEndpoint: dynamo.endpoint };
     let core: Core | undefined;
     workflow = createLocalWorkflowEngine({ core: () => core! });
     core = createCore(config, { workflow });
     await ensureTable(core.db.client, config.tableName);
+    // Domain events from the table's stream to WEBHOOK_URL; started before anything writes events.
+    events = local.WEBHOOK_URL ? await startWebhookEvents(core, dynamo.endpoint, local.WEBHOOK_URL) : undefined;
     const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
     // Executions lived in the previous process: every job it left open continues from its stored status.
     const resumedJobs = await workflow.resumeOpenJobs();
+    // The schedules AWS runs on EventBridge, on a local timer; each also runs once now to catch up.
+    scheduler = startScheduler({ tasks: localSchedules(core), now: core.now, log: core.log, runAtStart: true });
 
     server = createLocalServer(createApp(core).fetch);
     const port = await listen(server, local.PORT, "0.0.0.0").catch((error: NodeJS.ErrnoException) =>
@@ -77,6 +91,8 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     );
     const running = server;
     const engine = workflow;
+    const schedules = scheduler;
+    const reader = events;
     return {
       url: `http://localhost:${port}`,
       core,
@@ -84,20 +100,46 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       resumedJobs,
       admin: { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD, created: admin.created },
       dataDir,
+      webhookUrl: local.WEBHOOK_URL,
       // Bounded at every step: whatever is in flight (keep-alive connections, a request waiting on a
       // stalled DynamoDB Local), stop() ends within seconds.
       stop: async () => {
         await closeServer(running, REQUEST_GRACE_MS);
-        await waitAtMost(engine.shutdown(), ENGINE_GRACE_MS);
+        await Promise.all([
+          waitAtMost(schedules.stop(), ENGINE_GRACE_MS),
+          waitAtMost(engine.shutdown(), ENGINE_GRACE_MS),
+          reader?.stop(),
+        ]);
         await dynamo.stop();
       },
     };
   } catch (error) {
     server?.close();
+    await scheduler?.stop();
+    await events?.stop();
     await workflow?.shutdown();
     await dynamo.stop();
     throw error;
   }
+}
+
+/** The scheduled tasks of infra/schedules.ts (same UTC times), run against the local stack. */
+export function localSchedules(core: Core): ScheduledTask[] {
+  return [{ name: "monthly quota reset", nextRun: startOfNextMonth, run: () => resetQuotas(core) }];
+}
+
+/** Reads the table's stream and POSTs each domain event to `url` (bounded attempts, then dropped). */
+async function startWebhookEvents(core: Core, endpoint: string, url: string): Promise<EventStreamReader> {
+  const streamArn = await tableStreamArn(core.db.client, core.db.table);
+  if (!streamArn) throw new Error(`Table ${core.db.table} has no stream`);
+  return startEventStream({
+    endpoint,
+    region: core.config.region,
+    streamArn,
+    outbound: core.config.outbound,
+    publisher: (signal) => createWebhookPublisher({ url, signal }),
+    log: core.log.child({ component: "events" }),
+  });
 }
 
 /** Waits for `promise` to settle, however it settles, for `ms` at most. */

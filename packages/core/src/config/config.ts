@@ -99,3 +99,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
   };
 }
+
+/** The settings of a function that calls AWS but owns no table and signs no tokens (the event
+ * subscriber): region, outbound timeouts and log level, with the same names and defaults. */
+export function loadOutboundConfig(env: Record<string, string | undefined> = process.env): Pick<CoreConfig, "region" | "outbound" | "logLevel"> {
+  const e = parseSettings(
+    EnvSchema.pick({ AWS_REGION: true, AWS_CONNECT_TIMEOUT_MS: true, AWS_REQUEST_TIMEOUT_MS: true, AWS_MAX_ATTEMPTS: true, LOG_LEVEL: true }),
+    env,
+  );
+  return {
+    region: e.AWS_REGION,
+    outbound: { connectTimeoutMs: e.AWS_CONNECT_TIMEOUT_MS, requestTimeoutMs: e.AWS_REQUEST_TIMEOUT_MS, maxAttempts: e.AWS_MAX_ATTEMPTS },
+    logLevel: e.LOG_LEVEL,
+  };
+}

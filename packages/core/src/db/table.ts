@@ -3,6 +3,7 @@ import {
   CreateTableCommand,
   DescribeTableCommand,
   ResourceNotFoundException,
+  UpdateTableCommand,
   UpdateTimeToLiveCommand,
   type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
@@ -11,6 +12,8 @@ export const tableSchema = {
   partitionKey: "pk",
   sortKey: "sk",
   ttlAttribute: "expiresAt",
+  /** The stream domain events are published from (event/): each new item as written. */
+  stream: "NEW_IMAGE",
   /** Overloaded GSIs; what each holds is documented in docs/data-model.md. */
   indexes: {
     gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
@@ -21,10 +24,17 @@ export const tableSchema = {
 
 export type IndexName = keyof typeof tableSchema.indexes;
 
-/** Creates the table with its indexes and TTL if it does not exist yet; waits until ACTIVE. */
+const streamSpecification = { StreamEnabled: true, StreamViewType: tableSchema.stream } as const;
+
+/** Creates the table with its indexes, stream and TTL if it does not exist yet; waits until ACTIVE.
+ * A table created before it had a stream (an older local data dir) gets its stream enabled. */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "existed"> {
   try {
-    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (!Table?.StreamSpecification?.StreamEnabled) {
+      await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: streamSpecification }));
+      await waitUntilActive(client, tableName);
+    }
     return "existed";
   } catch (error) {
     if (!(error instanceof ResourceNotFoundException)) throw error;
@@ -40,6 +50,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: "PAY_PER_REQUEST",
+        StreamSpecification: streamSpecification,
         AttributeDefinitions: keyNames.map((AttributeName) => ({ AttributeName, AttributeType: "S" })),
         KeySchema: [
           { AttributeName: tableSchema.partitionKey, KeyType: "HASH" },
@@ -59,11 +70,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     // Another process created it between our describe and create.
     if ((error as Error).name !== "ResourceInUseException") throw error;
   }
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (Table?.TableStatus === "ACTIVE") break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitUntilActive(client, tableName);
   await client.send(
     new UpdateTimeToLiveCommand({
       TableName: tableName,
@@ -71,4 +78,18 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     }),
   );
   return "created";
+}
+
+async function waitUntilActive(client: DynamoDBClient, tableName: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === "ACTIVE") return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The ARN of the table's stream (DescribeTable's LatestStreamArn); undefined if it has none. */
+export async function tableStreamArn(client: DynamoDBClient, tableName: string): Promise<string | undefined> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  return Table?.StreamSpecification?.StreamEnabled ? Table.LatestStreamArn : undefined;
 }

@@ -1,5 +1,6 @@
 /** Quota access patterns. */
-import { GetCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { BatchGetCommand, GetCommand, PutCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
 import type { TransactItem } from "../db/transact";
@@ -79,4 +80,130 @@ export function settleQuotaItem(
       },
     },
   };
+}
+
+/**
+ * Opens a user's period at `limit` with nothing reserved or used, unless it is already open (a
+ * submission opens it too). Returns whether this call opened it.
+ */
+export async function openQuotaPeriod(db: Db, p: { userId: string; period: string; limit: MilliHours; at: string }): Promise<boolean> {
+  const item: QuotaItem = {
+    ...keys.quota(p.userId, p.period),
+    type: "Quota",
+    userId: p.userId,
+    period: p.period,
+    limitMilli: p.limit,
+    reservedMilli: 0,
+    usedMilli: 0,
+    remainingMilli: p.limit,
+    updatedAt: p.at,
+  };
+  try {
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/**
+ * Transaction items moving an open job's reservation from its period to `to`: the old period gives
+ * it back, the new one takes it (opening at `limitIfNew` if needed, and taking it even past the
+ * limit: work already admitted is never dropped), and the job names the new period. Conditional on
+ * the job still being open in the old period, so a carried job is never carried twice.
+ */
+export function carryReservationItems(
+  db: Db,
+  job: { id: string; ownerId: string; reservedMilli: MilliHours; quotaPeriod: string },
+  to: { period: string; limitIfNew: MilliHours; at: string },
+): TransactItem[] {
+  return [
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.job(job.id),
+        UpdateExpression: "SET quotaPeriod = :to, updatedAt = :at",
+        ConditionExpression: "quotaPeriod = :from AND #status IN (:pending, :approved, :running)",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: {
+          ":to": to.period,
+          ":from": job.quotaPeriod,
+          ":at": to.at,
+          ":pending": "PENDING",
+          ":approved": "APPROVED",
+          ":running": "RUNNING",
+        },
+      },
+    },
+    settleQuotaItem(db, { userId: job.ownerId, period: job.quotaPeriod, reservedMilli: job.reservedMilli, usedMilli: 0, at: to.at }),
+    {
+      Update: {
+        TableName: db.table,
+        Key: keys.quota(job.ownerId, to.period),
+        UpdateExpression: [
+          "SET #type = :type, userId = :userId, period = :period, updatedAt = :at",
+          "#limit = if_not_exists(#limit, :limitIfNew)",
+          "#used = if_not_exists(#used, :zero)",
+          "#reserved = if_not_exists(#reserved, :zero) + :milli",
+          "#remaining = if_not_exists(#remaining, :limitIfNew) - :milli",
+        ].join(", "),
+        ExpressionAttributeNames: {
+          "#type": "type",
+          "#limit": "limitMilli",
+          "#used": "usedMilli",
+          "#reserved": "reservedMilli",
+          "#remaining": "remainingMilli",
+        },
+        ExpressionAttributeValues: {
+          ":type": "Quota",
+          ":userId": job.ownerId,
+          ":period": to.period,
+          ":at": to.at,
+          ":limitIfNew": to.limitIfNew,
+          ":zero": 0,
+          ":milli": job.reservedMilli,
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * Transaction item changing the limit of an open period from `fromLimit` to `toLimit`, moving
+ * `remainingMilli` by the difference. Conditional on the limit still being `fromLimit`.
+ */
+export function changeQuotaLimitItem(
+  db: Db,
+  p: { userId: string; period: string; fromLimit: MilliHours; toLimit: MilliHours; at: string },
+): TransactItem {
+  return {
+    Update: {
+      TableName: db.table,
+      Key: keys.quota(p.userId, p.period),
+      UpdateExpression: "SET #limit = :to, #remaining = #remaining + :delta, updatedAt = :at",
+      ConditionExpression: "#limit = :from",
+      ExpressionAttributeNames: { "#limit": "limitMilli", "#remaining": "remainingMilli" },
+      ExpressionAttributeValues: { ":to": p.toLimit, ":from": p.fromLimit, ":delta": p.toLimit - p.fromLimit, ":at": p.at },
+    },
+  };
+}
+
+/** Transaction item asserting a user's period is not open yet. */
+export const quotaNotOpenCheck = (db: Db, userId: string, period: string): TransactItem => ({
+  ConditionCheck: { TableName: db.table, Key: keys.quota(userId, period), ConditionExpression: "attribute_not_exists(pk)" },
+});
+
+/** This month's quota items of several users (BatchGetItem, up to 100 keys a call). */
+export async function getQuotaItems(db: Db, userIds: string[], period: string): Promise<Map<string, QuotaItem>> {
+  const found = new Map<string, QuotaItem>();
+  for (let i = 0; i < userIds.length; i += 100) {
+    let keysLeft: Record<string, unknown>[] | undefined = userIds.slice(i, i + 100).map((id) => keys.quota(id, period));
+    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
+      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
+      for (const item of (out.Responses?.[db.table] ?? []) as QuotaItem[]) found.set(item.userId, item);
+      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
+    }
+  }
+  return found;
 }

@@ -2,7 +2,7 @@
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
-import { transactWrite, TransactionCancelled } from "../db/transact";
+import { transactWrite, TransactionCancelled, type TransactItem } from "../db/transact";
 import { AlreadyExistsError } from "../errors";
 import type { UserItem } from "./user";
 
@@ -58,3 +58,14 @@ export async function listUserItems(db: Db, limit: number, afterUserId?: string)
   );
   return { items: (Items ?? []) as UserItem[], last: LastEvaluatedKey?.gsi1sk as string | undefined };
 }
+
+/** Transaction item setting a user's standing monthly limit; the user must exist. */
+export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, at: string): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: keys.user(userId),
+    UpdateExpression: "SET monthlyLimitMilli = :limit, updatedAt = :at",
+    ConditionExpression: "attribute_exists(pk)",
+    ExpressionAttributeValues: { ":limit": limitMilli, ":at": at },
+  },
+});

@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
+import { quotaRoutes } from "./routes/quotas";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -19,6 +20,7 @@ export function createApp(core: Core) {
     .route("/", authRoutes)
     .route("/", jobRoutes)
     .route("/", adminRoutes)
+    .route("/", quotaRoutes)
     .route("/", catalogRoutes)
     .route("/", orgRoutes);
 

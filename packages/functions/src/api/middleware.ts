@@ -32,7 +32,9 @@ export const requestContext = (core: Core) =>
     await next();
   });
 
+/** Authenticates the bearer token once per request (route groups may each ask for it). */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get("actor")) return next();
   const header = c.req.header("authorization");
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) throw new UnauthorizedError("Missing bearer token (Authorization: Bearer <accessToken>)");

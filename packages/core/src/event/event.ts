@@ -1,0 +1,94 @@
+/** Domain events: what a new JobEvent or BudgetAlert item means to the world outside. A pure mapping
+ * from a table stream record (the item as written, in its transaction) to an EventBridge-shaped
+ * event; the Lambda subscriber (AWS) and the local stream reader (npm start) both use it. */
+import type { AttributeValue } from "@aws-sdk/client-dynamodb";
+import { unmarshall } from "@aws-sdk/util-dynamodb";
+import { formatUsd } from "../util/money";
+
+/** EventBridge `source` of every event this app publishes. */
+export const EVENT_SOURCE = "gpuaas";
+
+export const DETAIL_TYPES = {
+  jobStatusChange: "Job Status Change",
+  budgetThresholdCrossed: "Budget Threshold Crossed",
+} as const;
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+export interface JobStatusChangeDetail {
+  eventId: string;
+  jobId: string;
+  status: string;
+  actor: string;
+  reason?: string;
+  at: string;
+}
+
+export interface BudgetThresholdCrossedDetail {
+  eventId: string;
+  orgId: string;
+  period: string;
+  thresholdPercent: number;
+  spendUsd: string;
+  budgetUsd: string;
+  at: string;
+}
+
+export interface DomainEvent {
+  /** Stable across redeliveries (the item's pk and sk): consumers dedupe on it. */
+  id: string;
+  source: typeof EVENT_SOURCE;
+  detailType: DetailType;
+  /** When it happened (the item's `at`), ISO-8601 UTC. */
+  time: string;
+  detail: JobStatusChangeDetail | BudgetThresholdCrossedDetail;
+}
+
+/** The part of a stream record the mapping reads: the Lambda event's record and the Streams API's
+ * record both fit (their attribute value types differ only in binary values, which we never read). */
+export interface ChangeRecord {
+  eventName?: string;
+  dynamodb?: { NewImage?: Record<string, unknown>; SequenceNumber?: string };
+}
+
+type Item = Record<string, unknown>;
+
+/** The domain event a stream record stands for, or undefined: only INSERTs of JobEvent and
+ * BudgetAlert items are events (both are written once and never modified). */
+export function toDomainEvent(record: ChangeRecord): DomainEvent | undefined {
+  const image = record.dynamodb?.NewImage;
+  if (record.eventName !== "INSERT" || !image) return undefined;
+  const item = unmarshall(image as Record<string, AttributeValue>) as Item;
+  const eventId = `${item.pk}#${item.sk}`;
+  switch (item.type) {
+    case "JobEvent":
+      return event(eventId, DETAIL_TYPES.jobStatusChange, {
+        eventId,
+        jobId: String(item.jobId),
+        status: String(item.status),
+        actor: String(item.actor),
+        ...(item.reason === undefined ? {} : { reason: String(item.reason) }),
+        at: String(item.at),
+      });
+    case "BudgetAlert":
+      return event(eventId, DETAIL_TYPES.budgetThresholdCrossed, {
+        eventId,
+        orgId: String(item.orgId),
+        period: String(item.period),
+        thresholdPercent: Number(item.threshold),
+        spendUsd: formatUsd(Number(item.spendMicros)),
+        budgetUsd: formatUsd(Number(item.budgetMicros)),
+        at: String(item.at),
+      });
+    default:
+      return undefined;
+  }
+}
+
+function event(id: string, detailType: DetailType, detail: DomainEvent["detail"]): DomainEvent {
+  return { id, source: EVENT_SOURCE, detailType, time: detail.at, detail };
+}
+
+/** The event as a webhook receives it: EventBridge's envelope (`detail-type`, `source`, ...). */
+export function toEnvelope(event: DomainEvent) {
+  return { id: event.id, source: event.source, "detail-type": event.detailType, time: event.time, detail: event.detail };
+}

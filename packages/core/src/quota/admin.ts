@@ -1,0 +1,106 @@
+/** What admins do with users and quotas: list users with this month's quota, set a user's
+ * standing limit, and run the monthly reset by hand. */
+import * as z from "zod";
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { TransactionCancelled, transactWrite } from "../db/transact";
+import { ContentionError, ForbiddenError, NotFoundError } from "../errors";
+import { getUserItem, listUserItems, setMonthlyLimitItem } from "../user/store";
+import { toUser, type UserItem } from "../user/user";
+import { decodeCursor, encodeCursor } from "../util/cursor";
+import { fn, parseInput } from "../util/fn";
+import { hoursToMilli } from "../util/hours";
+import { isId } from "../util/id";
+import { periodOf, toQuota, type QuotaItem } from "./quota";
+import { resetQuotas } from "./reset";
+import { openingLimitMilli } from "./service";
+import { changeQuotaLimitItem, getQuotaItem, getQuotaItems, quotaNotOpenCheck } from "./store";
+
+/** Most GPU-hours a monthly limit may be set to. */
+export const MAX_LIMIT_HOURS = 1_000_000;
+
+export const ListUsersInput = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+const UserCursor = z.object({ after: z.string().refine(isId) });
+
+export const SetQuotaInput = z.strictObject({
+  // Whole milli-GPU-hours, like every quota amount.
+  limitHours: z
+    .number()
+    .min(0)
+    .max(MAX_LIMIT_HOURS)
+    .refine((hours) => Number.isInteger(Math.round(hours * 1000)) && Math.abs(hours * 1000 - Math.round(hours * 1000)) < 1e-6, "must have at most 3 decimals"),
+});
+
+/** How long an on-demand reset may run inside one API request before answering `done: false`. */
+export const RESET_REQUEST_BUDGET_MS = 20_000;
+
+function assertAdmin(actor: Actor) {
+  if (actor.role !== "admin") throw new ForbiddenError("Admins only");
+}
+
+const quotaView = (core: Core, user: UserItem, item: QuotaItem | undefined, period: string) => {
+  if (item) return toQuota(item);
+  const limit = openingLimitMilli(core, user);
+  return toQuota({ period, limitMilli: limit, reservedMilli: 0, usedMilli: 0, remainingMilli: limit });
+};
+
+const userView = (core: Core, user: UserItem, item: QuotaItem | undefined, period: string) => ({
+  ...toUser(user),
+  monthlyLimitHours: openingLimitMilli(core, user) / 1000,
+  quota: quotaView(core, user, item, period),
+});
+
+/** Users in creation order, each with this month's quota (admins). */
+export const listUsers = fn(ListUsersInput, async (input, core: Core, actor: Actor) => {
+  assertAdmin(actor);
+  const after = input.cursor ? decodeCursor(UserCursor, input.cursor).after : undefined;
+  const page = await listUserItems(core.db, input.limit, after);
+  const period = periodOf(core.now());
+  const quotas = await getQuotaItems(core.db, page.items.map((u) => u.id), period);
+  return {
+    items: page.items.map((user) => userView(core, user, quotas.get(user.id), period)),
+    nextCursor: page.last && page.items.length ? encodeCursor({ after: page.items.at(-1)!.id }) : null,
+  };
+});
+
+/**
+ * Sets a user's standing monthly limit (admins): later months open with it, and this month's
+ * limit moves to it at once (its remaining GPU-hours by the difference, possibly below zero: jobs
+ * already holding GPU-hours keep them). One transaction, conditional on the month as it was read.
+ */
+export async function setUserQuota(core: Core, actor: Actor, userId: string, body: unknown) {
+  assertAdmin(actor);
+  const { limitHours } = parseInput(SetQuotaInput, body);
+  const limit = hoursToMilli(limitHours);
+  const notFound = () => new NotFoundError(`User ${userId} not found`);
+  if (!isId(userId)) throw notFound();
+  const period = periodOf(core.now());
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const at = core.now().toISOString();
+    const current = await getQuotaItem(core.db, userId, period);
+    try {
+      await transactWrite(core.db, [
+        setMonthlyLimitItem(core.db, userId, limit, at),
+        current
+          ? changeQuotaLimitItem(core.db, { userId, period, fromLimit: current.limitMilli, toLimit: limit, at })
+          : quotaNotOpenCheck(core.db, userId, period),
+      ]);
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failedAt(0)) throw notFound();
+      continue; // the month changed under us (opened, or its limit moved): read it again
+    }
+    const user = (await getUserItem(core.db, userId))!;
+    return userView(core, user, await getQuotaItem(core.db, userId, period), period);
+  }
+  throw new ContentionError(`The quota of user ${userId} kept changing; please retry`);
+}
+
+/** POST /admin/quotas/reset: runs (or continues) this month's reset for up to ~20 s. */
+export async function runQuotaReset(core: Core, actor: Actor) {
+  assertAdmin(actor);
+  return resetQuotas(core, { timeBudgetMs: RESET_REQUEST_BUDGET_MS });
+}
