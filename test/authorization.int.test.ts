@@ -9,12 +9,10 @@ import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http
 import { jobMaker, requestLine, routeKeys } from "./support/routes";
 
 /**
- * The callers: no token, the fixtures' owner, another user, an admin.
- * Extension point: when organizations arrive, an `orgOwner` (owner of the org the fixtures' owner
- * belongs to) joins this list and `cells` gets a fifth column, so every row of MATRIX must say what
- * an org owner gets (the first test fails for a row that does not).
+ * The callers: no token, the fixtures' owner, another user, an admin, and the owner of the org the
+ * fixtures' owner is a member of (every fixture job is submitted in that org, so its owner reads them).
  */
-const ACTORS = ["anonymous", "owner", "other", "admin"] as const;
+const ACTORS = ["anonymous", "owner", "other", "admin", "orgOwner"] as const;
 type ActorName = (typeof ACTORS)[number];
 
 interface World {
@@ -24,12 +22,16 @@ interface World {
   jobIn: (status: JobStatus) => Promise<string>;
   /** A PENDING job of the owner's, shared by the cells that only read. */
   readJob: string;
+  /** The org the owner is a member of and orgOwner owns. */
+  orgId: string;
+  /** A new org of orgOwner's; returns its invite code. */
+  newOrgCode: () => Promise<string>;
 }
 
 /** What one cell's request is about: the job in `:id` (and its status before), and the body. */
 interface Target {
   job?: { id: string; status: JobStatus };
-  /** The `:id` of a route about something other than a job (a user). */
+  /** The `:id` of a route about something other than a job (a user, an org). */
   id?: string;
   body?: unknown;
   /** Query string (without "?"). */
@@ -46,37 +48,50 @@ const sharedJob = (w: World): Target => ({ job: { id: w.readJob, status: "PENDIN
 const freshJob =
   (status: JobStatus, body?: unknown) =>
   async (w: World): Promise<Target> => ({ job: { id: await w.jobIn(status), status }, body });
+const sharedOrg = (body?: unknown) => (w: World): Target => ({ id: w.orgId, body });
+let orgCounter = 0;
+const newOrgName = () => ({ body: { name: `Matrix Org ${Date.now()} ${orgCounter++}` } });
+const newOrgInvite = async (w: World): Promise<Target> => ({ body: { inviteCode: await w.newOrgCode() } });
 const newAccount = () => ({ body: { email: uniqueEmail("new"), password: "correct horse battery", fullName: "New Account" } });
 
-const cells = (anonymous: number, owner: number, other: number, admin: number) => ({ anonymous, owner, other, admin });
+const cells = (anonymous: number, owner: number, other: number, admin: number, orgOwner: number) => ({ anonymous, owner, other, admin, orgOwner });
 
-// One row per route: the status each actor gets, in ACTORS order (anonymous, owner, other, admin).
-// Someone else's job is reported as missing (404), never as forbidden.
+// One row per route: the status each actor gets, in ACTORS order (anonymous, owner, other, admin, orgOwner).
+// Someone else's job is reported as missing (404), never as forbidden; so is an org one is not a member of.
+// The org owner reads its members' org jobs but acts on none of them.
 const MATRIX: Record<string, Row> = {
-  "GET /health":                          { expect: cells(200, 200, 200, 200) },
-  "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200) },
-  "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201), target: newAccount },
-  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },
-  "GET /api/v1/me":                       { expect: cells(401, 200, 200, 200) },
-  "POST /api/v1/jobs":                    { expect: cells(401, 201, 201, 201), target: () => ({ body: validJob() }) },
-  "GET /api/v1/jobs":                     { expect: cells(401, 200, 200, 200) },
-  "GET /api/v1/jobs/:id":                 { expect: cells(401, 200, 404, 200), target: sharedJob },
-  "GET /api/v1/jobs/:id/events":          { expect: cells(401, 200, 404, 200), target: sharedJob },
-  "POST /api/v1/jobs/:id/cancel":         { expect: cells(401, 200, 404, 200), target: freshJob("PENDING") },
-  "GET /api/v1/admin/jobs":               { expect: cells(401, 403, 403, 200) },
-  "GET /api/v1/admin/jobs/:id/workflow":  { expect: cells(401, 403, 403, 200), target: sharedJob },
-  "POST /api/v1/admin/jobs/:id/approve":  { expect: cells(401, 403, 403, 200), target: freshJob("PENDING") },
-  "POST /api/v1/admin/jobs/:id/reject":   { expect: cells(401, 403, 403, 200), target: freshJob("PENDING", { reason: "not now" }) },
-  "POST /api/v1/admin/jobs/:id/start":    { expect: cells(401, 403, 403, 200), target: freshJob("APPROVED") },
-  "POST /api/v1/admin/jobs/:id/complete": { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING") },
-  "POST /api/v1/admin/jobs/:id/fail":     { expect: cells(401, 403, 403, 200), target: freshJob("RUNNING", { errorMessage: "node lost" }) },
-  "GET /api/v1/costs":                    { expect: cells(401, 200, 200, 200), target: () => ({ query: "from=2026-01-01&to=2026-12-31&groupBy=provider" }) },
-  "POST /api/v1/admin/costs/rollup":      { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
-  "GET /api/v1/admin/costs/snapshots":    { expect: cells(401, 403, 403, 200), target: () => ({ query: "date=2026-01-01" }) },
-  "GET /api/v1/admin/users":              { expect: cells(401, 403, 403, 200) },
+  "GET /health":                          { expect: cells(200, 200, 200, 200, 200) },
+  "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200, 200) },
+  "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201, 201), target: newAccount },
+  "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },
+  "GET /api/v1/me":                       { expect: cells(401, 200, 200, 200, 200) },
+  "POST /api/v1/jobs":                    { expect: cells(401, 201, 201, 201, 201), target: () => ({ body: validJob() }) },
+  "GET /api/v1/jobs":                     { expect: cells(401, 200, 200, 200, 200) },
+  "GET /api/v1/jobs/:id":                 { expect: cells(401, 200, 404, 200, 200), target: sharedJob },
+  "GET /api/v1/jobs/:id/events":          { expect: cells(401, 200, 404, 200, 200), target: sharedJob },
+  "POST /api/v1/jobs/:id/cancel":         { expect: cells(401, 200, 404, 200, 404), target: freshJob("PENDING") },
+  "GET /api/v1/admin/jobs":               { expect: cells(401, 403, 403, 200, 403) },
+  "GET /api/v1/admin/jobs/:id/workflow":  { expect: cells(401, 403, 403, 200, 403), target: sharedJob },
+  "POST /api/v1/admin/jobs/:id/approve":  { expect: cells(401, 403, 403, 200, 403), target: freshJob("PENDING") },
+  "POST /api/v1/admin/jobs/:id/reject":   { expect: cells(401, 403, 403, 200, 403), target: freshJob("PENDING", { reason: "not now" }) },
+  "POST /api/v1/admin/jobs/:id/start":    { expect: cells(401, 403, 403, 200, 403), target: freshJob("APPROVED") },
+  "POST /api/v1/admin/jobs/:id/complete": { expect: cells(401, 403, 403, 200, 403), target: freshJob("RUNNING") },
+  "POST /api/v1/admin/jobs/:id/fail":     { expect: cells(401, 403, 403, 200, 403), target: freshJob("RUNNING", { errorMessage: "node lost" }) },
+  "POST /api/v1/orgs":                    { expect: cells(401, 201, 201, 201, 201), target: newOrgName },
+  "GET /api/v1/orgs":                     { expect: cells(401, 200, 200, 200, 200) },
+  "POST /api/v1/orgs/join":               { expect: cells(401, 200, 200, 200, 200), target: newOrgInvite },
+  "GET /api/v1/orgs/:id/members":         { expect: cells(401, 200, 404, 200, 200), target: sharedOrg() },
+  "POST /api/v1/orgs/:id/invite-code":    { expect: cells(401, 403, 404, 403, 200), target: sharedOrg() },
+  "PUT /api/v1/orgs/:id/budget":          { expect: cells(401, 403, 404, 403, 200), target: sharedOrg({ monthlyUsd: "100000" }) },
+  "GET /api/v1/orgs/:id/alerts":          { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
+  "GET /api/v1/orgs/:id/jobs":            { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
+  "GET /api/v1/costs":                    { expect: cells(401, 200, 200, 200, 200), target: () => ({ query: "from=2026-01-01&to=2026-12-31&groupBy=provider" }) },
+  "POST /api/v1/admin/costs/rollup":      { expect: cells(401, 403, 403, 200, 403), target: () => ({ query: "date=2026-01-01" }) },
+  "GET /api/v1/admin/costs/snapshots":    { expect: cells(401, 403, 403, 200, 403), target: () => ({ query: "date=2026-01-01" }) },
+  "GET /api/v1/admin/users":              { expect: cells(401, 403, 403, 200, 403) },
   // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
-  "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
-  "POST /api/v1/admin/quotas/reset":      { expect: cells(401, 403, 403, 200) },
+  "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200, 403), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
+  "POST /api/v1/admin/quotas/reset":      { expect: cells(401, 403, 403, 200, 403) },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -85,13 +100,21 @@ let world: World;
 beforeAll(async () => {
   // Runs last an hour per GPU-hour, so RUNNING fixtures stay running; quota is no concern here.
   ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", DEFAULT_MONTHLY_GPU_HOURS: "1000" });
-  const [owner, other, admin] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUpAdmin(ctx.app, ctx.core)]);
+  const [owner, other, admin, orgOwner] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUpAdmin(ctx.app, ctx.core), signUp(ctx.app)]);
+  const newOrg = async () => {
+    const res = await call(ctx.app, "POST", "/api/v1/orgs", { token: orgOwner.token, ...newOrgName() });
+    return res.body as { id: string; inviteCode: string };
+  };
+  const org = await newOrg();
+  await call(ctx.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
   const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
   world = {
-    tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token },
+    tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token, orgOwner: orgOwner.token },
     owner: { id: owner.id, email: owner.email, password: owner.password },
-    jobIn: (status) => jobIn(owner.token, status),
-    readJob: await jobIn(owner.token, "PENDING"),
+    jobIn: (status) => jobIn(owner.token, status, { orgId: org.id }),
+    readJob: await jobIn(owner.token, "PENDING", { orgId: org.id }),
+    orgId: org.id,
+    newOrgCode: async () => (await newOrg()).inviteCode,
   };
 });
 afterAll(() => ctx.engine.shutdown());

@@ -4,7 +4,9 @@
  * So only input that must change nothing is generated: every job a caller can reach is closed
  * (COMPLETED, FAILED, REJECTED, CANCELLED), submissions come from accounts whose month opens with
  * 0 GPU-hours, and registration and login bodies are kept only when the core schema refuses them
- * (plus a few well-formed logins with wrong credentials: each costs a password hash). */
+ * (plus a few well-formed logins with wrong credentials: each costs a password hash). Org routes:
+ * no caller owns an org (the fixture org's owner never calls), so rotations and budgets are
+ * refused; creations carry refused bodies or a taken name, joins unknown codes. */
 import fc from "fast-check";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -17,6 +19,7 @@ import { DaySchema } from "@gpuaas/core/cost/snapshot";
 import { jobShard } from "@gpuaas/core/db/keys";
 import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
 import { JOB_STATUSES, SubmitJobInput, type JobStatus } from "@gpuaas/core/job/job";
+import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
 import { createApp } from "@gpuaas/functions/api/app";
 import { readTable } from "./support/audit";
 import { engineCore, testApp } from "./support/core";
@@ -40,6 +43,9 @@ interface World {
   badTokens: string[];
   /** Cursors the list routes handed out. */
   cursors: string[];
+  /** The fixture org: the owner is a member, its own owner never calls. */
+  orgIds: string[];
+  orgName: string;
 }
 
 // ---- scalar generators ------------------------------------------------------------------------
@@ -170,13 +176,13 @@ const headers = (tokens: fc.Arbitrary<string>, badTokens: string[]) =>
 const percentEncodeAll = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
 const ODD_SEGMENTS = ["", ".", "..", "%", "%zz", "%00", "%2F", "%2e%2e", "..%2F..", "%252F", "a/b", "%E0%A4%A", "%C0%AE", "~", "*", "null", "__proto__"];
 
-/** A path segment for `:id`: real (closed) jobs, missing ULIDs, and everything that is not an id. */
-const pathIds = (w: World) =>
+/** A path segment for `:id`: real (closed) jobs (or `ids`), missing ULIDs, and everything that is not an id. */
+const pathIds = (w: World, ids = w.jobIds) =>
   fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...w.jobIds) },
+    { weight: 6, arbitrary: fc.constantFrom(...ids) },
     { weight: 2, arbitrary: fc.ulid() },
-    { weight: 1, arbitrary: fc.constantFrom(...w.jobIds).map(percentEncodeAll) },
-    { weight: 1, arbitrary: fc.constantFrom(...w.jobIds).map((id) => id.toLowerCase()) },
+    { weight: 1, arbitrary: fc.constantFrom(...ids).map(percentEncodeAll) },
+    { weight: 1, arbitrary: fc.constantFrom(...ids).map((id) => id.toLowerCase()) },
     { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }).map(encodeURIComponent) },
     { weight: 1, arbitrary: fc.integer({ min: 27, max: 8_000 }).map((n) => "0".repeat(n)) },
     { weight: 2, arbitrary: fc.constantFrom(...ODD_SEGMENTS) },
@@ -256,8 +262,12 @@ const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<stri
   job: {
     schema: SubmitJobInput,
     seed: (w) =>
-      validJob({ dataLocation: "s3://bucket/data", sensitive: true, cpu: 8, ramGb: 32, priority: "high", dependsOn: [w.jobIds[0]], provider: "aws" }),
+      validJob({ dataLocation: "s3://bucket/data", sensitive: true, cpu: 8, ramGb: 32, priority: "high", dependsOn: [w.jobIds[0]], provider: "aws", orgId: w.orgIds[0] }),
   },
+  org: { schema: CreateOrgInput, seed: () => ({ name: "Fuzz Org" }) },
+  // A well-formed code no org has: joins with it are 404.
+  join: { schema: JoinOrgInput, seed: () => ({ inviteCode: "NoSuchCodeNoSuchCode00" }) },
+  budget: { schema: SetBudgetInput, seed: () => ({ monthlyUsd: "100.50" }) },
   note: { schema: NoteInput, seed: () => ({ reason: "because" }) },
   reject: { schema: RejectInput, seed: () => ({ reason: "because" }) },
   fail: { schema: FailInput, seed: () => ({ errorMessage: "boom" }) },
@@ -313,6 +323,24 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   // Run by an admin without a body it would open this month for everyone: every request here carries
   // a body (which it takes none of), so admins get 400 and everyone else 401/403.
   "POST /api/v1/admin/quotas/reset": (w) => ({ body: nonEmptyBody(w), tokens: mostlyAdmins(w) }),
+  "POST /api/v1/orgs": (w) => ({
+    body: fc.oneof(
+      { weight: 10, arbitrary: bodiesFor("org", w).filter(refusedBy(CreateOrgInput)) },
+      { weight: 1, arbitrary: fc.constantFrom(w.orgName.toUpperCase(), w.orgName.toLowerCase(), ` ${w.orgName} `).map((name) => JSON.stringify({ name })) },
+    ),
+  }),
+  "GET /api/v1/orgs": () => ({}),
+  "POST /api/v1/orgs/join": (w) => ({
+    body: fc.oneof(
+      { weight: 4, arbitrary: bodiesFor("join", w) },
+      { weight: 1, arbitrary: fc.stringMatching(/^[A-Za-z0-9_-]{22}$/).map((inviteCode) => JSON.stringify({ inviteCode })) },
+    ),
+  }),
+  "GET /api/v1/orgs/:id/members": (w) => ({ id: pathIds(w, w.orgIds) }),
+  "POST /api/v1/orgs/:id/invite-code": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("note", w) }),
+  "PUT /api/v1/orgs/:id/budget": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("budget", w) }),
+  "GET /api/v1/orgs/:id/alerts": (w) => ({ id: pathIds(w, w.orgIds) }),
+  "GET /api/v1/orgs/:id/jobs": (w) => ({ id: pathIds(w, w.orgIds), query: listQuery(w), tokens: callers(w, { admin: 3, owner: 1, stranger: 1 }) }),
 };
 
 function requests(route: string, w: World) {
@@ -359,7 +387,10 @@ async function badTokens(core: Core, userId: string, adminId: string) {
 beforeAll(async () => {
   // Fixtures on an app whose runs take their time, so RUNNING jobs wait for an admin to end them.
   const fixtures = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600" });
-  const [owner, stranger, admin] = await Promise.all([signUp(fixtures.app), signUp(fixtures.app), signUpAdmin(fixtures.app, fixtures.core)]);
+  const [owner, stranger, admin, orgHost] = await Promise.all([signUp(fixtures.app), signUp(fixtures.app), signUpAdmin(fixtures.app, fixtures.core), signUp(fixtures.app)]);
+  const orgName = `Fuzz Fixture Org ${Date.now()}`;
+  const org = (await call(fixtures.app, "POST", "/api/v1/orgs", { token: orgHost.token, body: { name: orgName } })).body;
+  await call(fixtures.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
   const jobIn = jobMaker(fixtures.app, fixtures.engine, admin.token);
   const jobIds = await Promise.all(CLOSED.map((status) => jobIn(owner.token, status)));
   await fixtures.engine.shutdown();
@@ -375,6 +406,8 @@ beforeAll(async () => {
     tokens: { owner: owner.token, stranger: stranger.token, admin: admin.token, strangerClaimingAdmin },
     badTokens: await badTokens(fuzzed.core, owner.id, admin.id),
     cursors: [await pageCursor("/api/v1/jobs?limit=1", owner.token), await pageCursor("/api/v1/admin/jobs?limit=1", admin.token)],
+    orgIds: [org.id],
+    orgName,
   };
   tableBefore = await readTable(fuzzed.core.db);
 });

@@ -5,6 +5,7 @@ import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "@gpuaas/core/db/client";
 import { isOpen, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
 import type { IdempotencyItem } from "@gpuaas/core/idempotency/idempotency";
+import type { OrgSpendItem } from "@gpuaas/core/org/org";
 import type { QuotaItem } from "@gpuaas/core/quota/quota";
 
 type Item = Record<string, unknown> & { pk: string; sk: string; type?: string };
@@ -45,6 +46,14 @@ export async function auditTable(db: Db): Promise<string[]> {
     if (isOpen(job.status) && !of<QuotaItem>("Quota").some((q) => q.userId === job.ownerId && q.period === job.quotaPeriod)) {
       problems.push(`job ${job.id}: open without a quota item`);
     }
+  }
+  // An org's month spend: the estimates of its open jobs plus the actual costs of its ended ones.
+  for (const spend of of<OrgSpendItem>("OrgSpend")) {
+    const mine = jobs.filter((j) => j.orgId === spend.orgId && j.budgetPeriod === spend.period);
+    const committed = mine.reduce((sum, j) => sum + (isOpen(j.status) ? j.estimatedCostMicros : (j.actualCostMicros ?? 0)), 0);
+    const where = `spend ${spend.orgId} ${spend.period}`;
+    if (spend.committedMicros !== committed) problems.push(`${where}: committed ${spend.committedMicros}, jobs hold ${committed}`);
+    if (spend.remainingMicros !== (spend.budgetMicros ?? 0) - spend.committedMicros) problems.push(`${where}: remaining out of step`);
   }
   for (const record of of<IdempotencyItem>("Idempotency")) {
     if (!jobs.some((j) => j.id === record.jobId && j.ownerId === record.userId)) problems.push(`idempotency ${record.key}: no job ${record.jobId}`);

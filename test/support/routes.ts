@@ -41,8 +41,8 @@ const RESTING_STATE: Partial<Record<JobStatus, string>> = {
  */
 export function jobMaker(app: Pick<Hono<any>, "request">, engine: LocalWorkflowEngine, adminToken: string) {
   const api = lifecycleApi(app, engine);
-  return async function jobIn(ownerToken: string, status: JobStatus): Promise<string> {
-    const { id } = await api.submit(ownerToken);
+  return async function jobIn(ownerToken: string, status: JobStatus, overrides: Record<string, unknown> = {}): Promise<string> {
+    const { id } = await api.submit(ownerToken, overrides);
     for (const [action, body] of STEPS[status]) {
       const res = action === "cancel" ? await api.cancel(ownerToken, id) : await api.act(adminToken, id, action, body);
       if (res.status !== 200) throw new Error(`${action} of fixture job failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -51,6 +51,11 @@ export class QuotaExceededError extends DomainError {
   readonly code = "QUOTA_EXCEEDED";
 }
 
+/** An org job's estimate does not fit in what is left of the org's monthly budget. */
+export class BudgetExceededError extends DomainError {
+  readonly code = "BUDGET_EXCEEDED";
+}
+
 /** A lifecycle transition that the job's current status does not allow. */
 export class InvalidTransitionError extends DomainError {
   readonly code = "INVALID_TRANSITION";

@@ -46,6 +46,8 @@ export const SubmitJobInput = z.strictObject({
     .default([])
     .refine((ids) => new Set(ids).size === ids.length, "must not repeat a job id"),
   provider: z.enum(PROVIDERS).optional(),
+  /** Submit for an org the caller belongs to: the org's budget pays for it, its owner can read it. */
+  orgId: z.string().refine(isId, "must be an org id").optional(),
 });
 export type SubmitJobInput = z.output<typeof SubmitJobInput>;
 
@@ -84,6 +86,8 @@ export interface JobItem {
   /** The quota period holding the reservation. */
   quotaPeriod: string;
   estimatedCostMicros: Micros;
+  /** The org budget month ("YYYY-MM") holding an org job's estimate (org jobs only). */
+  budgetPeriod?: string;
   /** Catalog price per GPU-hour when submitted: the estimate and the actual cost both use it. */
   pricePerGpuHourMicros?: Micros;
   actualCostMicros?: Micros;

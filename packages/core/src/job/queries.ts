@@ -4,6 +4,7 @@ import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { JOB_INDEX_SHARDS, jobShard } from "../db/keys";
 import { ForbiddenError, NotFoundError } from "../errors";
+import { getMembershipItem } from "../org/store";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId } from "../util/id";
@@ -27,16 +28,21 @@ const ShardCursor = z.object({
     .refine((positions) => Object.entries(positions).every(([shard, id]) => id === "done" || jobShard(id) === Number(shard))),
 });
 
-const canSee = (actor: Actor, job: JobItem) => actor.role === "admin" || job.ownerId === actor.userId;
+/** Its owner, admins, and the owner of the org it was submitted in see a job. */
+async function canSee(core: Core, actor: Actor, job: JobItem): Promise<boolean> {
+  if (actor.role === "admin" || job.ownerId === actor.userId) return true;
+  if (!job.orgId) return false;
+  return (await getMembershipItem(core.db, actor.userId, job.orgId))?.role === "owner";
+}
 
 async function visibleJob(core: Core, actor: Actor, jobId: string): Promise<JobItem> {
   const job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
   // Someone else's job is reported exactly like a missing one.
-  if (!job || !canSee(actor, job)) throw new NotFoundError(`Job ${jobId} not found`);
+  if (!job || !(await canSee(core, actor, job))) throw new NotFoundError(`Job ${jobId} not found`);
   return job;
 }
 
-/** One job, if the caller owns it or is an admin. */
+/** One job, if the caller owns it, owns its org or is an admin. */
 export const getJob = async (core: Core, actor: Actor, jobId: string) => toJob(await visibleJob(core, actor, jobId));
 
 /** A job's lifecycle history, oldest first. */

@@ -27,13 +27,16 @@ export const putNewJobItem = (db: Db, job: JobItem): TransactItem => ({
   Put: { TableName: db.table, Item: job, ConditionExpression: "attribute_not_exists(pk)" },
 });
 
-/** Transaction item asserting that job `jobId` exists and belongs to `ownerId` (for dependencies). */
-export const jobOwnedByCheck = (db: Db, jobId: string, ownerId: string): TransactItem => ({
+/**
+ * Transaction item asserting that job `jobId` exists and belongs to `ownerId`, or (given `orgId`)
+ * to the same org (for dependencies).
+ */
+export const jobOwnedByCheck = (db: Db, jobId: string, ownerId: string, orgId?: string): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
     Key: keys.job(jobId),
-    ConditionExpression: "attribute_exists(pk) AND ownerId = :owner",
-    ExpressionAttributeValues: { ":owner": ownerId },
+    ConditionExpression: orgId === undefined ? "attribute_exists(pk) AND ownerId = :owner" : "attribute_exists(pk) AND (ownerId = :owner OR orgId = :org)",
+    ExpressionAttributeValues: { ":owner": ownerId, ...(orgId === undefined ? {} : { ":org": orgId }) },
   },
 });
 

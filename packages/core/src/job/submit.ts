@@ -4,7 +4,15 @@ import { activeUser } from "../auth/service";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
-import { IdempotencyKeyReusedError, NotFoundError, QuotaExceededError, ValidationError } from "../errors";
+import {
+  BudgetExceededError,
+  ContentionError,
+  ForbiddenError,
+  IdempotencyKeyReusedError,
+  NotFoundError,
+  QuotaExceededError,
+  ValidationError,
+} from "../errors";
 import {
   getIdempotencyItem,
   IdempotencyKeySchema,
@@ -13,6 +21,7 @@ import {
   requestHash,
   type IdempotencyItem,
 } from "../idempotency/idempotency";
+import { orgSubmission, recordBudgetAlerts } from "../org/budget";
 import { periodOf } from "../quota/quota";
 import { openingLimitMilli } from "../quota/service";
 import { reserveQuotaItem } from "../quota/store";
@@ -31,7 +40,8 @@ export interface SubmitResult {
 
 /**
  * Submits a job as `actor`. Throws ValidationError, QuotaExceededError (nothing written),
- * NotFoundError (a dependency is not the caller's job) or IdempotencyKeyReusedError.
+ * NotFoundError (a dependency is not the caller's job), IdempotencyKeyReusedError, and for an org
+ * job ForbiddenError (not a member) or BudgetExceededError (the estimate does not fit the budget).
  */
 export async function submitJob(core: Core, actor: Actor, rawInput: unknown, idempotencyKey?: string): Promise<SubmitResult> {
   const input = parseInput(SubmitJobInput, rawInput);
@@ -64,38 +74,63 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     status: "PENDING",
     reservedMilli,
     quotaPeriod: period,
+    ...(input.orgId ? { budgetPeriod: period } : {}),
     estimatedCostMicros: costMicros(pricing, input.gpuCount, hoursToMilli(input.estimatedHours)),
     pricePerGpuHourMicros: pricing,
     createdAt: at,
     updatedAt: at,
   });
 
-  const QUOTA = 0;
-  const items = [
-    reserveQuotaItem(core.db, { userId: user.id, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at }),
-    putNewJobItem(core.db, job),
-    putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: user.id, reason: "submitted", at })),
-    ...input.dependsOn.map((dep) => jobOwnedByCheck(core.db, dep, user.id)),
-  ];
-  const IDEMPOTENCY = items.length;
-  if (key) items.push(putIdempotencyItem(core.db, { userId: user.id, key, requestHash: hash, jobId: job.id, now }));
-  const firstDependency = 3;
+  // An org job's budget check opens the month at the budget read here; when the budget changes
+  // before the commit, the transaction fails on the org and is rebuilt from a new read.
+  for (let attempt = 1; ; attempt++) {
+    const org = input.orgId
+      ? await orgSubmission(core, { orgId: input.orgId, userId: user.id, jobId: job.id, period, micros: job.estimatedCostMicros, at })
+      : undefined;
+    const QUOTA = 0;
+    const items = [
+      reserveQuotaItem(core.db, { userId: user.id, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at }),
+      putNewJobItem(core.db, job),
+      putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: user.id, reason: "submitted", at })),
+      ...input.dependsOn.map((dep) => jobOwnedByCheck(core.db, dep, user.id, input.orgId)),
+    ];
+    const IDEMPOTENCY = items.length;
+    if (key) items.push(putIdempotencyItem(core.db, { userId: user.id, key, requestHash: hash, jobId: job.id, now }));
+    const firstDependency = 3;
+    const MEMBERSHIP = items.length;
+    const ORG_BUDGET = MEMBERSHIP + 1;
+    const SPEND = MEMBERSHIP + 2;
+    if (org) items.push(...org.items);
 
-  try {
-    await transactWrite(core.db, items);
-  } catch (error) {
-    if (!(error instanceof TransactionCancelled)) throw error;
-    // A concurrent request with the same key won the race: answer as its retry would be answered.
-    const claimed = key ? error.failedAt(IDEMPOTENCY)?.item : undefined;
-    if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
-    if (error.failedAt(QUOTA)) {
-      throw new QuotaExceededError(
-        `Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`,
-      );
+    try {
+      await transactWrite(core.db, items);
+      break;
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      // A concurrent request with the same key won the race: answer as its retry would be answered.
+      const claimed = key ? error.failedAt(IDEMPOTENCY)?.item : undefined;
+      if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
+      if (org && error.failedAt(MEMBERSHIP)) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
+      if (org && error.failedAt(ORG_BUDGET)) {
+        if (attempt < 3) continue;
+        throw new ContentionError("The org's budget kept changing; please retry");
+      }
+      if (error.failedAt(QUOTA)) {
+        throw new QuotaExceededError(
+          `Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`,
+        );
+      }
+      if (org && error.failedAt(SPEND)) {
+        throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
+      }
+      const missing = input.dependsOn.find((_, i) => error.failedAt(firstDependency + i));
+      if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours (or your org's)`);
+      throw error;
     }
-    const missing = input.dependsOn.find((_, i) => error.failedAt(firstDependency + i));
-    if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours`);
-    throw error;
+  }
+  // The spend just rose: record the thresholds it reached. Best effort, the next write heals a miss.
+  if (input.orgId) {
+    await recordBudgetAlerts(core, input.orgId, period).catch((error: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error }));
   }
   // After the commit: the job exists before its execution looks for it. The job is the truth and
   // is already stored, so a failed start must not turn into an error a client would resubmit on;

@@ -5,6 +5,7 @@ import type { Core } from "../core";
 import { TransactionCancelled, transactWrite, type TransactItem } from "../db/transact";
 import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
 import { usageDayItems } from "../cost/usage";
+import { orgSpendSettlementItems } from "../org/budget";
 import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
@@ -73,6 +74,7 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
       ),
       ...(quota ? [quota] : []),
       ...usageDayItems(core, before, changes, at),
+      ...orgSpendSettlementItems(core, before, changes, at),
     ];
     try {
       await transactWrite(core.db, items);

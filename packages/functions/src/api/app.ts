@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { costRoutes } from "./routes/costs";
 import { jobRoutes } from "./routes/jobs";
+import { orgRoutes } from "./routes/orgs";
 import { quotaRoutes } from "./routes/quotas";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -22,7 +23,8 @@ export function createApp(core: Core) {
     .route("/", adminRoutes)
     .route("/", costRoutes)
     .route("/", quotaRoutes)
-    .route("/", catalogRoutes);
+    .route("/", catalogRoutes)
+    .route("/", orgRoutes);
 
   return new Hono<AppEnv>()
     .use(requestContext(core))

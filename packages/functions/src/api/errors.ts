@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AlreadyExistsError,
+  BudgetExceededError,
   ContentionError,
   DependencyUnavailableError,
   DomainError,
@@ -19,6 +20,7 @@ import {
 const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = [
   [ValidationError, 400],
   [QuotaExceededError, 400],
+  [BudgetExceededError, 400],
   [UnauthorizedError, 401],
   [ForbiddenError, 403],
   [NotFoundError, 404],

@@ -1,0 +1,103 @@
+/** Org budgets: the monthly budget, the month-to-date spend (settled costs + estimates of open
+ * jobs) committed in the submission transaction, its settlement when a job ends, and the 80 % /
+ * 100 % alerts recorded once per threshold per month. */
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { transactWrite, type TransactItem } from "../db/transact";
+import { ForbiddenError } from "../errors";
+import type { JobItem } from "../job/job";
+import { periodOf } from "../quota/quota";
+import { parseInput } from "../util/fn";
+import type { Micros } from "../util/money";
+import { ALERT_THRESHOLDS, SetBudgetInput, toAlert, toSpend } from "./org";
+import { orgAccess, ownedOrg } from "./service";
+import {
+  adjustSpendItem,
+  commitSpendItem,
+  getOrgItem,
+  getSpendItem,
+  listAlertItems,
+  membershipCheck,
+  orgBudgetCheck,
+  putAlertItemOnce,
+  putOrgJobItem,
+  setOrgBudgetItem,
+  setSpendBudgetItem,
+} from "./store";
+
+/** Sets the org's monthly budget (owner only); this month's spend is measured against it at once. */
+export async function setOrgBudget(core: Core, actor: Actor, orgId: string, rawInput: unknown) {
+  const input = parseInput(SetBudgetInput, rawInput);
+  await ownedOrg(core, actor, orgId, "set its budget");
+  const at = core.now().toISOString();
+  const period = periodOf(core.now());
+  await transactWrite(core.db, [
+    setOrgBudgetItem(core.db, orgId, input.monthlyUsd, at),
+    setSpendBudgetItem(core.db, { orgId, period, budgetMicros: input.monthlyUsd, at }),
+  ]);
+  // A lower budget can put the spend past a threshold.
+  await recordBudgetAlerts(core, orgId, period);
+  return toSpend(orgId, period, await getSpendItem(core.db, orgId, period, true), input.monthlyUsd);
+}
+
+/** The org's budget alerts, oldest first (its owner and admins). */
+export async function listOrgAlerts(core: Core, actor: Actor, orgId: string) {
+  const { role } = await orgAccess(core, actor, orgId);
+  if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can read its alerts");
+  return { items: (await listAlertItems(core.db, orgId)).map(toAlert) };
+}
+
+export interface OrgSubmission {
+  /** The transaction items, in order: membership check, budget-unchanged check, spend commit, org job pointer. */
+  items: TransactItem[];
+  budgetMicros?: Micros;
+}
+
+/**
+ * What an org job's submission adds to its transaction: the submitter must be a member, the org's
+ * budget must still be the one read here (so a month's spend opens at the right budget), and the
+ * estimate is committed to the month's spend, failing when it does not fit what is left.
+ */
+export async function orgSubmission(
+  core: Core,
+  p: { orgId: string; userId: string; jobId: string; period: string; micros: Micros; at: string },
+): Promise<OrgSubmission> {
+  const org = await getOrgItem(core.db, p.orgId, true);
+  const budgetMicros = org?.monthlyBudgetMicros;
+  return {
+    budgetMicros,
+    items: [
+      membershipCheck(core.db, p.userId, p.orgId),
+      orgBudgetCheck(core.db, p.orgId, budgetMicros),
+      commitSpendItem(core.db, { orgId: p.orgId, period: p.period, micros: p.micros, budgetMicros, at: p.at }),
+      putOrgJobItem(core.db, { orgId: p.orgId, jobId: p.jobId, ownerId: p.userId, createdAt: p.at }),
+    ],
+  };
+}
+
+/**
+ * A terminal transition's spend effect for an org job: the month's spend moves from the job's
+ * estimate to its actual cost (0 when it never ran). Nothing for other jobs and transitions.
+ */
+export function orgSpendSettlementItems(core: Core, before: JobItem, changes: Partial<JobItem>, at: string): TransactItem[] {
+  if (!before.orgId || !before.budgetPeriod || changes.finishedAt === undefined) return [];
+  const deltaMicros = (changes.actualCostMicros ?? 0) - before.estimatedCostMicros;
+  if (deltaMicros === 0) return [];
+  return [adjustSpendItem(core.db, { orgId: before.orgId, period: before.budgetPeriod, deltaMicros, at })];
+}
+
+/**
+ * Records every threshold the org's spend in `period` has reached and that has no alert yet.
+ * Runs after each write that raises the spend or lowers the budget; the conditional Put makes
+ * concurrent writers record each alert once, and a crash before it is healed by the next write.
+ */
+export async function recordBudgetAlerts(core: Core, orgId: string, period: string): Promise<void> {
+  const spend = await getSpendItem(core.db, orgId, period, true);
+  const budget = spend?.budgetMicros;
+  if (!spend || budget === undefined) return;
+  const at = core.now().toISOString();
+  for (const threshold of ALERT_THRESHOLDS) {
+    if (spend.committedMicros * 100 < threshold * budget) continue;
+    await putAlertItemOnce(core.db, { orgId, period, threshold, spendMicros: spend.committedMicros, budgetMicros: budget, at });
+  }
+}

@@ -1,0 +1,162 @@
+/** Organization use cases: create, join by invite code, rotate the code, list mine and members.
+ * Who may do what: members read their org and its members; only its owner rotates the code, sets
+ * the budget and reads alerts. Admins may read any org (members, alerts) but change none they do
+ * not own. A non-member is told the org does not exist (404), like someone else's job. */
+import { randomBytes } from "node:crypto";
+import * as z from "zod";
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { TransactionCancelled, transactWrite } from "../db/transact";
+import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
+import { getJobItem } from "../job/store";
+import { toJob } from "../job/job";
+import { decodeCursor, encodeCursor } from "../util/cursor";
+import { fn } from "../util/fn";
+import { isId, newId } from "../util/id";
+import { periodOf } from "../quota/quota";
+import { CreateOrgInput, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
+import {
+  addMemberItems,
+  createOrgItems,
+  getInviteOrgId,
+  getMembershipItem,
+  getOrgItem,
+  getSpendItem,
+  inviteOpensCheck,
+  listMemberItems,
+  listMembershipItems,
+  listOrgJobIds,
+  orgItem,
+  rotateInviteItems,
+} from "./store";
+
+const MAX_ATTEMPTS = 3;
+
+/** A fresh invite code: 128 random bits as 22 base64url characters. */
+export const newInviteCode = () => randomBytes(16).toString("base64url");
+
+/**
+ * The org and the caller's role in it. Non-members (and malformed ids) get NotFoundError;
+ * admins get the org with their role if they have one.
+ */
+export async function orgAccess(core: Core, actor: Actor, orgId: string): Promise<{ org: OrgItem; role?: OrgRole }> {
+  const notFound = () => new NotFoundError(`Org ${orgId} not found`);
+  if (!isId(orgId)) throw notFound();
+  const [membership, org] = await Promise.all([getMembershipItem(core.db, actor.userId, orgId), getOrgItem(core.db, orgId, true)]);
+  if (!org || (!membership && actor.role !== "admin")) throw notFound();
+  return { org, role: membership?.role };
+}
+
+/** The org, when the caller owns it: ForbiddenError for its other members (and admins), NotFoundError for non-members. */
+export async function ownedOrg(core: Core, actor: Actor, orgId: string, action: string): Promise<OrgItem> {
+  const { org, role } = await orgAccess(core, actor, orgId);
+  if (role !== "owner") throw new ForbiddenError(`Only the org's owner can ${action}`);
+  return org;
+}
+
+/** Creates an org owned by the caller. Its name must be free in any letter case (AlreadyExistsError). */
+export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Actor) => {
+  const at = core.now().toISOString();
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const org = orgItem({ id: newId(), name: input.name, inviteCode: newInviteCode(), createdBy: actor.userId, createdAt: at, updatedAt: at });
+    const NAME = 0;
+    const INVITE = 1;
+    try {
+      await transactWrite(core.db, [
+        ...createOrgItems(core.db, org),
+        ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }),
+      ]);
+      return toOrg(org, "owner");
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failedAt(NAME)) throw new AlreadyExistsError(`An org named "${input.name}" already exists`);
+      if (error.failedAt(INVITE)) continue; // 128 random bits collided: draw again
+      throw error;
+    }
+  }
+  throw new ContentionError("Could not create the org; please retry");
+});
+
+/** Joins the org an invite code opens, as a member. Joining again changes nothing; an unknown code is NotFoundError. */
+export const joinOrg = fn(JoinOrgInput, async (input, core: Core, actor: Actor) => {
+  const unknown = () => new NotFoundError("No org has this invite code");
+  const orgId = await getInviteOrgId(core.db, input.inviteCode);
+  if (!orgId) throw unknown();
+  const [org, existing] = await Promise.all([getOrgItem(core.db, orgId, true), getMembershipItem(core.db, actor.userId, orgId, true)]);
+  if (!org) throw unknown();
+  if (existing) return toOrg(org, existing.role);
+
+  const at = core.now().toISOString();
+  try {
+    await transactWrite(core.db, [
+      // The code may have been rotated since it was read: then it no longer opens the org.
+      inviteOpensCheck(core.db, input.inviteCode, orgId),
+      ...addMemberItems(core.db, { orgId, userId: actor.userId, role: "member", orgName: org.name, joinedAt: at }),
+    ]);
+    return toOrg(org, "member");
+  } catch (error) {
+    if (!(error instanceof TransactionCancelled)) throw error;
+    if (error.failedAt(0)) throw unknown();
+    // A concurrent join of the same user won: the membership exists, as the caller wanted.
+    const now = await getMembershipItem(core.db, actor.userId, orgId, true);
+    if (now) return toOrg(org, now.role);
+    throw error;
+  }
+});
+
+/** Replaces the org's invite code (owner only); the old code stops opening the org at once. */
+export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) {
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const org = await ownedOrg(core, actor, orgId, "rotate its invite code");
+    const at = core.now().toISOString();
+    const newCode = newInviteCode();
+    try {
+      await transactWrite(core.db, rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode, at }));
+      return toOrg({ ...org, inviteCode: newCode, updatedAt: at }, "owner");
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      // Rotated concurrently (or the new code collided): read the org again and retry.
+    }
+  }
+  throw new ContentionError("The invite code kept changing; please retry");
+}
+
+/** The caller's orgs with their role in each; owners also see the invite code and this month's spend. */
+export async function listMyOrgs(core: Core, actor: Actor) {
+  const period = periodOf(core.now());
+  const memberships = await listMembershipItems(core.db, actor.userId);
+  const orgs = await Promise.all(
+    memberships.map(async (m) => {
+      const org = await getOrgItem(core.db, m.orgId);
+      if (!org || m.role !== "owner") return org && toOrg(org, m.role);
+      const { orgId: _, ...monthToDate } = toSpend(org.id, period, await getSpendItem(core.db, org.id, period), org.monthlyBudgetMicros);
+      return { ...toOrg(org, m.role), monthToDate };
+    }),
+  );
+  return { items: orgs.filter((org) => org !== undefined) };
+}
+
+/** An org's members (members and admins only). */
+export async function listOrgMembers(core: Core, actor: Actor, orgId: string) {
+  await orgAccess(core, actor, orgId);
+  return { items: (await listMemberItems(core.db, orgId)).map(toMember) };
+}
+
+export const ListOrgJobsInput = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().max(2048).optional(),
+});
+const OrgJobsCursor = z.object({ after: z.string().refine(isId) });
+
+/** The jobs submitted in an org, newest first (its owner and admins). */
+export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor: Actor, orgId: string) => {
+  const { role } = await orgAccess(core, actor, orgId);
+  if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can list its jobs");
+  const after = input.cursor ? decodeCursor(OrgJobsCursor, input.cursor).after : undefined;
+  const page = await listOrgJobIds(core.db, orgId, { limit: input.limit, afterId: after });
+  const jobs = await Promise.all(page.ids.map((id) => getJobItem(core.db, id)));
+  return {
+    items: jobs.flatMap((job) => (job ? [toJob(job)] : [])),
+    nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
+  };
+});

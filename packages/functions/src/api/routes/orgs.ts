@@ -1,0 +1,22 @@
+/** /orgs: teams (create, join, rotate the invite code, members) and their monthly budget and alerts. */
+import { Hono } from "hono";
+import { listOrgAlerts, setOrgBudget } from "@gpuaas/core/org/budget";
+import { createOrg, joinOrg, listMyOrgs, listOrgJobs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
+import type { AppEnv } from "../context";
+import { jsonBody, requireAuth } from "../middleware";
+import { listQuery } from "./query";
+
+export const orgRoutes = new Hono<AppEnv>()
+  .use("/orgs", requireAuth)
+  .use("/orgs/*", requireAuth)
+  .post("/orgs", async (c) => c.json(await createOrg(await jsonBody(c), c.get("core"), c.get("actor")), 201))
+  .get("/orgs", async (c) => c.json(await listMyOrgs(c.get("core"), c.get("actor"))))
+  .post("/orgs/join", async (c) => c.json(await joinOrg(await jsonBody(c), c.get("core"), c.get("actor"))))
+  .get("/orgs/:id/members", async (c) => c.json(await listOrgMembers(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .post("/orgs/:id/invite-code", async (c) => c.json(await rotateInviteCode(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .put("/orgs/:id/budget", async (c) => c.json(await setOrgBudget(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))))
+  .get("/orgs/:id/alerts", async (c) => c.json(await listOrgAlerts(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .get("/orgs/:id/jobs", async (c) => {
+    const { limit, cursor } = listQuery(c);
+    return c.json(await listOrgJobs({ limit, cursor }, c.get("core"), c.get("actor"), c.req.param("id")));
+  });
