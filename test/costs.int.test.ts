@@ -3,7 +3,7 @@
  * midnight, running jobs in the rollup, rollup re-runs, GET /costs per groupBy and per caller, the
  * rollup's reads, validation, and the schedule's entry point. */
 import { resolve } from "node:path";
-import { PutCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueAccessToken } from "@gpuaas/core/auth/token";
 import type { Core } from "@gpuaas/core/core";
@@ -52,8 +52,7 @@ async function world() {
     set(opts.start);
     const ids = await Promise.all(
       Array.from({ length: opts.count ?? 1 }, async () => {
-        const { id } = await api.submit(await token(owner), { estimatedHours: 10, ...opts.job });
-        if (opts.orgId) await seedJobInOrg(ctx.core, id, opts.orgId);
+        const { id } = await api.submit(await token(owner), { estimatedHours: 10, ...opts.job, ...(opts.orgId ? { orgId: opts.orgId } : {}) });
         return id as string;
       }),
     );
@@ -84,31 +83,23 @@ async function world() {
     return Promise.all(ids.map(async (id) => (await as(admin, "GET", `/api/v1/jobs/${id}`)).body));
   }
 
+  /** An org created by `owner` through the API, joined by `members` with its invite code. */
+  async function org(owner: Who, members: Who[] = []): Promise<string> {
+    const created = await call(ctx.app, "POST", "/api/v1/orgs", { token: await token(owner), body: { name: `costs-${newId()}` } });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    for (const member of members) {
+      const joined = await call(ctx.app, "POST", "/api/v1/orgs/join", { token: await token(member), body: { inviteCode: created.body.inviteCode } });
+      expect(joined.status, JSON.stringify(joined.body)).toBe(200);
+    }
+    return created.body.id as string;
+  }
+
   const rollup = async (day: string) => {
     const res = await as(admin, "POST", `/api/v1/admin/costs/rollup?date=${day}`);
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body;
   };
-  return { ctx, clock, set, token, user, admin, as, runJobs, rollup };
-}
-
-// ---- stand-ins for the organizations feature (built in parallel): its contract's items --------
-
-/** The Membership item that makes `userId` an owner of `orgId` (pk USER#<userId>, sk ORG#<orgId>). */
-async function seedOrgOwner(core: Core, userId: string, orgId: string) {
-  await core.db.doc.send(
-    new PutCommand({
-      TableName: core.db.table,
-      Item: { pk: `USER#${userId}`, sk: `ORG#${orgId}`, type: "Membership", orgId, userId, role: "owner", orgName: orgId, joinedAt: core.now().toISOString() },
-    }),
-  );
-}
-
-/** Puts a job in an org (submission with orgId arrives with the organizations feature). */
-async function seedJobInOrg(core: Core, jobId: string, orgId: string) {
-  await core.db.doc.send(
-    new UpdateCommand({ TableName: core.db.table, Key: { pk: `JOB#${jobId}`, sk: "JOB" }, UpdateExpression: "SET orgId = :org", ExpressionAttributeValues: { ":org": orgId } }),
-  );
+  return { ctx, clock, set, token, user, admin, as, runJobs, rollup, org };
 }
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -179,7 +170,7 @@ describe("the daily rollup", () => {
   it("gives identical snapshots when a day is rolled up again, with no duplicates and nothing stale", async () => {
     const owner = await w.user();
     await w.runJobs(owner, { start: "2026-02-20T08:00:00.000Z", end: "2026-02-20T09:30:00.000Z", count: 2, job: { gpuType: "L4", provider: "aws" } });
-    await w.runJobs(owner, { start: "2026-02-20T10:00:00.000Z", end: "2026-02-20T11:00:00.000Z", orgId: `org-${newId()}`, job: { gpuType: "H100", provider: "lambda" } });
+    await w.runJobs(owner, { start: "2026-02-20T10:00:00.000Z", end: "2026-02-20T11:00:00.000Z", orgId: await w.org(owner), job: { gpuType: "H100", provider: "lambda" } });
     // A snapshot left by an earlier rollup that this one no longer produces.
     await w.ctx.core.db.doc.send(
       new PutCommand({
@@ -246,14 +237,15 @@ describe("GET /costs", () => {
   let alice: Who;
   let bob: Who;
   let orgOwner: Who;
-  const orgId = `org-${newId()}`;
+  let orgId: string;
   let jobs: { alice: any[]; bob: any[]; outside: any[] };
   const range = "from=2026-04-01&to=2026-04-30";
 
   beforeAll(async () => {
     w = await world();
     [alice, bob, orgOwner] = [await w.user(), await w.user(), await w.user()];
-    await seedOrgOwner(w.ctx.core, orgOwner.id, orgId);
+    // The org's owner runs no jobs of their own: what they see of it is their members' org jobs.
+    orgId = await w.org(orgOwner, [alice, bob]);
     jobs = {
       alice: [
         ...(await w.runJobs(alice, { start: "2026-04-03T10:00:00.000Z", end: "2026-04-03T11:15:00.000Z", job: { gpuType: "A100", provider: "aws" } })),
