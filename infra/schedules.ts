@@ -7,7 +7,8 @@ import { table } from "./storage";
 export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {
   schedule: "cron(5 0 * * ? *)",
   timezone: "UTC",
-  // A failed run is retried; re-running a day replaces its snapshots, so a retry is harmless.
+  // Retries of a delivery EventBridge Scheduler could not make (a failed run gets Lambda's own two
+  // asynchronous retries); re-running a day replaces its snapshots, so any rerun is harmless.
   retries: 2,
   function: {
     handler: DAILY_COST_ROLLUP_HANDLER,
@@ -18,15 +19,20 @@ export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {
   },
 });
 
-/** 00:00 UTC on the 1st: open the new month's quotas, carrying open jobs' reservations. */
+/**
+ * From 00:00 UTC on the 1st, every 15 minutes of that day: open the new month's quotas, carrying
+ * open jobs' reservations. The first run usually finishes it; a run that nears its timeout stops
+ * with its progress recorded and the next one continues (96 runs a day: any number of users).
+ * Once the month is done a run is one read. Scheduler retries only cover failed deliveries.
+ */
 export const monthlyQuotaReset = new sst.aws.CronV2("MonthlyQuotaReset", {
-  schedule: "cron(0 0 1 * ? *)",
+  schedule: "cron(0/15 * 1 * ? *)",
+  timezone: "UTC",
   function: {
     handler: QUOTA_RESET_HANDLER,
     description: "Monthly quota reset (opens the month, carries open jobs' reservations)",
     link: [table, jwtSecret],
-    // A run stops 30 s before this with its progress recorded and fails, so a retry continues.
     timeout: "15 minutes",
   },
-  retries: 20,
+  retries: 2,
 });

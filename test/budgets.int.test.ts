@@ -58,7 +58,7 @@ describe("PUT /orgs/{id}/budget", () => {
 
     const ok = await setBudget(ctx.app, owner.token, orgId, 1500.5);
     expect(ok.status).toBe(200);
-    expect(ok.body).toMatchObject({ orgId, monthlyBudgetUsd: "1500.50", spentUsd: "0.00", remainingUsd: "1500.50" });
+    expect(ok.body).toMatchObject({ orgId, monthlyBudgetUsd: "1500.50", spendUsd: "0.00", remainingUsd: "1500.50" });
     expect((await setBudget(ctx.app, owner.token, orgId, "10000000")).body.monthlyBudgetUsd).toBe("10000000.00");
     expect((await setBudget(ctx.app, owner.token, orgId, "0.01")).body.monthlyBudgetUsd).toBe("0.01");
   });
@@ -76,17 +76,17 @@ describe("PUT /orgs/{id}/budget", () => {
     expect((await submit(ctx.app, owner.token, orgId)).status).toBe(201);
     expect((await submit(ctx.app, owner.token, orgId)).status).toBe(201);
     const set = await setBudget(ctx.app, owner.token, orgId, "2.00");
-    expect(set.body).toMatchObject({ spentUsd: "1.80", remainingUsd: "0.20" });
+    expect(set.body).toMatchObject({ spendUsd: "1.80", remainingUsd: "0.20" });
     const mine = await call(ctx.app, "GET", "/api/v1/orgs", { token: owner.token });
     expect(mine.body.items[0]).toMatchObject({
       monthlyBudgetUsd: "2.00",
-      monthToDate: { period: periodOf(new Date()), monthlyBudgetUsd: "2.00", spentUsd: "1.80", remainingUsd: "0.20" },
+      monthToDate: { period: periodOf(new Date()), monthlyBudgetUsd: "2.00", spendUsd: "1.80", remainingUsd: "0.20" },
     });
     expect((await submit(ctx.app, owner.token, orgId)).body.error.code).toBe("BUDGET_EXCEEDED");
     // 1.80 of 2.00 is 90 %: the 80 % alert is recorded by the PUT itself.
-    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { threshold: number }) => a.threshold)).toEqual([80]);
+    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { thresholdPercent: number }) => a.thresholdPercent)).toEqual([80]);
     await setBudget(ctx.app, owner.token, orgId, "1.50");
-    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100]);
+    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { thresholdPercent: number }) => a.thresholdPercent)).toEqual([80, 100]);
   });
 });
 
@@ -100,7 +100,7 @@ describe("alerts", () => {
 
     expect((await submit(ctx.app, member.token, orgId)).status).toBe(201); // 3.60 of 4.50: 80 %
     expect(await alerts(ctx.app, owner.token, orgId)).toEqual([
-      { period: periodOf(new Date()), threshold: 80, spendUsd: "3.60", budgetUsd: "4.50", at: expect.any(String) },
+      { orgId, period: periodOf(new Date()), thresholdPercent: 80, spendUsd: "3.60", budgetUsd: "4.50", at: expect.any(String) },
     ]);
     const last = await submit(ctx.app, member.token, orgId); // 4.50 of 4.50: 100 %
     expect(last.status).toBe(201);
@@ -112,7 +112,7 @@ describe("alerts", () => {
     expect((await call(ctx.app, "POST", `/api/v1/jobs/${last.body.id}/cancel`, { token: member.token })).status).toBe(200);
     expect((await submit(ctx.app, member.token, orgId)).status).toBe(201);
     const recorded = await alerts(ctx.app, owner.token, orgId);
-    expect(recorded.map((a: { threshold: number }) => a.threshold)).toEqual([80, 100]);
+    expect(recorded.map((a: { thresholdPercent: number }) => a.thresholdPercent)).toEqual([80, 100]);
     expect(recorded[1]).toMatchObject({ spendUsd: "4.50", budgetUsd: "4.50" });
 
     // Owners and admins read alerts; members are refused, strangers told there is no such org.
@@ -139,7 +139,31 @@ describe("alerts after a crash", () => {
       expect(await alerts(ctx.app, owner.token, orgId)).toEqual([]);
 
       expect((await submit(ctx.app, owner.token, orgId, { estimatedHours: 0.05 })).status).toBe(201); // 0.945
-      expect(await alerts(ctx.app, owner.token, orgId)).toEqual([expect.objectContaining({ threshold: 80, spendUsd: "0.945" })]);
+      expect(await alerts(ctx.app, owner.token, orgId)).toEqual([expect.objectContaining({ thresholdPercent: 80, spendUsd: "0.945" })]);
+    } finally {
+      await crashing.engine.shutdown();
+    }
+  });
+});
+
+describe("alerts when the budget is used up", () => {
+  it("a 100 % alert missed by the submission that filled the budget is recorded by the next one, refused", async () => {
+    const real = ctx.core.db;
+    const doc = Object.assign(Object.create(real.doc), {
+      send: (command: unknown) =>
+        command instanceof PutCommand && command.input.Item?.type === "BudgetAlert" ? Promise.reject(new Error("crashed")) : real.doc.send(command as never),
+    });
+    const crashing = engineCore(ctx.core.config, { db: { ...real, doc } });
+    try {
+      const { owner, orgId } = await orgWith(ctx.app);
+      await setBudget(ctx.app, owner.token, orgId, "0.90");
+      expect((await submit(createApp(crashing.core), owner.token, orgId)).status).toBe(201); // 0.90 of 0.90: both thresholds, both lost
+      expect(await alerts(ctx.app, owner.token, orgId)).toEqual([]);
+
+      // Nothing fits any more: the refusal itself records what was missed.
+      const refused = await submit(ctx.app, owner.token, orgId, { estimatedHours: 0.05 });
+      expect(refused.body.error?.code).toBe("BUDGET_EXCEEDED");
+      expect((await alerts(ctx.app, owner.token, orgId)).map((a: { thresholdPercent: number }) => a.thresholdPercent)).toEqual([80, 100]);
     } finally {
       await crashing.engine.shutdown();
     }
@@ -164,7 +188,7 @@ describe("the budget under concurrency", () => {
     expect(item).toMatchObject({ committedMicros: N * JOB_MICROS, budgetMicros: N * JOB_MICROS, remainingMicros: 0 });
     const jobs = (await readTable(ctx.core.db)).filter((i) => i.type === "Job" && i.orgId === orgId);
     expect(jobs).toHaveLength(N);
-    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { threshold: number }) => a.threshold)).toEqual([80, 100]);
+    expect((await alerts(ctx.app, owner.token, orgId)).map((a: { thresholdPercent: number }) => a.thresholdPercent)).toEqual([80, 100]);
     expect(await auditTable(ctx.core.db)).toEqual([]);
   });
 });

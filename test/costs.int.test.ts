@@ -223,7 +223,8 @@ describe("the daily rollup", () => {
     expect(res.status).toBe(200);
     expect(res.body.day).toBe("2026-03-01");
     const before = await readTable(w.ctx.core.db);
-    for (const date of ["2026-02-30", "2026-2-1", "yesterday", "2026-02-01T00:00:00Z", "0"]) {
+    // Not a real day, a day that has not begun (the clock says 2026-03-02), or before 2000.
+    for (const date of ["2026-02-30", "2026-2-1", "yesterday", "2026-02-01T00:00:00Z", "0", "2026-03-03", "2030-01-01", "1999-12-31", "0000-01-01"]) {
       const bad = await w.as(w.admin, "POST", `/api/v1/admin/costs/rollup?date=${encodeURIComponent(date)}`);
       expect(bad.status, date).toBe(400);
       expect(bad.body.error.code).toBe("VALIDATION_ERROR");

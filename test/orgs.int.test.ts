@@ -95,12 +95,17 @@ describe("joining and invite codes", () => {
     expect((await members(owner.token, org.id)).body.items).toHaveLength(2);
   });
 
-  it("a wrong code is 404", async () => {
+  it("a wrong code is 404, whatever its shape, and writes nothing", async () => {
     const user = await signUp(ctx.app);
-    const res = await join(user.token, "A".repeat(22));
-    expect(res.status).toBe(404);
-    expect(res.body.error.code).toBe("NOT_FOUND");
-    expect((await join(user.token, "short")).status).toBe(400);
+    const before = await readTable(ctx.core.db);
+    for (const code of ["A".repeat(22), "WRONG123", "x", "not a code at all", "A".repeat(256)]) {
+      const res = await join(user.token, code);
+      expect(res.status, code).toBe(404);
+      expect(res.body.error.code).toBe("NOT_FOUND");
+    }
+    // Not text at all is bad input.
+    for (const code of ["", "   ", 42, null, "A".repeat(257)]) expect((await join(user.token, code as string)).status, String(code)).toBe(400);
+    expect(await readTable(ctx.core.db)).toEqual(before);
   });
 
   it("rotating the code makes the old one 404 and the new one work", async () => {

@@ -5,7 +5,7 @@ import type { Actor } from "../auth/token";
 import type { Provider } from "../catalog/catalog";
 import type { Core } from "../core";
 import { TransactionCancelled } from "../db/transact";
-import { ContentionError, ForbiddenError } from "../errors";
+import { ContentionError, ForbiddenError, ValidationError } from "../errors";
 import type { JobItem } from "../job/job";
 import { parseInput } from "../util/fn";
 import { hoursToMilli, type MilliHours } from "../util/hours";
@@ -37,7 +37,8 @@ interface DayUsage {
 
 export interface RollupResult {
   day: string;
-  at: string;
+  /** When this rollup ran (GET /admin/costs/snapshots shows the same field). */
+  rolledUpAt: string;
   /** Items read: usageItemsRead + runningJobsRead. */
   jobsRead: number;
   usageItemsRead: number;
@@ -153,7 +154,7 @@ export async function rollupDay(core: Core, day: string): Promise<RollupResult> 
     }
     return {
       day,
-      at: summary.at,
+      rolledUpAt: summary.at,
       jobsRead: summary.jobsRead,
       usageItemsRead: summary.usageItemsRead,
       runningJobsRead: summary.runningJobsRead,
@@ -166,6 +167,9 @@ export async function rollupDay(core: Core, day: string): Promise<RollupResult> 
 /** Rolls up the UTC day before core.now() (what the schedule runs shortly after midnight). */
 export const rollupPreviousDay = (core: Core) => rollupDay(core, previousDay(dayOf(core.now().getTime())));
 
+/** The earliest day a rollup may be asked for. */
+export const EARLIEST_DAY = "2000-01-01";
+
 /** `POST /admin/costs/rollup?date=`: `date` absent means yesterday. */
 export const RollupInput = z.strictObject({ date: DaySchema.optional() });
 
@@ -173,7 +177,12 @@ export const RollupInput = z.strictObject({ date: DaySchema.optional() });
 export async function runRollup(core: Core, actor: Actor, input: unknown): Promise<RollupResult> {
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
   const { date } = parseInput(RollupInput, input);
-  return date ? rollupDay(core, date) : rollupPreviousDay(core);
+  if (!date) return rollupPreviousDay(core);
+  // Today can be rolled up (so far); a day that has not begun has nothing to roll up.
+  if (date > dayOf(core.now().getTime()) || date < EARLIEST_DAY) {
+    throw new ValidationError(`date: must be a day from ${EARLIEST_DAY} to today (UTC)`, [{ path: "date", message: "out of range" }]);
+  }
+  return rollupDay(core, date);
 }
 
 /** A day's stored snapshots, as the last rollup left them (admins). */

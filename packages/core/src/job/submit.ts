@@ -121,6 +121,9 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         );
       }
       if (org && error.failedAt(SPEND)) {
+        // The budget is (nearly) used up: record any threshold a lost alert write left behind, since
+        // no later submission of this month may succeed to heal it.
+        await recordBudgetAlerts(core, input.orgId!, period).catch((e: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error: e }));
         throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
       }
       const missing = input.dependsOn.find((_, i) => error.failedAt(firstDependency + i));

@@ -82,7 +82,8 @@ export const CreateOrgInput = z.strictObject({
 
 /** Invite codes are 22 base64url characters (128 random bits); anything else cannot be one. */
 export const INVITE_CODE = /^[A-Za-z0-9_-]{22}$/;
-export const JoinOrgInput = z.strictObject({ inviteCode: z.string().regex(INVITE_CODE, "must be an invite code") });
+// Any text is a code to look up: one that no org has, whatever its shape, is "not found" (404).
+export const JoinOrgInput = z.strictObject({ inviteCode: z.string().trim().min(1, "must not be empty").max(256) });
 
 /** "1500", "1500.5", "1500.50" or 1500.5: USD with at most 2 decimals, more than 0, at most 10 million. */
 const UsdAmount = z
@@ -124,14 +125,16 @@ export const toSpend = (orgId: string, period: string, spend: Pick<OrgSpendItem,
     orgId,
     period,
     monthlyBudgetUsd: budget === undefined ? undefined : formatUsd(budget),
-    spentUsd: formatUsd(committed),
+    spendUsd: formatUsd(committed),
     remainingUsd: budget === undefined ? undefined : formatUsd(budget - committed),
   };
 };
 
+/** Field names as in the "Budget Threshold Crossed" event's detail. */
 export const toAlert = (a: BudgetAlertItem) => ({
+  orgId: a.orgId,
   period: a.period,
-  threshold: a.threshold,
+  thresholdPercent: a.threshold,
   spendUsd: formatUsd(a.spendMicros),
   budgetUsd: formatUsd(a.budgetMicros),
   at: a.at,

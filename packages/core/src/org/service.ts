@@ -14,7 +14,7 @@ import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
 import { periodOf } from "../quota/quota";
-import { CreateOrgInput, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
+import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
 import {
   addMemberItems,
   createOrgItems,
@@ -80,6 +80,7 @@ export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Act
 /** Joins the org an invite code opens, as a member. Joining again changes nothing; an unknown code is NotFoundError. */
 export const joinOrg = fn(JoinOrgInput, async (input, core: Core, actor: Actor) => {
   const unknown = () => new NotFoundError("No org has this invite code");
+  if (!INVITE_CODE.test(input.inviteCode)) throw unknown();
   const orgId = await getInviteOrgId(core.db, input.inviteCode);
   if (!orgId) throw unknown();
   const [org, existing] = await Promise.all([getOrgItem(core.db, orgId, true), getMembershipItem(core.db, actor.userId, orgId, true)]);
