@@ -5,12 +5,17 @@ import { table } from "./storage";
 
 export const bus = new sst.aws.Bus("Events");
 
+/** Where a stream record goes when EventBridge kept refusing it (inspect, fix, re-drive): never a
+ * silent drop, and one bad record does not hold up its shard for the stream's 24 h retention. */
+export const eventDeadLetters = new sst.aws.Queue("EventDeadLetters");
+
 table.subscribe(
   "EventSubscriber",
   {
     handler: EVENT_SUBSCRIBER_HANDLER,
     description: "Table stream to EventBridge: job status changes and budget alerts",
-    link: [bus],
+    // The queue link also lets the event source mapping send failed records there.
+    link: [bus, eventDeadLetters],
     timeout: "60 seconds",
   },
   {
@@ -20,6 +25,9 @@ table.subscribe(
       eventSourceMapping: (args) => {
         // The handler reports its first failed record; Lambda retries from there, in order.
         args.functionResponseTypes = ["ReportBatchItemFailures"];
+        // Bounded: after this many tries (minutes of backoff) the record's metadata goes to the queue.
+        args.maximumRetryAttempts = 50;
+        args.destinationConfig = { onFailure: { destinationArn: eventDeadLetters.arn } };
       },
     },
   },
