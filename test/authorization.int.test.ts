@@ -26,6 +26,8 @@ interface World {
   orgId: string;
   /** A new org of orgOwner's; returns its invite code. */
   newOrgCode: () => Promise<string>;
+  /** A private pool of that org (orgOwner created it). */
+  orgClusterId: string;
 }
 
 /** What one cell's request is about: the job in `:id` (and its status before), and the body. */
@@ -52,6 +54,8 @@ const sharedOrg = (body?: unknown) => (w: World): Target => ({ id: w.orgId, body
 let orgCounter = 0;
 const newOrgName = () => ({ body: { name: `Matrix Org ${Date.now()} ${orgCounter++}` } });
 const newOrgInvite = async (w: World): Promise<Target> => ({ body: { inviteCode: await w.newOrgCode() } });
+const newCluster = { name: "matrix-pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
+const orgCluster = (body?: unknown) => (w: World): Target => ({ id: w.orgClusterId, body });
 const newAccount = () => ({ body: { email: uniqueEmail("new"), password: "correct horse battery", fullName: "New Account" } });
 
 const cells = (anonymous: number, owner: number, other: number, admin: number, orgOwner: number) => ({ anonymous, owner, other, admin, orgOwner });
@@ -92,6 +96,12 @@ const MATRIX: Record<string, Row> = {
   // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
   "PUT /api/v1/admin/users/:id/quota":    { expect: cells(401, 403, 403, 200, 403), target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }) },
   "POST /api/v1/admin/quotas/reset":      { expect: cells(401, 403, 403, 200, 403) },
+  "POST /api/v1/admin/clusters":          { expect: cells(401, 403, 403, 201, 403), target: () => ({ body: newCluster }) },
+  // Private pools: created by the org's owner (or an admin), seen by its members, changed by its owner (or an admin).
+  "POST /api/v1/orgs/:id/clusters":       { expect: cells(401, 403, 404, 201, 201), target: sharedOrg(newCluster) },
+  "GET /api/v1/clusters":                 { expect: cells(401, 200, 200, 200, 200) },
+  "GET /api/v1/clusters/:id":             { expect: cells(401, 200, 404, 200, 200), target: orgCluster() },
+  "PATCH /api/v1/clusters/:id":           { expect: cells(401, 403, 404, 200, 200), target: orgCluster({ draining: false }) },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -108,6 +118,7 @@ beforeAll(async () => {
   const org = await newOrg();
   await call(ctx.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
   const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
+  const orgCluster = await call(ctx.app, "POST", `/api/v1/orgs/${org.id}/clusters`, { token: orgOwner.token, body: newCluster });
   world = {
     tokens: { anonymous: undefined, owner: owner.token, other: other.token, admin: admin.token, orgOwner: orgOwner.token },
     owner: { id: owner.id, email: owner.email, password: owner.password },
@@ -115,6 +126,7 @@ beforeAll(async () => {
     readJob: await jobIn(owner.token, "PENDING", { orgId: org.id }),
     orgId: org.id,
     newOrgCode: async () => (await newOrg()).inviteCode,
+    orgClusterId: orgCluster.body.id,
   };
 });
 afterAll(() => ctx.engine.shutdown());

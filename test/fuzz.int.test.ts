@@ -6,7 +6,9 @@
  * 0 GPU-hours, and registration and login bodies are kept only when the core schema refuses them
  * (plus a few well-formed logins with wrong credentials: each costs a password hash). Org routes:
  * no caller owns an org (the fixture org's owner never calls), so rotations and budgets are
- * refused; creations carry refused bodies or a taken name, joins unknown codes. */
+ * refused; creations carry refused bodies or a taken name, joins unknown codes. Clusters: the
+ * fixture pools are fully allocated, so every resize shrinks below what is allocated (409); pool
+ * creations carry refused bodies, a missing org or a GPU type the catalog lacks at the provider. */
 import fc from "fast-check";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -20,6 +22,9 @@ import { jobShard } from "@gpuaas/core/db/keys";
 import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
 import { JOB_STATUSES, SubmitJobInput, type JobStatus } from "@gpuaas/core/job/job";
 import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
+import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
+import { takeCapacityItem } from "@gpuaas/core/cluster/store";
+import { transactWrite } from "@gpuaas/core/db/transact";
 import { createApp } from "@gpuaas/functions/api/app";
 import { readTable } from "./support/audit";
 import { engineCore, testApp } from "./support/core";
@@ -46,6 +51,8 @@ interface World {
   /** The fixture org: the owner is a member, its own owner never calls. */
   orgIds: string[];
   orgName: string;
+  /** A shared pool and a private pool of the fixture org, each with everything allocated. */
+  clusterIds: string[];
 }
 
 // ---- scalar generators ------------------------------------------------------------------------
@@ -255,6 +262,19 @@ interface Parts {
   tokens?: fc.Arbitrary<string>;
 }
 
+const POOL = { name: "fuzz-pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
+/** Pool bodies the schemas accept and the app still refuses: a GPU type the catalog lacks at the provider. */
+const unofferedPool = fc.constantFrom(["lambda", "T4"], ["coreweave", "L4"], ["gcp", "A10G"], ["azure", "L4"]).map(([provider, gpuType]) => ({ ...POOL, provider, gpuType }));
+/** Well-formed resizes that shrink at least one total below what the (fully allocated) fixture pools hold. */
+const shrinkingPatch = fc
+  .record({
+    totalGpus: fc.integer({ min: 1, max: 7 }),
+    totalCpu: fc.option(fc.integer({ min: 1, max: 200 }), { nil: undefined }),
+    totalRamGb: fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+    draining: fc.option(fc.boolean(), { nil: undefined }),
+  })
+  .map((body) => JSON.stringify(body));
+
 /** A valid body per route that takes one (checked against the core schema), for near-valid bodies. */
 const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<string, unknown> }> = {
   register: { schema: RegisterInput, seed: () => ({ email: "fuzz@example.com", password: "correct horse battery", fullName: "Fuzz" }) },
@@ -272,6 +292,9 @@ const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<stri
   reject: { schema: RejectInput, seed: () => ({ reason: "because" }) },
   fail: { schema: FailInput, seed: () => ({ errorMessage: "boom" }) },
   quota: { schema: SetQuotaInput, seed: () => ({ limitHours: 12.5 }) },
+  cluster: { schema: CreateClusterInput, seed: (w) => ({ ...POOL, orgId: w.orgIds[0] }) },
+  orgCluster: { schema: CreateOrgClusterInput, seed: () => POOL },
+  clusterPatch: { schema: UpdateClusterInput, seed: () => ({ totalGpus: 16, totalCpu: 128, totalRamGb: 1024, draining: true }) },
 };
 const bodiesFor = (name: keyof typeof SEEDS, w: World) => bodies(SEEDS[name]!.seed(w));
 
@@ -341,6 +364,33 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "PUT /api/v1/orgs/:id/budget": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("budget", w) }),
   "GET /api/v1/orgs/:id/alerts": (w) => ({ id: pathIds(w, w.orgIds) }),
   "GET /api/v1/orgs/:id/jobs": (w) => ({ id: pathIds(w, w.orgIds), query: listQuery(w), tokens: callers(w, { admin: 3, owner: 1, stranger: 1 }) }),
+  "POST /api/v1/admin/clusters": (w) => ({
+    body: fc.oneof(
+      { weight: 8, arbitrary: bodiesFor("cluster", w).filter(refusedBy(CreateClusterInput)) },
+      { weight: 1, arbitrary: unofferedPool.map((body) => JSON.stringify(body)) },
+      // A well-formed org id no org has: 404.
+      { weight: 1, arbitrary: fc.ulid().map((orgId) => JSON.stringify({ ...POOL, orgId })) },
+    ),
+    tokens: mostlyAdmins(w),
+  }),
+  // The owner is a member (403), the stranger not one (404); admins could create, so no body is one the app takes.
+  "POST /api/v1/orgs/:id/clusters": (w) => ({
+    id: pathIds(w, w.orgIds),
+    body: fc.oneof(
+      { weight: 4, arbitrary: bodiesFor("orgCluster", w).filter(refusedBy(CreateOrgClusterInput)) },
+      { weight: 1, arbitrary: unofferedPool.map((body) => JSON.stringify(body)) },
+    ),
+  }),
+  "GET /api/v1/clusters": () => ({}),
+  "GET /api/v1/clusters/:id": (w) => ({ id: pathIds(w, w.clusterIds) }),
+  "PATCH /api/v1/clusters/:id": (w) => ({
+    id: pathIds(w, w.clusterIds),
+    body: fc.oneof(
+      { weight: 4, arbitrary: bodiesFor("clusterPatch", w).filter(refusedBy(UpdateClusterInput)) },
+      { weight: 1, arbitrary: shrinkingPatch },
+    ),
+    tokens: callers(w, { admin: 3, owner: 1, stranger: 1, strangerClaimingAdmin: 1 }),
+  }),
 };
 
 function requests(route: string, w: World) {
@@ -393,6 +443,16 @@ beforeAll(async () => {
   await call(fixtures.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
   const jobIn = jobMaker(fixtures.app, fixtures.engine, admin.token);
   const jobIds = await Promise.all(CLOSED.map((status) => jobIn(owner.token, status)));
+  const clusterIds = await Promise.all(
+    [
+      call(fixtures.app, "POST", "/api/v1/admin/clusters", { token: admin.token, body: POOL }),
+      call(fixtures.app, "POST", `/api/v1/orgs/${org.id}/clusters`, { token: orgHost.token, body: POOL }),
+    ].map(async (created) => {
+      const { id } = (await created).body as { id: string };
+      await transactWrite(fixtures.core.db, [takeCapacityItem(fixtures.core.db, id, { gpus: POOL.totalGpus, cpu: POOL.totalCpu, ramGb: POOL.totalRamGb })]);
+      return id;
+    }),
+  );
   await fixtures.engine.shutdown();
   const pageCursor = async (path: string, token: string) => (await call(fixtures.app, "GET", path, { token })).body.nextCursor as string;
 
@@ -408,6 +468,7 @@ beforeAll(async () => {
     cursors: [await pageCursor("/api/v1/jobs?limit=1", owner.token), await pageCursor("/api/v1/admin/jobs?limit=1", admin.token)],
     orgIds: [org.id],
     orgName,
+    clusterIds,
   };
   tableBefore = await readTable(fuzzed.core.db);
 });

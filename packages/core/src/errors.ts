@@ -67,6 +67,11 @@ export class InvalidTransitionError extends DomainError {
   }
 }
 
+/** A pool cannot shrink below what its running jobs hold. */
+export class CapacityInUseError extends DomainError {
+  readonly code = "CAPACITY_IN_USE";
+}
+
 /** Concurrent writers kept colliding after every retry; safe for the client to retry. */
 export class ContentionError extends DomainError {
   readonly code = "CONTENTION";

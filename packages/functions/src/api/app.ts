@@ -9,6 +9,7 @@ import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";
 import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
+import { clusterRoutes } from "./routes/clusters";
 import { costRoutes } from "./routes/costs";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
@@ -24,7 +25,8 @@ export function createApp(core: Core) {
     .route("/", costRoutes)
     .route("/", quotaRoutes)
     .route("/", catalogRoutes)
-    .route("/", orgRoutes);
+    .route("/", orgRoutes)
+    .route("/", clusterRoutes);
 
   return new Hono<AppEnv>()
     .use(requestContext(core))

@@ -5,6 +5,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import {
   AlreadyExistsError,
   BudgetExceededError,
+  CapacityInUseError,
   ContentionError,
   DependencyUnavailableError,
   DomainError,
@@ -27,6 +28,7 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [AlreadyExistsError, 409],
   [IdempotencyKeyReusedError, 409],
   [InvalidTransitionError, 409],
+  [CapacityInUseError, 409],
   [ContentionError, 503],
 ];
 

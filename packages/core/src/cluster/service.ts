@@ -1,0 +1,134 @@
+/** Cluster (capacity pool) use cases: create shared or private pools, list and read the pools one
+ * may see, resize and drain. Who may do what: admins create shared pools and pools for any org;
+ * an org's owner creates its private pools. Everyone sees the shared pools; a private pool only its
+ * org's members and admins (others are told it does not exist, 404). Admins, and the owner of a
+ * private pool's org, resize or drain it. Admission (taking and releasing capacity) uses the
+ * transaction items of ./store. */
+import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import type { Actor } from "../auth/token";
+import type { Core } from "../core";
+import { TransactionCancelled, transactWrite } from "../db/transact";
+import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import type { OrgRole } from "../org/org";
+import { orgAccess } from "../org/service";
+import { getMembershipItem, getOrgItem, listMembershipItems } from "../org/store";
+import { fn } from "../util/fn";
+import { isId, newId } from "../util/id";
+import { CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInput, type ClusterItem } from "./cluster";
+import {
+  clusterItem,
+  createClusterItems,
+  getClusterItem,
+  listAllClusterItems,
+  listOrgClusterItems,
+  listSharedClusterItems,
+  updateClusterItem,
+} from "./store";
+
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The pool and the caller's role in its org (private pools). Missing pools, malformed ids and
+ * private pools of orgs the caller is not a member of (admins excepted) are NotFoundError.
+ */
+export async function clusterAccess(core: Core, actor: Actor, clusterId: string, consistent = false): Promise<{ cluster: ClusterItem; role?: OrgRole }> {
+  const notFound = () => new NotFoundError(`Cluster ${clusterId} not found`);
+  if (!isId(clusterId)) throw notFound();
+  const cluster = await getClusterItem(core.db, clusterId, consistent);
+  if (!cluster) throw notFound();
+  if (cluster.orgId === undefined) return { cluster };
+  const membership = await getMembershipItem(core.db, actor.userId, cluster.orgId);
+  if (!membership && actor.role !== "admin") throw notFound();
+  return { cluster, role: membership?.role };
+}
+
+type NewCluster = ReturnType<typeof CreateClusterInput.parse>;
+
+async function create(core: Core, actor: Actor, input: NewCluster) {
+  const at = core.now().toISOString();
+  const cluster = clusterItem({ id: newId(), ...input, createdBy: actor.userId, createdAt: at, updatedAt: at });
+  try {
+    await transactWrite(core.db, createClusterItems(core.db, cluster));
+  } catch (error) {
+    if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0)) throw new NotFoundError(`Org ${input.orgId} not found`);
+    throw error;
+  }
+  return toCluster(cluster);
+}
+
+/** The catalog must offer the pool's GPU type at its provider (a ValidationError otherwise). */
+function assertOffered(core: Core, input: Pick<NewCluster, "gpuType" | "provider">) {
+  if (core.catalog.price(input.gpuType, input.provider) !== undefined) return;
+  const message = `The catalog has no ${input.gpuType} at ${input.provider}`;
+  throw new ValidationError(message, [{ path: "gpuType", message }]);
+}
+
+/** Creates a pool (admins): shared, or private to the existing org `orgId` (NotFoundError otherwise). */
+export const createCluster = fn(CreateClusterInput, async (input, core: Core, actor: Actor) => {
+  if (actor.role !== "admin") throw new ForbiddenError("Admins only");
+  assertOffered(core, input);
+  if (input.orgId !== undefined && !(await getOrgItem(core.db, input.orgId, true))) throw new NotFoundError(`Org ${input.orgId} not found`);
+  return create(core, actor, input);
+});
+
+/** Creates a private pool of org `orgId` (its owner, or an admin; other members ForbiddenError, non-members NotFoundError). */
+export const createOrgCluster = fn(CreateOrgClusterInput, async (input, core: Core, actor: Actor, orgId: string) => {
+  const { role } = await orgAccess(core, actor, orgId);
+  if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can create its pools");
+  assertOffered(core, input);
+  return create(core, actor, { ...input, orgId });
+});
+
+/** The pools the caller may see, in creation order: shared ones and their orgs' (admins: all). */
+export async function listClusters(core: Core, actor: Actor) {
+  let items: ClusterItem[];
+  if (actor.role === "admin") {
+    items = await listAllClusterItems(core.db);
+  } else {
+    const memberships = await listMembershipItems(core.db, actor.userId);
+    const parts = await Promise.all([listSharedClusterItems(core.db), ...memberships.map((m) => listOrgClusterItems(core.db, m.orgId))]);
+    items = parts.flat().sort((a, b) => a.id.localeCompare(b.id));
+  }
+  return { items: items.map(toCluster) };
+}
+
+/** One pool, if the caller may see it. */
+export async function getCluster(core: Core, actor: Actor, clusterId: string) {
+  return toCluster((await clusterAccess(core, actor, clusterId)).cluster);
+}
+
+const RESOURCES = [
+  ["totalGpus", "availableGpus", "GPUs"],
+  ["totalCpu", "availableCpu", "CPUs"],
+  ["totalRamGb", "availableRamGb", "GB of RAM"],
+] as const;
+
+/**
+ * Resizes and/or drains a pool (admins, or the owner of a private pool's org). A total never goes
+ * below what is allocated (CapacityInUseError). The write is conditional on the totals read, so a
+ * concurrent resize or admission makes it read again and retry.
+ */
+export const updateCluster = fn(UpdateClusterInput, async (input, core: Core, actor: Actor, clusterId: string) => {
+  const { draining, ...totals } = input;
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const { cluster, role } = await clusterAccess(core, actor, clusterId, true);
+    if (actor.role !== "admin" && !(cluster.orgId !== undefined && role === "owner")) {
+      throw new ForbiddenError("Only admins, or the owner of the pool's org, can change a pool");
+    }
+    for (const [total, available, what] of RESOURCES) {
+      const next = totals[total];
+      const allocated = cluster[total] - cluster[available];
+      if (next !== undefined && next < allocated) {
+        throw new CapacityInUseError(`Cannot shrink ${total} to ${next}: ${allocated} ${what} are allocated to running jobs`);
+      }
+    }
+    try {
+      const updated = await updateClusterItem(core.db, clusterId, { from: cluster, totals, draining, at: core.now().toISOString() });
+      return toCluster(updated);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Resized or allocated concurrently since it was read: read it again and decide again.
+    }
+  }
+  throw new ContentionError("The pool kept changing; please retry");
+});

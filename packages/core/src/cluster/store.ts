@@ -1,0 +1,193 @@
+/** Cluster access patterns: get, list by visibility or GPU type, create, resize/drain, and the
+ * capacity take/release items admission puts in its transactions. */
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GPU_TYPES, type GpuType } from "../catalog/catalog";
+import type { Db } from "../db/client";
+import type { TransactItem } from "../db/transact";
+import { orgKeys } from "../org/keys";
+import type { Capacity, ClusterItem } from "./cluster";
+import { clusterKeys } from "./keys";
+
+const NEW = "attribute_not_exists(pk)";
+
+/** Get a cluster by id. */
+export async function getClusterItem(db: Db, clusterId: string, consistent = false): Promise<ClusterItem | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: clusterKeys.cluster(clusterId), ConsistentRead: consistent }));
+  return Item as ClusterItem | undefined;
+}
+
+/** The shared pools, in id (creation) order (gsi1). */
+export const listSharedClusterItems = (db: Db) => queryIndex(db, "gsi1", clusterKeys.sharedPartition().gsi1pk);
+
+/** One org's private pools, in id (creation) order (gsi1). */
+export const listOrgClusterItems = (db: Db, orgId: string) => queryIndex(db, "gsi1", clusterKeys.orgPartition(orgId).gsi1pk);
+
+/** Every pool of one GPU type, shared and private, by provider then id (gsi3): the candidates for a job of that type. */
+export const listPoolItems = (db: Db, gpuType: GpuType) => queryIndex(db, "gsi3", clusterKeys.poolPartition(gpuType).gsi3pk);
+
+/** Every pool: one gsi3 Query per GPU type, in id (creation) order. */
+export async function listAllClusterItems(db: Db): Promise<ClusterItem[]> {
+  const perType = await Promise.all(GPU_TYPES.map((gpuType) => listPoolItems(db, gpuType)));
+  return perType.flat().sort((a, b) => a.id.localeCompare(b.id));
+}
+
+async function queryIndex(db: Db, index: "gsi1" | "gsi3", pk: string): Promise<ClusterItem[]> {
+  const items: ClusterItem[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        IndexName: index,
+        KeyConditionExpression: "#pk = :pk",
+        ExpressionAttributeNames: { "#pk": `${index}pk` },
+        ExpressionAttributeValues: { ":pk": pk },
+        ExclusiveStartKey: start,
+      }),
+    );
+    items.push(...((page.Items ?? []) as ClusterItem[]));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** The stored cluster item: keys, and available = total, allocated = 0. */
+export function clusterItem(c: Omit<ClusterItem, "pk" | "sk" | "type" | "gsi1pk" | "gsi1sk" | "gsi3pk" | "gsi3sk" | `available${string}` | `allocated${string}` | "draining">): ClusterItem {
+  return {
+    ...clusterKeys.cluster(c.id),
+    type: "Cluster",
+    ...clusterKeys.visibility(c.id, c.orgId),
+    ...clusterKeys.pool(c.gpuType, c.provider, c.id),
+    ...c,
+    availableGpus: c.totalGpus,
+    availableCpu: c.totalCpu,
+    availableRamGb: c.totalRamGb,
+    allocatedGpus: 0,
+    allocatedCpu: 0,
+    allocatedRamGb: 0,
+    draining: false,
+  };
+}
+
+/** Transaction items creating `cluster`; a private one first checks that its org exists (index 0). */
+export function createClusterItems(db: Db, cluster: ClusterItem): TransactItem[] {
+  return [
+    ...(cluster.orgId === undefined
+      ? []
+      : [{ ConditionCheck: { TableName: db.table, Key: orgKeys.org(cluster.orgId), ConditionExpression: "attribute_exists(pk)" } }]),
+    { Put: { TableName: db.table, Item: cluster, ConditionExpression: NEW } },
+  ];
+}
+
+const CAPACITY_NAMES = {
+  "#availGpus": "availableGpus",
+  "#availCpu": "availableCpu",
+  "#availRam": "availableRamGb",
+  "#allocGpus": "allocatedGpus",
+  "#allocCpu": "allocatedCpu",
+  "#allocRam": "allocatedRamGb",
+};
+
+/**
+ * Transaction item taking `want` from a pool: available goes down and allocated up by the same
+ * amounts. It fails its condition (item returned) when the pool is missing or draining, or when
+ * any resource has less available than wanted, so capacity never goes below zero however many
+ * admissions run at once.
+ */
+export const takeCapacityItem = (db: Db, clusterId: string, want: Capacity): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: clusterKeys.cluster(clusterId),
+    UpdateExpression:
+      "SET #availGpus = #availGpus - :gpus, #availCpu = #availCpu - :cpu, #availRam = #availRam - :ram, " +
+      "#allocGpus = #allocGpus + :gpus, #allocCpu = #allocCpu + :cpu, #allocRam = #allocRam + :ram",
+    ConditionExpression: "#availGpus >= :gpus AND #availCpu >= :cpu AND #availRam >= :ram AND #draining = :false",
+    ExpressionAttributeNames: { ...CAPACITY_NAMES, "#draining": "draining" },
+    ExpressionAttributeValues: { ":gpus": want.gpus, ":cpu": want.cpu, ":ram": want.ramGb, ":false": false },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  },
+});
+
+/**
+ * Transaction item giving `give` back to a pool (draining or not): allocated goes down and
+ * available up. It fails its condition when less is allocated than given back, so available
+ * never exceeds total (available + allocated = total) and a release cannot be counted twice
+ * against the pool's counters.
+ */
+export const releaseCapacityItem = (db: Db, clusterId: string, give: Capacity): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: clusterKeys.cluster(clusterId),
+    UpdateExpression:
+      "SET #availGpus = #availGpus + :gpus, #availCpu = #availCpu + :cpu, #availRam = #availRam + :ram, " +
+      "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram",
+    ConditionExpression: "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram",
+    ExpressionAttributeNames: CAPACITY_NAMES,
+    ExpressionAttributeValues: { ":gpus": give.gpus, ":cpu": give.cpu, ":ram": give.ramGb },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  },
+});
+
+const RESOURCES = [
+  ["totalGpus", "availableGpus", "Gpus"],
+  ["totalCpu", "availableCpu", "Cpu"],
+  ["totalRamGb", "availableRamGb", "Ram"],
+] as const;
+
+/** What a resize or drain changes, against the totals it was computed from. */
+export interface ClusterChange {
+  /** The totals as read; the write is conditional on them still being so. */
+  from: Pick<ClusterItem, "totalGpus" | "totalCpu" | "totalRamGb">;
+  totals: Partial<Pick<ClusterItem, "totalGpus" | "totalCpu" | "totalRamGb">>;
+  draining?: boolean;
+  at: string;
+}
+
+/**
+ * The UpdateItem input resizing and/or draining a pool in one conditional write: each changed
+ * total moves to its new value and its available by the same delta, on condition that the total
+ * is still what was read and that, when shrinking, at least the shrink is available (so the new
+ * total never falls below what is allocated). Allocated counters are untouched.
+ */
+export function updateClusterInput(db: Db, clusterId: string, change: ClusterChange) {
+  const sets = ["updatedAt = :at"];
+  const conditions = ["attribute_exists(pk)"];
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = { ":at": change.at };
+  for (const [total, available, tag] of RESOURCES) {
+    const next = change.totals[total];
+    if (next === undefined || next === change.from[total]) continue;
+    const delta = next - change.from[total];
+    names[`#total${tag}`] = total;
+    names[`#avail${tag}`] = available;
+    values[`:old${tag}`] = change.from[total];
+    values[`:new${tag}`] = next;
+    values[`:delta${tag}`] = delta;
+    sets.push(`#total${tag} = :new${tag}`, `#avail${tag} = #avail${tag} + :delta${tag}`);
+    conditions.push(`#total${tag} = :old${tag}`);
+    if (delta < 0) {
+      values[`:shrink${tag}`] = -delta;
+      conditions.push(`#avail${tag} >= :shrink${tag}`);
+    }
+  }
+  if (change.draining !== undefined) {
+    sets.push("#draining = :draining");
+    names["#draining"] = "draining";
+    values[":draining"] = change.draining;
+  }
+  return {
+    TableName: db.table,
+    Key: clusterKeys.cluster(clusterId),
+    UpdateExpression: `SET ${sets.join(", ")}`,
+    ConditionExpression: conditions.join(" AND "),
+    ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
+    ExpressionAttributeValues: values,
+    ReturnValues: "ALL_NEW" as const,
+  };
+}
+
+/** Resizes and/or drains a pool (see updateClusterInput); throws ConditionalCheckFailedException when a condition failed. */
+export async function updateClusterItem(db: Db, clusterId: string, change: ClusterChange): Promise<ClusterItem> {
+  const { Attributes } = await db.doc.send(new UpdateCommand(updateClusterInput(db, clusterId, change)));
+  return Attributes as ClusterItem;
+}

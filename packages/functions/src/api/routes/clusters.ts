@@ -1,0 +1,18 @@
+/** /clusters: capacity pools (shared, or private to an org): create, list, read, resize and drain. */
+import { Hono } from "hono";
+import { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/cluster/service";
+import type { AppEnv } from "../context";
+import { jsonBody, requireAdmin, requireAuth } from "../middleware";
+
+export const clusterRoutes = new Hono<AppEnv>()
+  .use("/admin/clusters", requireAuth, requireAdmin)
+  .use("/clusters", requireAuth)
+  .use("/clusters/*", requireAuth)
+  .use("/orgs/:id/clusters", requireAuth)
+  .post("/admin/clusters", async (c) => c.json(await createCluster(await jsonBody(c), c.get("core"), c.get("actor")), 201))
+  .post("/orgs/:id/clusters", async (c) =>
+    c.json(await createOrgCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id")), 201),
+  )
+  .get("/clusters", async (c) => c.json(await listClusters(c.get("core"), c.get("actor"))))
+  .get("/clusters/:id", async (c) => c.json(await getCluster(c.get("core"), c.get("actor"), c.req.param("id"))))
+  .patch("/clusters/:id", async (c) => c.json(await updateCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id"))));
