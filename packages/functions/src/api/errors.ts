@@ -7,6 +7,8 @@ import {
   BudgetExceededError,
   ContentionError,
   DependencyUnavailableError,
+  DependencyFailedError,
+  DependenciesNotMetError,
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
@@ -21,6 +23,8 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [ValidationError, 400],
   [QuotaExceededError, 400],
   [BudgetExceededError, 400],
+  [DependencyFailedError, 400],
+  [DependenciesNotMetError, 409],
   [UnauthorizedError, 401],
   [ForbiddenError, 403],
   [NotFoundError, 404],
@@ -52,7 +56,9 @@ export function handleError(error: Error, c: Context) {
         ? { issues: error.issues }
         : error instanceof InvalidTransitionError
           ? { currentStatus: error.currentStatus }
-          : {};
+          : error instanceof DependencyFailedError || error instanceof DependenciesNotMetError
+            ? { dependencies: error.dependencies }
+            : {};
     if (error instanceof ContentionError) c.header("Retry-After", "1");
     return c.json(errorBody(error.code, error.message, extra), status);
   }
