@@ -228,6 +228,23 @@ describe("with runs that take their time", () => {
     expect((await api.job(user.token, running.id)).waiting).toBeUndefined();
   });
 
+  it("in an org, an org-mate's dependent is cancelled too: its owner's quota and the org's spend are released", async () => {
+    const { api, admin } = ctx;
+    const [owner, member] = [await signUp(ctx.app), await signUp(ctx.app)];
+    const org = (await call(ctx.app, "POST", "/api/v1/orgs", { token: owner.token, body: { name: `Deps ${Date.now()}` } })).body;
+    expect((await call(ctx.app, "POST", "/api/v1/orgs/join", { token: member.token, body: { inviteCode: org.inviteCode } })).status).toBe(200);
+    const a = await api.submit(owner.token, { orgId: org.id });
+    const b = await api.submit(member.token, { orgId: org.id, dependsOn: [a.id] });
+    expect((await api.act(admin.token, a.id, "reject", { reason: "no" })).status).toBe(200);
+    await expectCancelledBy(member.token, b.id, a.id, "REJECTED");
+    expect((await api.quota(member.token)).reservedHours).toBe(0);
+    // The org's owner sees the cancelled dependent in the org's list, no longer waiting.
+    const listed = (await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs`, { token: owner.token })).body.items;
+    expect(listed.find((j: { id: string }) => j.id === b.id)).toMatchObject({ status: "CANCELLED" });
+    expect(listed.find((j: { id: string }) => j.id === b.id).waiting).toBeUndefined();
+    expect(await auditTable(ctx.core.db)).toEqual([]);
+  });
+
   it("concurrent cascades and actions on the dependents leave every dependent CANCELLED once, quota consistent", async () => {
     const { api, admin } = ctx;
     const user = await signUp(ctx.app);

@@ -116,14 +116,7 @@ export async function cancelDependentsOf(core: Core, ended: Pick<JobItem, "id" |
       }
       seen.add(id);
       try {
-        const result = await transitionJob(core, id, {
-          action: "cancel",
-          from: ["PENDING", "APPROVED"],
-          to: "CANCELLED",
-          actor: SYSTEM_ACTOR,
-          reason: `dependency ${dependency.id} ended ${dependency.status}`,
-          cascade: false,
-        });
+        const result = await cancelOpenJob(core, id, `dependency ${dependency.id} ended ${dependency.status}`);
         await notifyWorkflow(core, result);
         cancelled.push(id);
         queue.push(result.job);
@@ -140,4 +133,27 @@ export async function cancelDependentsOf(core: Core, ended: Pick<JobItem, "id" |
   }
   if (cancelled.length) core.log.info("dependents cancelled", { jobId: ended.id, status: ended.status, cancelled });
   return cancelled;
+}
+
+/**
+ * Cancels a PENDING or APPROVED job (no nested cascade). transitionJob reports a job that changed
+ * status under it as InvalidTransitionError even when the new status may still be cancelled (an
+ * approval won the race): then it is simply tried again.
+ */
+async function cancelOpenJob(core: Core, jobId: string, reason: string) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transitionJob(core, jobId, {
+        action: "cancel",
+        from: ["PENDING", "APPROVED"],
+        to: "CANCELLED",
+        actor: SYSTEM_ACTOR,
+        reason,
+        cascade: false,
+      });
+    } catch (error) {
+      const stillOpen = error instanceof InvalidTransitionError && ["PENDING", "APPROVED"].includes(error.currentStatus);
+      if (!stillOpen || attempt >= 5) throw error;
+    }
+  }
 }
