@@ -1,9 +1,9 @@
 /** Test-only reads of a whole table: its items in a stable order, and an audit of the invariants
- * every transaction keeps (quota counters match the jobs, every job has its history, every
- * idempotency record names its job), so a fault test can prove nothing was half-written. */
+ * every transaction keeps (quota counters match the jobs, every job has its history and its
+ * dependents-index items, every idempotency record names its job), so a fault test can prove nothing was half-written. */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "@gpuaas/core/db/client";
-import { isOpen, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
+import { isOpen, type JobDependentItem, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
 import type { IdempotencyItem } from "@gpuaas/core/idempotency/idempotency";
 import type { OrgSpendItem } from "@gpuaas/core/org/org";
 import type { QuotaItem } from "@gpuaas/core/quota/quota";
@@ -54,6 +54,16 @@ export async function auditTable(db: Db): Promise<string[]> {
     const where = `spend ${spend.orgId} ${spend.period}`;
     if (spend.committedMicros !== committed) problems.push(`${where}: committed ${spend.committedMicros}, jobs hold ${committed}`);
     if (spend.remainingMicros !== (spend.budgetMicros ?? 0) - spend.committedMicros) problems.push(`${where}: remaining out of step`);
+  }
+  // The dependents index holds exactly one item per (dependency, dependent) of every job's dependsOn.
+  const dependents = of<JobDependentItem>("JobDependent");
+  for (const job of jobs) {
+    for (const dep of job.dependsOn ?? []) {
+      if (!dependents.some((d) => d.jobId === job.id && d.dependsOn === dep)) problems.push(`job ${job.id}: no dependents-index item under ${dep}`);
+    }
+  }
+  for (const d of dependents) {
+    if (!jobs.some((j) => j.id === d.jobId && j.dependsOn.includes(d.dependsOn))) problems.push(`dependent ${d.pk} ${d.sk}: no such dependency`);
   }
   for (const record of of<IdempotencyItem>("Idempotency")) {
     if (!jobs.some((j) => j.id === record.jobId && j.ownerId === record.userId)) problems.push(`idempotency ${record.key}: no job ${record.jobId}`);

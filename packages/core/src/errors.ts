@@ -72,6 +72,28 @@ export class CapacityInUseError extends DomainError {
   readonly code = "CAPACITY_IN_USE";
 }
 
+/** A job named in `dependsOn` has already ended REJECTED, FAILED or CANCELLED: the new job could never start. */
+export class DependencyFailedError extends DomainError {
+  readonly code = "DEPENDENCY_FAILED";
+  constructor(
+    message: string,
+    readonly dependencies: { id: string; status: string }[],
+  ) {
+    super(message);
+  }
+}
+
+/** A job cannot start while any of its dependencies is not COMPLETED. */
+export class DependenciesNotMetError extends DomainError {
+  readonly code = "DEPENDENCIES_NOT_MET";
+  constructor(
+    message: string,
+    readonly dependencies: { id: string; status: string }[],
+  ) {
+    super(message);
+  }
+}
+
 /** Concurrent writers kept colliding after every retry; safe for the client to retry. */
 export class ContentionError extends DomainError {
   readonly code = "CONTENTION";

@@ -43,6 +43,9 @@ export const keys = {
   /** A job's lifecycle events live in the job's partition, ordered by time. */
   jobEvent: (jobId: string, at: string, eventId: string) => ({ pk: `JOB#${jobId}`, sk: `EVENT#${at}#${eventId}` }),
   jobEventPrefix: () => "EVENT#",
+  /** Dependents index: one item per (dependency, dependent) in the dependency's partition. */
+  jobDependent: (dependencyId: string, jobId: string) => ({ pk: `JOB#${dependencyId}`, sk: `DEPENDENT#${jobId}` }),
+  jobDependentPrefix: () => "DEPENDENT#",
 
   idempotency: (userId: string, key: string) => ({ pk: `IDEMPOTENCY#${userId}#${key}`, sk: "IDEMPOTENCY" }),
 } as const;

@@ -5,7 +5,8 @@ import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { ForbiddenError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
-import { isOpen, toJob, type Job, type JobItem } from "./job";
+import { dependenciesCompleted, jobView } from "./dependencies";
+import { isOpen, type JobItem } from "./job";
 import { transitionJob, type TransitionRequest, type TransitionResult } from "./transitions";
 
 const Reason = z.string().trim().min(1, "must not be empty").max(1000);
@@ -41,10 +42,10 @@ export async function notifyWorkflow(core: Core, { before, job }: TransitionResu
   }
 }
 
-async function act(core: Core, jobId: string, request: TransitionRequest): Promise<Job> {
+async function act(core: Core, jobId: string, request: TransitionRequest) {
   const result = await transitionJob(core, jobId, request);
   await notifyWorkflow(core, result);
-  return toJob(result.job);
+  return jobView(core, result.job);
 }
 
 /** PENDING → APPROVED (admin). */
@@ -68,11 +69,21 @@ export async function rejectJob(core: Core, actor: Actor, jobId: string, body: u
   });
 }
 
-/** APPROVED → RUNNING (admin); the simulated run starts now. */
+/**
+ * APPROVED → RUNNING (admin); the simulated run starts now. Only when every dependency is
+ * COMPLETED (checked in the same transaction), else DependenciesNotMetError and nothing changes.
+ */
 export async function startJob(core: Core, actor: Actor, jobId: string, body?: unknown) {
   assertAdmin(actor);
   const { reason } = parseInput(NoteInput, body);
-  return act(core, jobId, { action: "start", from: ["APPROVED"], to: "RUNNING", actor: actor.userId, reason: reason ?? "started" });
+  return act(core, jobId, {
+    action: "start",
+    from: ["APPROVED"],
+    to: "RUNNING",
+    actor: actor.userId,
+    reason: reason ?? "started",
+    conditions: dependenciesCompleted(core),
+  });
 }
 
 /** RUNNING → COMPLETED early (admin); settled to the simulated time it ran. */

@@ -152,4 +152,17 @@ export interface JobEventItem {
   at: string;
 }
 
+/** Dependents index item: job `jobId` names `dependsOn` in its `dependsOn` (stored in the dependency's partition). */
+export interface JobDependentItem {
+  pk: string;
+  sk: string;
+  type: "JobDependent";
+  jobId: string;
+  dependsOn: string;
+}
+
+/** Statuses a dependency can end in that cancel its dependents (a dependent can never start). */
+export const UNSUCCESSFUL_STATUSES = ["REJECTED", "FAILED", "CANCELLED"] as const satisfies readonly JobStatus[];
+export const endedUnsuccessfully = (status: JobStatus) => (UNSUCCESSFUL_STATUSES as readonly string[]).includes(status);
+
 export const toJobEvent = (e: JobEventItem) => ({ status: e.status, actor: e.actor, reason: e.reason, at: e.at });

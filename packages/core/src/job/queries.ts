@@ -8,7 +8,8 @@ import { getMembershipItem } from "../org/store";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId } from "../util/id";
-import { JOB_STATUSES, toJob, toJobEvent, type JobItem } from "./job";
+import { jobView, jobViews } from "./dependencies";
+import { JOB_STATUSES, toJobEvent, type JobItem } from "./job";
 import { getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
 
 export const ListJobsInput = z.strictObject({
@@ -42,8 +43,8 @@ async function visibleJob(core: Core, actor: Actor, jobId: string): Promise<JobI
   return job;
 }
 
-/** One job, if the caller owns it, owns its org or is an admin. */
-export const getJob = async (core: Core, actor: Actor, jobId: string) => toJob(await visibleJob(core, actor, jobId));
+/** One job (with `waiting` while it waits), if the caller owns it, owns its org or is an admin. */
+export const getJob = async (core: Core, actor: Actor, jobId: string) => jobView(core, await visibleJob(core, actor, jobId));
 
 /** A job's lifecycle history, oldest first. */
 export async function getJobEvents(core: Core, actor: Actor, jobId: string) {
@@ -62,7 +63,7 @@ export async function getJobWorkflow(core: Core, actor: Actor, jobId: string) {
 export const listMyJobs = fn(ListJobsInput, async (input, core: Core, actor: Actor) => {
   const after = input.cursor ? decodeCursor(OwnerCursor, input.cursor).after : undefined;
   const page = await listJobItemsByOwner(core.db, actor.userId, { limit: input.limit, afterId: after, status: input.status });
-  return { items: page.items.map(toJob), nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null };
+  return { items: await jobViews(core, page.items), nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null };
 });
 
 /** Every job (admins), newest first, optionally of one status. */
@@ -70,5 +71,5 @@ export const listAllJobs = fn(ListJobsInput, async (input, core: Core, actor: Ac
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
   const positions = input.cursor ? decodeCursor(ShardCursor, input.cursor).positions : undefined;
   const page = await listJobItemsSharded(core.db, { status: input.status, limit: input.limit, positions });
-  return { items: page.items.map(toJob), nextCursor: page.positions ? encodeCursor({ positions: page.positions }) : null };
+  return { items: await jobViews(core, page.items), nextCursor: page.positions ? encodeCursor({ positions: page.positions }) : null };
 });

@@ -1,12 +1,19 @@
 /** Job and job-event access patterns. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+  type BatchGetCommandOutput,
+  type QueryCommandInput,
+} from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
 import type { TransactItem } from "../db/transact";
 import { newId } from "../util/id";
-import type { JobEventItem, JobItem, JobStatus } from "./job";
+import type { JobDependentItem, JobEventItem, JobItem, JobStatus } from "./job";
 
 export type NewJob = Omit<JobItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "type">;
 
@@ -28,17 +35,87 @@ export const putNewJobItem = (db: Db, job: JobItem): TransactItem => ({
 });
 
 /**
- * Transaction item asserting that job `jobId` exists and belongs to `ownerId`, or (given `orgId`)
- * to the same org (for dependencies).
+ * Transaction item asserting that dependency `jobId` exists, belongs to `ownerId` or (given
+ * `orgId`) to the same org, and has not ended REJECTED, FAILED or CANCELLED. A failure returns the
+ * job as it is (ALL_OLD), so the caller can tell a failed dependency from a missing or foreign one.
  */
-export const jobOwnedByCheck = (db: Db, jobId: string, ownerId: string, orgId?: string): TransactItem => ({
+export const dependencyCheck = (db: Db, jobId: string, ownerId: string, orgId?: string): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
     Key: keys.job(jobId),
-    ConditionExpression: orgId === undefined ? "attribute_exists(pk) AND ownerId = :owner" : "attribute_exists(pk) AND (ownerId = :owner OR orgId = :org)",
-    ExpressionAttributeValues: { ":owner": ownerId, ...(orgId === undefined ? {} : { ":org": orgId }) },
+    ConditionExpression: [
+      "attribute_exists(pk)",
+      orgId === undefined ? "ownerId = :owner" : "(ownerId = :owner OR orgId = :org)",
+      "NOT #status IN (:rejected, :failed, :cancelled)",
+    ].join(" AND "),
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: {
+      ":owner": ownerId,
+      ...(orgId === undefined ? {} : { ":org": orgId }),
+      ":rejected": "REJECTED",
+      ":failed": "FAILED",
+      ":cancelled": "CANCELLED",
+    },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   },
 });
+
+/** Transaction item asserting that dependency `jobId` is COMPLETED (the job as it is on failure). */
+export const dependencyCompletedCheck = (db: Db, jobId: string): TransactItem => ({
+  ConditionCheck: {
+    TableName: db.table,
+    Key: keys.job(jobId),
+    ConditionExpression: "#status = :completed",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ":completed": "COMPLETED" },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  },
+});
+
+/** The dependents-index item saying job `jobId` depends on `dependsOn`. */
+export function jobDependentItem(e: { jobId: string; dependsOn: string }): JobDependentItem {
+  return { ...keys.jobDependent(e.dependsOn, e.jobId), type: "JobDependent", ...e };
+}
+
+/** Transaction item writing a dependents-index item (written once, with the new job). */
+export const putJobDependentItem = (db: Db, item: JobDependentItem): TransactItem => ({
+  Put: { TableName: db.table, Item: item, ConditionExpression: "attribute_not_exists(pk)" },
+});
+
+/** The ids of the jobs that name `jobId` in their `dependsOn` (Query of its partition, `DEPENDENT#` prefix). */
+export async function listDependentIds(db: Db, jobId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+        ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobDependentPrefix() },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
+    );
+    ids.push(...((page.Items ?? []) as JobDependentItem[]).map((item) => item.jobId));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return ids;
+}
+
+/** Several jobs by id (BatchGetItem, up to 100 keys a call); missing ones are absent from the map. */
+export async function getJobItems(db: Db, jobIds: string[]): Promise<Map<string, JobItem>> {
+  const found = new Map<string, JobItem>();
+  const unique = [...new Set(jobIds)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keysLeft: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => keys.job(id));
+    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
+      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
+      for (const item of (out.Responses?.[db.table] ?? []) as JobItem[]) found.set(item.id, item);
+      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
+    }
+  }
+  return found;
+}
 
 /** A lifecycle event item for `jobId`. */
 export function jobEventItem(e: { jobId: string; status: JobStatus; actor: string; reason?: string; at: string }): JobEventItem {

@@ -3,10 +3,11 @@
 import { activeUser } from "../auth/service";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { TransactionCancelled, transactWrite } from "../db/transact";
+import { TransactionCancelled, transactWrite, type CancellationReason } from "../db/transact";
 import {
   BudgetExceededError,
   ContentionError,
+  DependencyFailedError,
   ForbiddenError,
   IdempotencyKeyReusedError,
   NotFoundError,
@@ -29,18 +30,29 @@ import { hoursToMilli } from "../util/hours";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
-import { isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
-import { getJobItem, jobEventItem, jobItem, jobOwnedByCheck, putJobEventItem, putNewJobItem } from "./store";
+import { jobView, waitingFor, type Waiting } from "./dependencies";
+import { endedUnsuccessfully, isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
+import {
+  dependencyCheck,
+  getJobItem,
+  jobDependentItem,
+  jobEventItem,
+  jobItem,
+  putJobDependentItem,
+  putJobEventItem,
+  putNewJobItem,
+} from "./store";
 
 export interface SubmitResult {
-  job: Job;
+  job: Job & { waiting?: Waiting };
   /** True when an Idempotency-Key matched an earlier submission and that job was returned. */
   replayed: boolean;
 }
 
 /**
  * Submits a job as `actor`. Throws ValidationError, QuotaExceededError (nothing written),
- * NotFoundError (a dependency is not the caller's job), IdempotencyKeyReusedError, and for an org
+ * NotFoundError (a dependency is not the caller's job), DependencyFailedError (a dependency has
+ * already ended REJECTED, FAILED or CANCELLED), IdempotencyKeyReusedError, and for an org
  * job ForbiddenError (not a member) or BudgetExceededError (the estimate does not fit the budget).
  */
 export async function submitJob(core: Core, actor: Actor, rawInput: unknown, idempotencyKey?: string): Promise<SubmitResult> {
@@ -88,11 +100,14 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       ? await orgSubmission(core, { orgId: input.orgId, userId: user.id, jobId: job.id, period, micros: job.estimatedCostMicros, at })
       : undefined;
     const QUOTA = 0;
+    // Each dependency: a ConditionCheck (exists, the caller's or their org's, not ended unsuccessfully)
+    // and a dependents-index item; at most 2 × MAX_DEPENDENCIES (40) of the 100 items a transaction takes.
     const items = [
       reserveQuotaItem(core.db, { userId: user.id, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at }),
       putNewJobItem(core.db, job),
       putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: user.id, reason: "submitted", at })),
-      ...input.dependsOn.map((dep) => jobOwnedByCheck(core.db, dep, user.id, input.orgId)),
+      ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, user.id, input.orgId)),
+      ...input.dependsOn.map((dep) => putJobDependentItem(core.db, jobDependentItem({ jobId: job.id, dependsOn: dep }))),
     ];
     const IDEMPOTENCY = items.length;
     if (key) items.push(putIdempotencyItem(core.db, { userId: user.id, key, requestHash: hash, jobId: job.id, now }));
@@ -126,8 +141,8 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         await recordBudgetAlerts(core, input.orgId!, period).catch((e: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error: e }));
         throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
       }
-      const missing = input.dependsOn.find((_, i) => error.failedAt(firstDependency + i));
-      if (missing) throw new NotFoundError(`dependsOn: job ${missing} does not exist or is not yours (or your org's)`);
+      const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), user.id, input.orgId);
+      if (dependencyError) throw dependencyError;
       throw error;
     }
   }
@@ -140,7 +155,34 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
   // starting is idempotent and is repeated by the next action on the job (notifyWorkflow), by a
   // retry with the same Idempotency-Key, and by the local engine's resume at start-up.
   await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
-  return { job: toJob(job), replayed: false };
+  return { job: { ...toJob(job), waiting: waitingFor(job, new Map()) }, replayed: false };
+}
+
+/**
+ * The error for the failed dependency checks (`failed(i)`: the i-th check's cancellation, with the
+ * job as it was). A missing dependency, or one not the caller's (or their org's), is 404 and is
+ * reported first, so nothing is told about someone else's job; else 400 DEPENDENCY_FAILED naming
+ * the dependencies that have already ended REJECTED, FAILED or CANCELLED.
+ */
+function dependencyFailure(
+  dependsOn: string[],
+  failed: (i: number) => CancellationReason | undefined,
+  ownerId: string,
+  orgId?: string,
+): Error | undefined {
+  const visible = (job: JobItem) => job.ownerId === ownerId || (orgId !== undefined && job.orgId === orgId);
+  const checks = dependsOn.flatMap((id, i) => {
+    const reason = failed(i);
+    return reason ? [{ id, job: reason.item as JobItem | undefined }] : [];
+  });
+  const missing = checks.find(({ job }) => !job || !visible(job));
+  if (missing) return new NotFoundError(`dependsOn: job ${missing.id} does not exist or is not yours (or your org's)`);
+  const ended = checks.filter(({ job }) => job && endedUnsuccessfully(job.status)).map(({ id, job }) => ({ id, status: job!.status }));
+  if (!ended.length) return undefined;
+  return new DependencyFailedError(
+    `dependsOn: ${ended.map((d) => `job ${d.id} has already ended ${d.status}`).join(", ")}, so this job could never start`,
+    ended,
+  );
 }
 
 async function replay(core: Core, record: IdempotencyItem, hash: string): Promise<SubmitResult> {
@@ -150,7 +192,7 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   const job = await getJobItem(core.db, record.jobId, true);
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
   if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
-  return { job: toJob(job as JobItem), replayed: true };
+  return { job: await jobView(core, job), replayed: true };
 }
 
 function logStartFailure(core: Core, jobId: string, error: unknown) {

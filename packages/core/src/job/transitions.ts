@@ -2,7 +2,7 @@
  * update (status, status-index key, timestamps), its history event and the quota effect, so two
  * racing writers can never both win and quota never drifts from the jobs. */
 import type { Core } from "../core";
-import { TransactionCancelled, transactWrite, type TransactItem } from "../db/transact";
+import { TransactionCancelled, transactWrite, type CancellationReason, type TransactItem } from "../db/transact";
 import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
 import { usageDayItems } from "../cost/usage";
 import { orgSpendSettlementItems } from "../org/budget";
@@ -10,7 +10,8 @@ import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
-import type { JobItem, JobStatus } from "./job";
+import { cancelDependentsOf } from "./dependencies";
+import { endedUnsuccessfully, type JobItem, type JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
 
 /** Who did it, when it was not a user: the approval policy or the state machine. */
@@ -34,6 +35,14 @@ export interface TransitionRequest {
   runtime?: "elapsed" | "full";
   /** Runs on the job as read, before anything is written (e.g. an ownership check). */
   guard?: (job: JobItem) => void;
+  /**
+   * Extra conditions the write must pass, built from the job as read: ConditionChecks appended to
+   * the transaction (after the job's own items), and the error to throw when any failed, given
+   * each check's cancellation in order (e.g. start: every dependency COMPLETED, dependencies.ts).
+   */
+  conditions?: (job: JobItem) => { items: TransactItem[]; error: (failed: (CancellationReason | undefined)[]) => Error };
+  /** false: do not cancel the dependents of a job this ends unsuccessfully (cancelDependentsOf's own cancels). */
+  cascade?: false;
 }
 
 export interface TransitionResult {
@@ -76,10 +85,17 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
       ...usageDayItems(core, before, changes, at),
       ...orgSpendSettlementItems(core, before, changes, at),
     ];
+    const conditions = request.conditions?.(before);
+    const firstCondition = items.length;
+    if (conditions) items.push(...conditions.items);
     try {
       await transactWrite(core.db, items);
     } catch (error) {
       const jobCondition = error instanceof TransactionCancelled ? error.failedAt(0) : undefined;
+      if (!jobCondition && conditions && error instanceof TransactionCancelled) {
+        const failed = conditions.items.map((_, i) => error.failedAt(firstCondition + i));
+        if (failed.some(Boolean)) throw conditions.error(failed);
+      }
       if (!jobCondition) throw error;
       const current = jobCondition.item as JobItem | undefined;
       if (!current) throw new NotFoundError(`Job ${jobId} not found`);
@@ -88,6 +104,8 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
     }
     const job: JobItem = { ...before, ...changes, status: request.to, updatedAt: at };
     delete job.taskToken;
+    // After the commit, best effort (logged inside): a job that can no longer complete takes its dependents with it.
+    if (request.cascade !== false && endedUnsuccessfully(job.status)) await cancelDependentsOf(core, job);
     return { before, job };
   }
   throw new ContentionError(`Job ${jobId} kept changing; please retry`);

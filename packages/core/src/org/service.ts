@@ -9,7 +9,7 @@ import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
 import { getJobItem } from "../job/store";
-import { toJob } from "../job/job";
+import { jobViews } from "../job/dependencies";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
@@ -157,7 +157,7 @@ export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor:
   const page = await listOrgJobIds(core.db, orgId, { limit: input.limit, afterId: after });
   const jobs = await Promise.all(page.ids.map((id) => getJobItem(core.db, id)));
   return {
-    items: jobs.flatMap((job) => (job ? [toJob(job)] : [])),
+    items: await jobViews(core, jobs.flatMap((job) => (job ? [job] : []))),
     nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
   };
 });

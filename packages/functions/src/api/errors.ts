@@ -8,6 +8,8 @@ import {
   CapacityInUseError,
   ContentionError,
   DependencyUnavailableError,
+  DependencyFailedError,
+  DependenciesNotMetError,
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
@@ -22,6 +24,8 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [ValidationError, 400],
   [QuotaExceededError, 400],
   [BudgetExceededError, 400],
+  [DependencyFailedError, 400],
+  [DependenciesNotMetError, 409],
   [UnauthorizedError, 401],
   [ForbiddenError, 403],
   [NotFoundError, 404],
@@ -54,7 +58,9 @@ export function handleError(error: Error, c: Context) {
         ? { issues: error.issues }
         : error instanceof InvalidTransitionError
           ? { currentStatus: error.currentStatus }
-          : {};
+          : error instanceof DependencyFailedError || error instanceof DependenciesNotMetError
+            ? { dependencies: error.dependencies }
+            : {};
     if (error instanceof ContentionError) c.header("Retry-After", "1");
     return c.json(errorBody(error.code, error.message, extra), status);
   }
