@@ -94,6 +94,16 @@ export class DependenciesNotMetError extends DomainError {
   }
 }
 
+/** The job asks for more than the largest pool that could run it has, even empty. */
+export class NeverFitsError extends DomainError {
+  readonly code = "NEVER_FITS";
+}
+
+/** No pool that could run the job has room for it now. */
+export class NoCapacityError extends DomainError {
+  readonly code = "NO_CAPACITY";
+}
+
 /** Concurrent writers kept colliding after every retry; safe for the client to retry. */
 export class ContentionError extends DomainError {
   readonly code = "CONTENTION";

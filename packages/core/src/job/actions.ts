@@ -3,11 +3,14 @@
 import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { ForbiddenError, NotFoundError } from "../errors";
+import { placeForStart, PoolTakenMeanwhile, startOnPlacement, withCapacityTake } from "../admission/capacity";
+import { ForbiddenError, NoCapacityError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
+import { isId } from "../util/id";
 import { dependenciesCompleted, jobView } from "./dependencies";
 import { isOpen, type JobItem } from "./job";
-import { transitionJob, type TransitionRequest, type TransitionResult } from "./transitions";
+import { getJobItem } from "./store";
+import { invalidTransition, transitionJob, type TransitionRequest, type TransitionResult } from "./transitions";
 
 const Reason = z.string().trim().min(1, "must not be empty").max(1000);
 
@@ -76,14 +79,28 @@ export async function rejectJob(core: Core, actor: Actor, jobId: string, body: u
 export async function startJob(core: Core, actor: Actor, jobId: string, body?: unknown) {
   assertAdmin(actor);
   const { reason } = parseInput(NoteInput, body);
-  return act(core, jobId, {
-    action: "start",
-    from: ["APPROVED"],
-    to: "RUNNING",
-    actor: actor.userId,
-    reason: reason ?? "started",
-    conditions: dependenciesCompleted(core),
-  });
+  const job = isId(jobId) ? await getJobItem(core.db, jobId, true) : undefined;
+  if (!job) throw new NotFoundError(`Job ${jobId} not found`);
+  if (job.status !== "APPROVED") throw invalidTransition("start", job.status);
+  // A manual admission: it still needs room on a pool (when pools exist for the job), taken in the
+  // start transaction; a pool filled meanwhile is a new placement, a few times, then NO_CAPACITY.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const placement = startOnPlacement(core, await placeForStart(core, job), job);
+    try {
+      return await act(core, jobId, {
+        action: "start",
+        from: ["APPROVED"],
+        to: "RUNNING",
+        actor: actor.userId,
+        reason: reason ?? (placement.details.clusterId ? `started on pool ${placement.details.clusterId}` : "started"),
+        details: placement.details,
+        conditions: (read) => withCapacityTake(dependenciesCompleted(core)(read), placement.items),
+      });
+    } catch (error) {
+      if (!(error instanceof PoolTakenMeanwhile)) throw error;
+    }
+  }
+  throw new NoCapacityError(`The pools for job ${jobId} kept filling up; retry when capacity frees`);
 }
 
 /** RUNNING → COMPLETED early (admin); settled to the simulated time it ran. */

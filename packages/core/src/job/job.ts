@@ -48,6 +48,8 @@ export const SubmitJobInput = z.strictObject({
   provider: z.enum(PROVIDERS).optional(),
   /** Submit for an org the caller belongs to: the org's budget pays for it, its owner can read it. */
   orgId: z.string().refine(isId, "must be an org id").optional(),
+  /** Pins the job to one capacity pool (like a Slurm partition); otherwise placed when it starts. */
+  clusterId: z.string().refine(isId, "must be a cluster id").optional(),
 });
 export type SubmitJobInput = z.output<typeof SubmitJobInput>;
 
@@ -77,7 +79,10 @@ export interface JobItem {
   priority: Priority;
   dependsOn: string[];
   provider?: Provider;
+  /** The pool it is pinned to (at submission) or runs on (from its start). */
   clusterId?: string;
+  /** What it holds on its pool while RUNNING (taken at its start, given back when it ends). */
+  allocation?: { clusterId: string; gpus: number; cpu: number; ramGb: number };
   status: JobStatus;
   errorMessage?: string;
   rejectionReason?: string;

@@ -1,5 +1,8 @@
 /** Job submission: the job, its first event, the quota reservation and the idempotency record
  * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
+import { canEverFit, demandOf, eligiblePools, largestPool } from "../admission/placement";
+import type { ClusterItem } from "../cluster/cluster";
+import { listPoolItems } from "../cluster/store";
 import { activeUser } from "../auth/service";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
@@ -10,6 +13,7 @@ import {
   DependencyFailedError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  NeverFitsError,
   NotFoundError,
   QuotaExceededError,
   ValidationError,
@@ -66,10 +70,12 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     if (earlier && isLive(earlier, now)) return replay(core, earlier, hash);
   }
 
-  const user = await activeUser(core, actor);
-  const pricing = input.provider
-    ? core.catalog.price(input.gpuType, input.provider)
-    : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
+  const [user, pool] = await Promise.all([activeUser(core, actor), poolFor(core, input)]);
+  const pricing = pool
+    ? core.catalog.price(pool.gpuType, pool.provider)
+    : input.provider
+      ? core.catalog.price(input.gpuType, input.provider)
+      : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
   if (pricing === undefined) {
     throw new ValidationError(`provider: ${input.provider} does not offer ${input.gpuType} GPUs`, [
       { path: "provider", message: `does not offer ${input.gpuType}` },
@@ -183,6 +189,31 @@ function dependencyFailure(
     `dependsOn: ${ended.map((d) => `job ${d.id} has already ended ${d.status}`).join(", ")}, so this job could never start`,
     ended,
   );
+}
+
+/**
+ * Checks the job against the capacity pools that could run it (its GPU type, provider, org, pinned
+ * pool): with pools defined, a request bigger than the largest of them even empty is NEVER_FITS;
+ * a pinned pool must be one of them. Returns the pinned pool (its price makes the estimate).
+ * With no pool for the GPU type the job is accepted and waits for an admin's start, as always.
+ */
+async function poolFor(core: Core, input: SubmitJobInput): Promise<ClusterItem | undefined> {
+  const pools = eligiblePools(await listPoolItems(core.db, input.gpuType), input);
+  if (input.clusterId && !pools.length) {
+    throw new ValidationError(
+      `clusterId: ${input.clusterId} is not a pool this job may run on (it must exist, offer ${input.gpuType}${input.provider ? ` at ${input.provider}` : ""}, and be shared or your org's)`,
+      [{ path: "clusterId", message: "not a pool this job may run on" }],
+    );
+  }
+  if (pools.length && !canEverFit(pools, input)) {
+    const largest = largestPool(pools)!;
+    const demand = demandOf(input);
+    throw new NeverFitsError(
+      `This job can never run: it asks for ${demand.gpus} GPU(s)${input.cpu ? `, ${input.cpu} CPU` : ""}${input.ramGb ? `, ${input.ramGb} GB RAM` : ""}, ` +
+        `and the largest ${input.gpuType} pool it may use, ${largest.name} (${largest.id}), has ${largest.totalGpus} GPUs, ${largest.totalCpu} CPU, ${largest.totalRamGb} GB RAM`,
+    );
+  }
+  return input.clusterId ? pools[0] : undefined;
 }
 
 async function replay(core: Core, record: IdempotencyItem, hash: string): Promise<SubmitResult> {

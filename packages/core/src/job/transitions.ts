@@ -10,6 +10,7 @@ import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
+import { capacityReleaseItems } from "../admission/capacity";
 import { cancelDependentsOf } from "./dependencies";
 import { endedUnsuccessfully, type JobItem, type JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
@@ -26,8 +27,8 @@ export interface TransitionRequest {
   /** A user id, SYSTEM_ACTOR or WORKFLOW_ACTOR. */
   actor: string;
   reason?: string;
-  /** Extra attributes the transition records (rejectionReason, errorMessage). */
-  details?: Partial<Pick<JobItem, "rejectionReason" | "errorMessage">>;
+  /** Extra attributes the transition records (rejectionReason, errorMessage; the pool and price at admission). */
+  details?: Partial<Pick<JobItem, "rejectionReason" | "errorMessage" | "clusterId" | "provider" | "pricePerGpuHourMicros" | "allocation">>;
   /**
    * How long a RUNNING job ran: "elapsed" wall-clock time scaled back to simulated hours (an admin
    * or owner ending it early), or its "full" estimate (the simulated run reached its end).
@@ -84,6 +85,7 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
       ...(quota ? [quota] : []),
       ...usageDayItems(core, before, changes, at),
       ...orgSpendSettlementItems(core, before, changes, at),
+      ...capacityReleaseItems(core, before, request.to),
     ];
     const conditions = request.conditions?.(before);
     const firstCondition = items.length;

@@ -6,6 +6,8 @@ import {
   AlreadyExistsError,
   BudgetExceededError,
   CapacityInUseError,
+  NeverFitsError,
+  NoCapacityError,
   ContentionError,
   DependencyUnavailableError,
   DependencyFailedError,
@@ -33,6 +35,8 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [IdempotencyKeyReusedError, 409],
   [InvalidTransitionError, 409],
   [CapacityInUseError, 409],
+  [NeverFitsError, 400],
+  [NoCapacityError, 409],
   [ContentionError, 503],
 ];
 
