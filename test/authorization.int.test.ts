@@ -54,7 +54,8 @@ const sharedOrg = (body?: unknown) => (w: World): Target => ({ id: w.orgId, body
 let orgCounter = 0;
 const newOrgName = () => ({ body: { name: `Matrix Org ${Date.now()} ${orgCounter++}` } });
 const newOrgInvite = async (w: World): Promise<Target> => ({ body: { inviteCode: await w.newOrgCode() } });
-const newCluster = { name: "matrix-pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
+// H100 pools: the fixture jobs are A100s, so no pool governs (or fills up under) their starts.
+const newCluster = { name: "matrix-pool", provider: "aws", region: "us-east-1", gpuType: "H100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
 const orgCluster = (body?: unknown) => (w: World): Target => ({ id: w.orgClusterId, body });
 const newAccount = () => ({ body: { email: uniqueEmail("new"), password: "correct horse battery", fullName: "New Account" } });
 
