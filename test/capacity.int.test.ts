@@ -165,4 +165,18 @@ describe("submission against the pools", () => {
     expect(pinned.status).toBe(201);
     expect(pinned.body).toMatchObject({ clusterId: onprem.id, estimatedCostUsd: "1.80" }); // 2 h × 0.90
   });
+
+  it("estimates a job at the dearest pool it may run on, so what it is charged never exceeds its estimate", async () => {
+    const w = await world();
+    await w.createPool({ provider: "onprem", totalGpus: 4 }); // A100 at 0.90
+    await w.createPool({ provider: "lambda", totalGpus: 4 }); // 1.29
+    await w.createPool({ provider: "aws", totalGpus: 1 }); // 4.10, but too small for 2 GPUs
+    const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 2, estimatedHours: 1 } });
+    expect(res.body).toMatchObject({ estimatedCostUsd: "2.58" }); // 2 GPUs × 1 h × 1.29
+    expect((await w.api.act(w.admin.token, res.body.id, "approve")).status).toBe(200);
+    await w.api.untilWaiting(res.body.id);
+    expect((await w.start(res.body.id)).body).toMatchObject({ provider: "onprem" });
+    const done = await w.api.act(w.admin.token, res.body.id, "fail", { errorMessage: "stop" });
+    expect(Number(done.body.actualCostUsd)).toBeLessThanOrEqual(2.58);
+  });
 });

@@ -5,7 +5,8 @@
 import type { Core } from "../core";
 import type { CancellationReason, TransactItem } from "../db/transact";
 import { NoCapacityError } from "../errors";
-import { listPoolItems, releaseCapacityItem, takeCapacityItem } from "../cluster/store";
+import type { ClusterItem } from "../cluster/cluster";
+import { getClusterItem, listPoolItems, releaseCapacityItem, takeCapacityItem } from "../cluster/store";
 import type { JobItem, JobStatus } from "../job/job";
 import { choosePool, demandOf, eligiblePools, type Placement } from "./placement";
 
@@ -26,8 +27,10 @@ export type StartPlacement = { kind: "unpooled" } | ({ kind: "placed" } & Placem
  * (or all are draining).
  */
 export async function placeForStart(core: Core, job: JobItem): Promise<StartPlacement> {
-  const pools = eligiblePools(await listPoolItems(core.db, job.gpuType), job);
-  if (!pools.length) return { kind: "unpooled" };
+  const listed = eligiblePools(await listPoolItems(core.db, job.gpuType), job);
+  if (!listed.length) return { kind: "unpooled" };
+  // The index may lag a moment behind the pools: choose on what they hold now.
+  const pools = (await Promise.all(listed.map((p) => getClusterItem(core.db, p.id, true)))).filter((p): p is ClusterItem => p !== undefined);
   const placement = choosePool(pools, job, core.catalog);
   if (!placement) {
     const where = job.clusterId ? `pool ${job.clusterId}` : `any ${job.gpuType} pool it may use`;

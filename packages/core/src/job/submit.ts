@@ -1,7 +1,6 @@
 /** Job submission: the job, its first event, the quota reservation and the idempotency record
  * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
 import { canEverFit, demandOf, eligiblePools, largestPool } from "../admission/placement";
-import type { ClusterItem } from "../cluster/cluster";
 import { listPoolItems } from "../cluster/store";
 import { activeUser } from "../auth/service";
 import type { Actor } from "../auth/token";
@@ -70,9 +69,9 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     if (earlier && isLive(earlier, now)) return replay(core, earlier, hash);
   }
 
-  const [user, pool] = await Promise.all([activeUser(core, actor), poolFor(core, input)]);
-  const pricing = pool
-    ? core.catalog.price(pool.gpuType, pool.provider)
+  const [user, poolPrice] = await Promise.all([activeUser(core, actor), poolPriceFor(core, input)]);
+  const pricing = poolPrice !== undefined
+    ? poolPrice
     : input.provider
       ? core.catalog.price(input.gpuType, input.provider)
       : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
@@ -194,10 +193,12 @@ function dependencyFailure(
 /**
  * Checks the job against the capacity pools that could run it (its GPU type, provider, org, pinned
  * pool): with pools defined, a request bigger than the largest of them even empty is NEVER_FITS;
- * a pinned pool must be one of them. Returns the pinned pool (its price makes the estimate).
- * With no pool for the GPU type the job is accepted and waits for an admin's start, as always.
+ * a pinned pool must be one of them. Returns the price the estimate uses: the highest per-GPU-hour
+ * price among the pools it may end up on (the pinned one's, if pinned), so the job's actual cost,
+ * charged at the pool it runs on, never exceeds its estimate (and an org budget committed to the
+ * estimate holds). With no pool for the GPU type: undefined, and the catalog prices it as before.
  */
-async function poolFor(core: Core, input: SubmitJobInput): Promise<ClusterItem | undefined> {
+async function poolPriceFor(core: Core, input: SubmitJobInput): Promise<number | undefined> {
   const pools = eligiblePools(await listPoolItems(core.db, input.gpuType), input);
   if (input.clusterId && !pools.length) {
     throw new ValidationError(
@@ -213,7 +214,11 @@ async function poolFor(core: Core, input: SubmitJobInput): Promise<ClusterItem |
         `and the largest ${input.gpuType} pool it may use, ${largest.name} (${largest.id}), has ${largest.totalGpus} GPUs, ${largest.totalCpu} CPU, ${largest.totalRamGb} GB RAM`,
     );
   }
-  return input.clusterId ? pools[0] : undefined;
+  const prices = pools
+    .filter((p) => canEverFit([p], input))
+    .map((p) => core.catalog.price(p.gpuType, p.provider))
+    .filter((price): price is number => price !== undefined);
+  return prices.length ? Math.max(...prices) : undefined;
 }
 
 async function replay(core: Core, record: IdempotencyItem, hash: string): Promise<SubmitResult> {
