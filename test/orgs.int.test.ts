@@ -31,7 +31,9 @@ describe("creating an org", () => {
 
     const mine = await call(ctx.app, "GET", "/api/v1/orgs", { token: owner.token });
     expect(mine.body.items).toEqual([expect.objectContaining({ id: org.id, role: "owner", inviteCode: org.inviteCode })]);
-    expect((await members(owner.token, org.id)).body.items).toEqual([expect.objectContaining({ userId: owner.id, role: "owner" })]);
+    expect((await members(owner.token, org.id)).body.items).toEqual([
+      { userId: owner.id, role: "owner", joinedAt: expect.any(String), email: owner.email, fullName: "Test User" },
+    ]);
   });
 
   it("refuses a name already taken in another letter case with 409, writing nothing", async () => {

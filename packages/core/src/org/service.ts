@@ -2,6 +2,7 @@
  * Who may do what: members read their org and its members; only its owner rotates the code, sets
  * the budget and reads alerts. Admins may read any org (members, alerts) but change none they do
  * not own. A non-member is told the org does not exist (404), like someone else's job. */
+import { getUserItems } from "../user/store";
 import { randomBytes } from "node:crypto";
 import * as z from "zod";
 import type { Actor } from "../auth/token";
@@ -140,7 +141,9 @@ export async function listMyOrgs(core: Core, actor: Actor) {
 /** An org's members (members and admins only). */
 export async function listOrgMembers(core: Core, actor: Actor, orgId: string) {
   await orgAccess(core, actor, orgId);
-  return { items: (await listMemberItems(core.db, orgId)).map(toMember) };
+  const members = await listMemberItems(core.db, orgId);
+  const users = await getUserItems(core.db, members.map((m) => m.userId));
+  return { items: members.map((m) => ({ ...toMember(m), email: users.get(m.userId)?.email, fullName: users.get(m.userId)?.fullName })) };
 }
 
 export const ListOrgJobsInput = z.strictObject({

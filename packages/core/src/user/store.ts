@@ -1,5 +1,5 @@
 /** User access patterns. */
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, GetCommand, QueryCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
 import { transactWrite, TransactionCancelled, type TransactItem } from "../db/transact";
@@ -69,3 +69,18 @@ export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, 
     ExpressionAttributeValues: { ":limit": limitMilli, ":at": at },
   },
 });
+
+/** Several users by id (BatchGetItem, 100 keys a call, unprocessed keys retried); missing ones are left out. */
+export async function getUserItems(db: Db, userIds: string[]): Promise<Map<string, UserItem>> {
+  const found = new Map<string, UserItem>();
+  const ids = [...new Set(userIds)];
+  for (let i = 0; i < ids.length; i += 100) {
+    let keysLeft: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => keys.user(id));
+    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
+      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
+      for (const item of (out.Responses?.[db.table] ?? []) as UserItem[]) found.set(item.id, item);
+      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
+    }
+  }
+  return found;
+}
