@@ -48,13 +48,16 @@ const msPerHour = (core: Core) => core.config.simulation.secondsPerGpuHour * 100
 async function readSnapshot(core: Core, gpuType: GpuType): Promise<Snapshot | undefined> {
   const pools = await listPoolItems(core.db, gpuType);
   if (!pools.length) return undefined;
-  const [approved, running] = await Promise.all([
-    listJobItemsByStatusAndType(core.db, "APPROVED", gpuType),
-    listJobItemsByStatusAndType(core.db, "RUNNING", gpuType),
-  ]);
+  const approved = await listJobItemsByStatusAndType(core.db, "APPROVED", gpuType);
   const depIds = approved.flatMap((j) => j.dependsOn ?? []);
-  const deps = depIds.length ? await getJobItems(core.db, depIds) : new Map<string, JobItem>();
-  const ready = approved.filter((j) => (j.dependsOn ?? []).every((id) => deps.get(id)?.status === "COMPLETED"));
+  const [deps, running] = await Promise.all([
+    depIds.length ? getJobItems(core.db, depIds) : new Map<string, JobItem>(),
+    // Nothing waiting (the common case after a release): the running jobs are not needed.
+    approved.length ? listJobItemsByStatusAndType(core.db, "RUNNING", gpuType) : [],
+  ]);
+  // A job started between the two reads shows in both: it is running.
+  const started = new Set(running.map((j) => j.id));
+  const ready = approved.filter((j) => !started.has(j.id) && (j.dependsOn ?? []).every((id) => deps.get(id)?.status === "COMPLETED"));
   const priced = pools
     .map((pool) => ({ pool, price: core.catalog.price(pool.gpuType, pool.provider) }))
     .filter((p): p is PricedPool => p.price !== undefined)
@@ -108,7 +111,9 @@ function planPools(core: Core, snap: Snapshot): { pool: ClusterItem; price: numb
   });
 }
 
-type Outcome = "started" | "skipped" | "pool-full";
+/** "skipped": the job moved on (another admission or an admin started or cancelled it); "raced": a
+ * write contended or a dependency changed; "pool-full": the pool's room was taken meanwhile. */
+type Outcome = "started" | "skipped" | "raced" | "pool-full";
 
 /** Starts `job` on `pool`: the start transition with the pool fixed; a lost race is "skipped" or "pool-full". */
 async function admitOn(core: Core, job: JobItem, pool: ClusterItem, price: number, backfilled: boolean): Promise<Outcome> {
@@ -127,34 +132,42 @@ async function admitOn(core: Core, job: JobItem, pool: ClusterItem, price: numbe
     return "started";
   } catch (error) {
     if (error instanceof PoolTakenMeanwhile) return "pool-full";
-    // Started, cancelled or gone meanwhile (another admission or an admin won), or a dependency changed.
-    if (error instanceof InvalidTransitionError || error instanceof DependenciesNotMetError || error instanceof NotFoundError) return "skipped";
-    if (error instanceof ContentionError) {
-      core.log.warn("admission skipped a job that kept changing", { jobId: job.id, clusterId: pool.id });
-      return "skipped";
-    }
+    // Started, cancelled or gone meanwhile (another admission or an admin won).
+    if (error instanceof InvalidTransitionError || error instanceof NotFoundError) return "skipped";
+    if (error instanceof DependenciesNotMetError || error instanceof ContentionError) return "raced";
     throw error;
   }
 }
 
+/** Rounds of one admission: a round that lost a race plans again from a fresh read, at most this many times. */
+const MAX_ROUNDS = 3;
+
 /**
  * Admits what can start now on the pools of `gpuType`: for each pool, cheapest provider first,
  * the plan's `admit` list (front of the queue, then backfill), each by a conditional start. A pool
- * that filled meanwhile (another admission or an admin's start took the room) stops its list; the
- * admission that took it planned with the newer state. Returns the ids it started.
+ * that filled meanwhile (another admission or an admin's start took the room) stops its list. A
+ * round that found a pool filled or a write contended read a state others were changing, so it
+ * reads and plans again (at most MAX_ROUNDS), so that concurrent admissions leave no room unused
+ * that their plans would fill. A job another admission started is simply skipped. Returns the ids
+ * it started.
  */
 export async function admitWaiting(core: Core, gpuType: GpuType): Promise<string[]> {
-  const snap = await readSnapshot(core, gpuType);
-  if (!snap || !snap.ready.length) return [];
-  const byId = new Map(snap.ready.map((j) => [j.id, j]));
   const started: string[] = [];
-  for (const { pool, price, plan } of planPools(core, snap)) {
-    const backfilled = new Set(plan.backfilled);
-    for (const id of plan.admit) {
-      const outcome = await admitOn(core, byId.get(id)!, pool, price, backfilled.has(id));
-      if (outcome === "started") started.push(id);
-      if (outcome === "pool-full") break;
+  for (let round = 1; round <= MAX_ROUNDS; round++) {
+    const snap = await readSnapshot(core, gpuType);
+    if (!snap || !snap.ready.length) break;
+    const byId = new Map(snap.ready.map((j) => [j.id, j]));
+    let raced = false;
+    for (const { pool, price, plan } of planPools(core, snap)) {
+      const backfilled = new Set(plan.backfilled);
+      for (const id of plan.admit) {
+        const outcome = await admitOn(core, byId.get(id)!, pool, price, backfilled.has(id));
+        if (outcome === "started") started.push(id);
+        if (outcome === "raced" || outcome === "pool-full") raced = true;
+        if (outcome === "pool-full") break;
+      }
     }
+    if (!raced) break;
   }
   if (started.length) core.log.info("jobs admitted", { gpuType, started });
   return started;
