@@ -163,6 +163,23 @@ describe("automatic admission", () => {
     await w.api.untilInState(next.id, "SimulateGpuRuntime");
   });
 
+  it("admits a job the auto-approve policy approved, its execution going straight on to the run", async () => {
+    const w = await world({ AUTO_APPROVE_MAX_GPU_HOURS: "10" });
+    const pool = await w.createPool({ totalGpus: 2 });
+    const { id } = await w.api.submit(w.user.token, { gpuCount: 2 });
+    const job = await w.api.untilStatus(w.user.token, id, "RUNNING");
+    expect(job).toMatchObject({ clusterId: pool.id, approvedBy: "system" });
+    await w.api.untilInState(id, "SimulateGpuRuntime");
+    // A second one waits for the pool, parked in AwaitStart.
+    const { id: next } = await w.api.submit(w.user.token, { gpuCount: 2 });
+    await w.api.untilInState(next, "AwaitStart");
+    await w.api.untilWaiting(next);
+    expect((await w.api.job(w.user.token, next)).waiting).toMatchObject({ reason: "WAITING_FOR_CAPACITY", position: 1 });
+    expect((await w.api.act(w.admin.token, id, "complete")).status).toBe(200);
+    await w.api.untilStatus(w.user.token, next, "RUNNING");
+    await w.api.untilInState(next, "SimulateGpuRuntime");
+  });
+
   it("keeps AWAITING_START (an admin's start) for a GPU type without pools", async () => {
     const w = await world();
     await w.createPool({ gpuType: "H100", totalGpus: 8 });
