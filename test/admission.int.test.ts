@@ -188,8 +188,8 @@ describe("automatic admission", () => {
   });
 
   it("expected starts of queued jobs are within 10 % of the actual starts when runs match their estimates", async () => {
-    // Two seconds per simulated hour; runs finish by themselves and always succeed.
-    const w = await world({ SIMULATION_SECONDS_PER_HOUR: "2" });
+    // Three seconds per simulated hour; runs finish by themselves and always succeed.
+    const w = await world({ SIMULATION_SECONDS_PER_HOUR: "3" });
     const pool = await w.createPool({ totalGpus: 1 });
     const first = await w.submitApproved({ gpuCount: 1, estimatedHours: 3 });
     expect(first.status).toBe("RUNNING");
@@ -203,14 +203,14 @@ describe("automatic admission", () => {
         return Date.parse(view.waiting.expectedStartAt);
       }),
     );
-    expect(expected[1]! - expected[0]!).toBe(4000);
+    expect(expected[1]! - expected[0]!).toBe(6000);
 
     for (const [i, j] of [second, third].entries()) {
-      const started = await w.api.untilStatus(w.user.token, j.id, "RUNNING", 20_000);
+      const started = await w.api.untilStatus(w.user.token, j.id, "RUNNING", 40_000);
       const actual = Date.parse(started.startedAt);
       const wait = expected[i]! - asked;
       expect(Math.abs(actual - expected[i]!), `job ${i + 2}: expected ${expected[i]}, started ${actual}`).toBeLessThanOrEqual(0.1 * wait);
     }
-    await w.api.untilStatus(w.user.token, third.id, "COMPLETED", 20_000);
-  }, 30_000);
+    await w.api.untilStatus(w.user.token, third.id, "COMPLETED", 40_000);
+  }, 90_000);
 });
