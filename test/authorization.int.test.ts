@@ -103,6 +103,8 @@ const MATRIX: Record<string, Row> = {
   "GET /api/v1/clusters":                 { expect: cells(401, 200, 200, 200, 200) },
   "GET /api/v1/clusters/:id":             { expect: cells(401, 200, 404, 200, 200), target: orgCluster() },
   "PATCH /api/v1/clusters/:id":           { expect: cells(401, 403, 404, 200, 200), target: orgCluster({ draining: false }) },
+  // The queue: visibility as GET /clusters/:id (a private pool's org members and admins).
+  "GET /api/v1/clusters/:id/queue":       { expect: cells(401, 200, 404, 200, 200), target: orgCluster() },
 };
 
 let ctx: Awaited<ReturnType<typeof testApp>>;

@@ -1,7 +1,8 @@
-/** Capacity at a job's start and end (issue 9, manual admission): an admin's start takes room on
- * the cheapest pool that has it (409 NO_CAPACITY when none has, nothing changed), the job records
- * the pool and is charged at its price, the end gives the room back; a request no pool could ever
- * hold is NEVER_FITS at submission; jobs of a GPU type without pools start as before. */
+/** Capacity at a job's start and end (issue 9): a start (automatic admission at approval or when
+ * room frees, or an admin's) takes room on the cheapest pool that has it (an admin's start is 409
+ * NO_CAPACITY when none has, nothing changed), the job records the pool and is charged at its
+ * price, the end gives the room back; a request no pool could ever hold is NEVER_FITS at
+ * submission; jobs of a GPU type without pools wait for an admin's start as before. */
 import { afterEach, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
@@ -30,28 +31,34 @@ async function world() {
     return res.body as { id: string; [k: string]: any };
   };
   const getPool = async (id: string) => (await call(ctx.app, "GET", `/api/v1/clusters/${id}`, { token: admin.token })).body;
-  /** A job of the user's, approved, its execution parked in AwaitStart. */
+  /** A job of the user's, approved and left waiting (no room, or no pool), its execution parked in AwaitStart. */
   const approved = async (overrides: Record<string, unknown> = {}) => {
     const { id } = await api.submit(user.token, overrides);
-    expect((await api.act(admin.token, id, "approve")).status).toBe(200);
+    const res = await api.act(admin.token, id, "approve");
+    expect(res.body).toMatchObject({ status: "APPROVED" });
     await api.untilInState(id, "AwaitStart");
     await api.untilWaiting(id);
     return id;
   };
+  /** A job of the user's, approved and admitted on a pool at once: the approval's answer. */
+  const admitted = async (overrides: Record<string, unknown> = {}) => {
+    const { id } = await api.submit(user.token, overrides);
+    const res = await api.act(admin.token, id, "approve");
+    expect(res.body, JSON.stringify(res.body)).toMatchObject({ status: "RUNNING" });
+    return res.body as { id: string; [k: string]: any };
+  };
   const start = (id: string) => api.act(admin.token, id, "start");
-  return { ctx, admin, user, api, createPool, getPool, approved, start };
+  return { ctx, admin, user, api, createPool, getPool, approved, admitted, start };
 }
 
-describe("an admin's start takes capacity", () => {
-  it("two 2-GPU jobs on a 2-GPU pool: the second waits (409 NO_CAPACITY, unchanged) until the first ends", async () => {
+describe("starts take capacity", () => {
+  it("two 2-GPU jobs on a 2-GPU pool: the second waits (an admin's start is 409 NO_CAPACITY, unchanged) until the first ends", async () => {
     const w = await world();
     const pool = await w.createPool({ totalGpus: 2 });
-    const [first, second] = [await w.approved({ gpuCount: 2 }), await w.approved({ gpuCount: 2 })];
-
-    const started = await w.start(first);
-    expect(started.status, JSON.stringify(started.body)).toBe(200);
-    expect(started.body).toMatchObject({ status: "RUNNING", clusterId: pool.id, provider: "aws" });
+    const first = await w.admitted({ gpuCount: 2 });
+    expect(first).toMatchObject({ status: "RUNNING", clusterId: pool.id, provider: "aws" });
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
+    const second = await w.approved({ gpuCount: 2 });
 
     const before = await readTable(w.ctx.core.db);
     const refused = await w.start(second);
@@ -59,9 +66,10 @@ describe("an admin's start takes capacity", () => {
     expect(refused.body.error.code).toBe("NO_CAPACITY");
     expect(await readTable(w.ctx.core.db)).toEqual(before);
 
-    expect((await w.api.act(w.admin.token, first, "complete")).status).toBe(200);
-    expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 2 });
-    expect((await w.start(second)).body).toMatchObject({ status: "RUNNING", clusterId: pool.id });
+    expect((await w.api.act(w.admin.token, first.id, "complete")).status).toBe(200);
+    // The release admitted the second.
+    expect(await w.api.job(w.user.token, second)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
+    expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
   });
 
   it("places on the cheapest provider's pool with room and charges the job at that pool's price", async () => {
@@ -69,12 +77,11 @@ describe("an admin's start takes capacity", () => {
     await w.createPool({ provider: "aws", totalGpus: 4 }); // A100 at 4.10
     const onprem = await w.createPool({ provider: "onprem", totalGpus: 1 }); // A100 at 0.90
     const lambda = await w.createPool({ provider: "lambda", totalGpus: 4 }); // A100 at 1.29
-    const cheap = await w.approved({ gpuCount: 1, provider: undefined });
-    expect((await w.start(cheap)).body).toMatchObject({ clusterId: onprem.id, provider: "onprem" });
-    const next = await w.approved({ gpuCount: 1 });
-    expect((await w.start(next)).body).toMatchObject({ clusterId: lambda.id, provider: "lambda" });
+    expect(await w.admitted({ gpuCount: 1, provider: undefined })).toMatchObject({ clusterId: onprem.id, provider: "onprem" });
+    const next = await w.admitted({ gpuCount: 1 });
+    expect(next).toMatchObject({ clusterId: lambda.id, provider: "lambda" });
     // The simulated hour ran in full: charged at lambda's 1.29, whatever the estimate assumed.
-    const ended = await w.api.act(w.admin.token, next, "fail", { errorMessage: "node lost" });
+    const ended = await w.api.act(w.admin.token, next.id, "fail", { errorMessage: "node lost" });
     expect(ended.body).toMatchObject({ status: "FAILED", clusterId: lambda.id });
     expect(await w.getPool(lambda.id)).toMatchObject({ availableGpus: 4 });
   });
@@ -82,20 +89,21 @@ describe("an admin's start takes capacity", () => {
   it("holds CPU and RAM when the job asks for them, and gives everything back on cancel", async () => {
     const w = await world();
     const pool = await w.createPool({ totalGpus: 8, totalCpu: 16, totalRamGb: 64 });
-    const a = await w.approved({ gpuCount: 1, cpu: 12, ramGb: 32 });
-    const b = await w.approved({ gpuCount: 1, cpu: 8 });
-    expect((await w.start(a)).status).toBe(200);
+    const a = await w.admitted({ gpuCount: 1, cpu: 12, ramGb: 32 });
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 7, availableCpu: 4, availableRamGb: 32 });
-    expect((await w.start(b)).body.error.code).toBe("NO_CAPACITY"); // 8 CPU wanted, 4 left
-    expect((await w.api.cancel(w.user.token, a)).status).toBe(200);
-    expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 8, availableCpu: 16, availableRamGb: 64 });
-    expect((await w.start(b)).status).toBe(200);
+    const b = await w.approved({ gpuCount: 1, cpu: 8 }); // 8 CPU wanted, 4 left: it waits
+    expect((await w.start(b)).body.error.code).toBe("NO_CAPACITY");
+    expect((await w.api.cancel(w.user.token, a.id)).status).toBe(200);
+    // The cancel gave everything back, and the release admitted b.
+    expect(await w.api.job(w.user.token, b)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
+    expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 7, availableCpu: 8, availableRamGb: 64 });
   });
 
-  it("never over-allocates: 12 concurrent starts of 1-GPU jobs on a 3-GPU pool start exactly 3", async () => {
+  it("never over-allocates: 12 concurrent admin starts of 1-GPU jobs on a 3-GPU pool start exactly 3", async () => {
     const w = await world();
-    const pool = await w.createPool({ totalGpus: 3 });
+    // Approved before the pool exists (nothing to admit them to), so the admin's starts race for it.
     const jobs = await Promise.all(Array.from({ length: 12 }, () => w.approved({ gpuCount: 1 })));
+    const pool = await w.createPool({ totalGpus: 3 });
     const results = await Promise.all(jobs.map((id) => w.start(id)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 409 && r.body.error.code === "NO_CAPACITY")).toHaveLength(9);
@@ -110,13 +118,13 @@ describe("an admin's start takes capacity", () => {
     const drained = await w.createPool({ provider: "onprem" });
     const other = await w.createPool({ provider: "aws" });
     expect((await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: true } })).status).toBe(200);
-    const free = await w.approved({ gpuCount: 1 });
-    expect((await w.start(free)).body).toMatchObject({ clusterId: other.id });
+    expect(await w.admitted({ gpuCount: 1 })).toMatchObject({ clusterId: other.id });
 
     const pinned = await w.approved({ gpuCount: 1, clusterId: drained.id });
     expect((await w.start(pinned)).body.error.code).toBe("NO_CAPACITY");
+    // Undraining the pool admits it.
     expect((await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: false } })).status).toBe(200);
-    expect((await w.start(pinned)).body).toMatchObject({ status: "RUNNING", clusterId: drained.id, provider: "onprem" });
+    expect(await w.api.job(w.user.token, pinned)).toMatchObject({ status: "RUNNING", clusterId: drained.id, provider: "onprem" });
   });
 
   it("starts a job of a GPU type without pools as before, holding nothing", async () => {
@@ -173,9 +181,8 @@ describe("submission against the pools", () => {
     await w.createPool({ provider: "aws", totalGpus: 1 }); // 4.10, but too small for 2 GPUs
     const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 2, estimatedHours: 1 } });
     expect(res.body).toMatchObject({ estimatedCostUsd: "2.58" }); // 2 GPUs × 1 h × 1.29
-    expect((await w.api.act(w.admin.token, res.body.id, "approve")).status).toBe(200);
-    await w.api.untilWaiting(res.body.id);
-    expect((await w.start(res.body.id)).body).toMatchObject({ provider: "onprem" });
+    // Approved with room: admitted at once, to the cheapest pool that fits.
+    expect((await w.api.act(w.admin.token, res.body.id, "approve")).body).toMatchObject({ status: "RUNNING", provider: "onprem" });
     const done = await w.api.act(w.admin.token, res.body.id, "fail", { errorMessage: "stop" });
     expect(Number(done.body.actualCostUsd)).toBeLessThanOrEqual(2.58);
   });

@@ -383,6 +383,7 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   }),
   "GET /api/v1/clusters": () => ({}),
   "GET /api/v1/clusters/:id": (w) => ({ id: pathIds(w, w.clusterIds) }),
+  "GET /api/v1/clusters/:id/queue": (w) => ({ id: pathIds(w, w.clusterIds) }),
   "PATCH /api/v1/clusters/:id": (w) => ({
     id: pathIds(w, w.clusterIds),
     body: fc.oneof(

@@ -5,6 +5,7 @@
  * private pool's org, resize or drain it. Admission (taking and releasing capacity) uses the
  * transaction items of ./store. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { admitFor } from "../admission/engine";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
@@ -124,6 +125,10 @@ export const updateCluster = fn(UpdateClusterInput, async (input, core: Core, ac
     }
     try {
       const updated = await updateClusterItem(core.db, clusterId, { from: cluster, totals, draining, at: core.now().toISOString() });
+      // More room, or admitting again: admission for the pool's GPU type (best effort, logged).
+      if (updated.availableGpus > cluster.availableGpus || updated.availableCpu > cluster.availableCpu || updated.availableRamGb > cluster.availableRamGb || (cluster.draining && !updated.draining)) {
+        await admitFor(core, [updated.gpuType], `pool ${clusterId} changed`);
+      }
       return toCluster(updated);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

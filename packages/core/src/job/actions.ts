@@ -51,11 +51,16 @@ async function act(core: Core, jobId: string, request: TransitionRequest) {
   return jobView(core, result.job);
 }
 
-/** PENDING → APPROVED (admin). */
+/**
+ * PENDING → APPROVED (admin). The approval triggers admission (transitionJob), so a job with room
+ * on a pool may already be RUNNING: the answer is the job as it now is.
+ */
 export async function approveJob(core: Core, actor: Actor, jobId: string, body?: unknown) {
   assertAdmin(actor);
   const { reason } = parseInput(NoteInput, body);
-  return act(core, jobId, { action: "approve", from: ["PENDING"], to: "APPROVED", actor: actor.userId, reason: reason ?? "approved" });
+  const result = await transitionJob(core, jobId, { action: "approve", from: ["PENDING"], to: "APPROVED", actor: actor.userId, reason: reason ?? "approved" });
+  await notifyWorkflow(core, result);
+  return jobView(core, (await getJobItem(core.db, jobId, true)) ?? result.job);
 }
 
 /** PENDING → REJECTED with a reason (admin); the reservation is released in full. */

@@ -4,6 +4,7 @@
 import type { Core } from "../core";
 import type { CancellationReason, TransactItem } from "../db/transact";
 import { DependenciesNotMetError, InvalidTransitionError } from "../errors";
+import { capacityWaiting, type CapacityWaiting } from "../admission/engine";
 import { notifyWorkflow } from "./actions";
 import { endedUnsuccessfully, toJob, type Job, type JobItem, type JobStatus } from "./job";
 import { dependencyCompletedCheck, getJobItems, listDependentIds } from "./store";
@@ -16,13 +17,15 @@ export interface DependencyStatus {
 }
 
 /**
- * Why an open job is not running yet. AWAITING_START is the placeholder for an APPROVED job whose
- * dependencies are met: it waits for an admin `start` (capacity-based admission will refine it).
+ * Why an open job is not running yet. AWAITING_START: an APPROVED job whose dependencies are met
+ * and whose GPU type has no pool waits for an admin `start`; with pools it is WAITING_FOR_CAPACITY
+ * (its place in a pool's queue, admission/engine.ts).
  */
 export type Waiting =
   | { reason: "AWAITING_APPROVAL"; message: string }
   | { reason: "WAITING_FOR_DEPENDENCIES"; dependencies: DependencyStatus[]; message: string }
-  | { reason: "AWAITING_START"; message: string };
+  | { reason: "AWAITING_START"; message: string }
+  | CapacityWaiting;
 
 /** At most this many dependents are cancelled by one cascade; the reconciler finishes a larger one. */
 export const MAX_CASCADE = 1000;
@@ -71,13 +74,20 @@ export function waitingFor(job: JobItem, statuses: ReadonlyMap<string, JobStatus
   return { reason: "AWAITING_START", message: "Ready; waiting for an admin to start it" };
 }
 
-/** The public view of several jobs with `waiting`: one batched read of the APPROVED jobs' dependencies. */
+/**
+ * The public view of several jobs with `waiting`: one batched read of the APPROVED jobs'
+ * dependencies, then, for the ready ones, their place in a pool's queue (one admission snapshot
+ * per GPU type that has pools).
+ */
 export async function jobViews(core: Core, items: JobItem[]): Promise<(Job & { waiting?: Waiting })[]> {
   const ids = items.filter((j) => j.status === "APPROVED").flatMap(dependencyIds);
   const found = ids.length ? await getJobItems(core.db, ids) : new Map<string, JobItem>();
   const statuses = new Map([...found].map(([id, job]) => [id, job.status] as const));
-  return items.map((item) => {
-    const waiting = waitingFor(item, statuses);
+  const waits = items.map((item) => waitingFor(item, statuses));
+  const ready = items.filter((_, i) => waits[i]?.reason === "AWAITING_START");
+  const queued = ready.length ? await capacityWaiting(core, ready) : new Map<string, CapacityWaiting>();
+  return items.map((item, i) => {
+    const waiting = queued.get(item.id) ?? waits[i];
     return waiting ? { ...toJob(item), waiting } : toJob(item);
   });
 }

@@ -11,6 +11,7 @@ import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
 import { capacityReleaseItems } from "../admission/capacity";
+import { admitAfterTransition } from "../admission/engine";
 import { cancelDependentsOf } from "./dependencies";
 import { endedUnsuccessfully, type JobItem, type JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
@@ -108,6 +109,8 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
     delete job.taskToken;
     // After the commit, best effort (logged inside): a job that can no longer complete takes its dependents with it.
     if (request.cascade !== false && endedUnsuccessfully(job.status)) await cancelDependentsOf(core, job);
+    // Then admission, best effort (logged inside): a job approved, room freed, a waiting job gone, dependents unblocked.
+    if (request.cascade !== false) await admitAfterTransition(core, before, job);
     return { before, job };
   }
   throw new ContentionError(`Job ${jobId} kept changing; please retry`);

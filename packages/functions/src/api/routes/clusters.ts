@@ -1,6 +1,7 @@
 /** /clusters: capacity pools (shared, or private to an org): create, list, read, resize and drain. */
 import { Hono } from "hono";
 import { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/cluster/service";
+import { clusterQueue } from "@gpuaas/core/admission/engine";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAdmin, requireAuth } from "../middleware";
 
@@ -14,5 +15,6 @@ export const clusterRoutes = new Hono<AppEnv>()
     c.json(await createOrgCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id")), 201),
   )
   .get("/clusters", async (c) => c.json(await listClusters(c.get("core"), c.get("actor"))))
+  .get("/clusters/:id/queue", async (c) => c.json(await clusterQueue(c.get("core"), c.get("actor"), c.req.param("id"))))
   .get("/clusters/:id", async (c) => c.json(await getCluster(c.get("core"), c.get("actor"), c.req.param("id"))))
   .patch("/clusters/:id", async (c) => c.json(await updateCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id"))));
