@@ -1,5 +1,6 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
-import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER } from "@gpuaas/functions/handlers";
+import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
+import { jobWorkflow } from "./workflow";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 
@@ -35,4 +36,20 @@ export const monthlyQuotaReset = new sst.aws.CronV2("MonthlyQuotaReset", {
     timeout: "15 minutes",
   },
   retries: 2,
+});
+
+/**
+ * Every 5 minutes: the safety net of event-driven admission, dependency cascades and workflow
+ * starts (packages/core/src/schedule/reconcile.ts); it logs every repair. Linked to the state
+ * machine to start, describe and answer executions.
+ */
+export const reconciler = new sst.aws.CronV2("Reconciler", {
+  schedule: "rate(5 minutes)",
+  function: {
+    handler: RECONCILER_HANDLER,
+    description: "Reconciler: admission, dependents of failed jobs, executions of open jobs",
+    link: [table, jwtSecret, jobWorkflow],
+    timeout: "4 minutes",
+  },
+  retries: 0,
 });

@@ -19,3 +19,6 @@ export const DAILY_COST_ROLLUP_HANDLER = `${dir}/schedules/dailyCostRollup.handl
 export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;
 /** The table stream's subscriber: domain events to EventBridge. */
 export const EVENT_SUBSCRIBER_HANDLER = `${dir}/events/subscriber.handler`;
+
+/** Scheduled: the reconciler (admission, cascades and executions a crash left behind). */
+export const RECONCILER_HANDLER = `${dir}/schedules/reconciler.handler`;

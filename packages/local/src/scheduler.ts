@@ -20,6 +20,12 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** 00:00 UTC on the 1st of the month after `after`'s. */
 export const startOfNextMonth = (after: Date) => new Date(Date.UTC(after.getUTCFullYear(), after.getUTCMonth() + 1, 1));
 
+/** The next multiple of `minutes` past the hour (UTC) strictly after `after`: 00:05, 00:10, … */
+export const everyMinutes = (minutes: number) => (after: Date) => {
+  const step = minutes * 60_000;
+  return new Date((Math.floor(after.getTime() / step) + 1) * step);
+};
+
 /** The next `hh:mm` UTC strictly after `after`. */
 export const dailyAt = (hour: number, minute: number) => (after: Date) => {
   const today = Date.UTC(after.getUTCFullYear(), after.getUTCMonth(), after.getUTCDate(), hour, minute);

@@ -17,7 +17,8 @@ import { startEventStream, type EventStreamReader } from "./event-stream";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
-import { dailyAt, startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
+import { reconcile } from "@gpuaas/core/schedule/reconcile";
+import { dailyAt, everyMinutes, startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -129,6 +130,7 @@ export function localSchedules(core: Core): ScheduledTask[] {
   return [
     { name: "monthly quota reset", nextRun: startOfNextMonth, run: () => resetQuotas(core) },
     { name: "daily cost rollup", nextRun: dailyAt(0, 5), run: () => rollupPreviousDay(core) },
+    { name: "reconciler", nextRun: everyMinutes(5), run: () => reconcile(core) },
   ];
 }
 

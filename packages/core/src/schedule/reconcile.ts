@@ -1,0 +1,113 @@
+/** The reconciler (issue 9): a scheduled sweep that repairs what a crash between a commit and its
+ * follow-up can leave behind, and logs every repair. Admission, cascades and workflow starts are
+ * event-driven and best effort after their commits; this is their safety net:
+ * 1. an open job whose dependency ended REJECTED / FAILED / CANCELLED is cancelled (the cascade
+ *    that should have done it was cut short);
+ * 2. an open job whose execution is not running gets one: started (locally, or in AWS when its
+ *    start after submission failed), or — when its execution ended while the job stayed open, and
+ *    in AWS its name cannot be reused — the job is closed (FAILED if it was running, else
+ *    CANCELLED), releasing its quota and capacity;
+ * 3. admission runs for every GPU type that has pools (an APPROVED job beside free room).
+ * Idempotent: every repair is a conditional transition or an idempotent start. */
+import { admitWaiting } from "../admission/engine";
+import { GPU_TYPES } from "../catalog/catalog";
+import { listPoolItems } from "../cluster/store";
+import type { Core } from "../core";
+import { cancelDependentsOf } from "../job/dependencies";
+import { endedUnsuccessfully, OPEN_STATUSES, type JobItem } from "../job/job";
+import { getJobItems, listJobItemsSharded, type ShardPositions } from "../job/store";
+import { SYSTEM_ACTOR, transitionJob } from "../job/transitions";
+import { ExecutionEndedError } from "../workflow/port";
+import { InvalidTransitionError } from "../errors";
+
+const PAGE = 100;
+
+export interface ReconcileReport {
+  openJobsChecked: number;
+  /** Open jobs cancelled because a dependency had ended unsuccessfully. */
+  dependentsCancelled: string[];
+  /** Open jobs whose execution was (re)started. */
+  executionsEnsured: number;
+  /** Open jobs closed because their execution had ended. */
+  jobsClosed: string[];
+  /** Jobs started by admission. */
+  admitted: string[];
+  failures: number;
+}
+
+export async function reconcile(core: Core): Promise<ReconcileReport> {
+  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], failures: 0 };
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (error) {
+      report.failures++;
+      core.log.warn("reconciler step failed", { what, error });
+    }
+  };
+
+  for (const status of OPEN_STATUSES) {
+    let positions: ShardPositions | undefined;
+    do {
+      const page = await listJobItemsSharded(core.db, { status, limit: PAGE, positions });
+      positions = page.positions;
+      report.openJobsChecked += page.items.length;
+      await attempt("dependencies", () => cancelForFailedDependencies(core, page.items, report));
+      for (const job of page.items) {
+        if (report.dependentsCancelled.includes(job.id)) continue;
+        await attempt(`execution of ${job.id}`, () => ensureExecution(core, job, report));
+      }
+    } while (positions);
+  }
+
+  for (const gpuType of GPU_TYPES) {
+    await attempt(`admission ${gpuType}`, async () => {
+      if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await admitWaiting(core, gpuType)));
+    });
+  }
+
+  const repaired = report.dependentsCancelled.length + report.jobsClosed.length + report.admitted.length;
+  core.log[repaired || report.failures ? "warn" : "info"]("reconciler done", { ...report });
+  return report;
+}
+
+/** Cancels the open dependents of dependencies that ended unsuccessfully (as their cascade would have). */
+async function cancelForFailedDependencies(core: Core, jobs: JobItem[], report: ReconcileReport) {
+  const waiting = jobs.filter((j) => j.status !== "RUNNING" && j.dependsOn.length);
+  if (!waiting.length) return;
+  const deps = await getJobItems(core.db, [...new Set(waiting.flatMap((j) => j.dependsOn))]);
+  const failed = [...deps.values()].filter((d) => endedUnsuccessfully(d.status));
+  for (const dep of failed) {
+    const cancelled = await cancelDependentsOf(core, dep);
+    if (cancelled.length) core.log.warn("reconciler cancelled dependents of an unsuccessful job", { jobId: dep.id, status: dep.status, cancelled });
+    report.dependentsCancelled.push(...cancelled);
+  }
+}
+
+/** Makes sure an open job has a running execution, or closes it when its execution is gone for good. */
+async function ensureExecution(core: Core, job: JobItem, report: ReconcileReport) {
+  const execution = await core.workflow.describe(job.id);
+  if (execution?.status === "RUNNING") return;
+  try {
+    await core.workflow.startJob(job.id);
+    report.executionsEnsured++;
+    core.log.warn("reconciler started the execution of an open job", { jobId: job.id, status: job.status, had: execution?.status ?? "none" });
+  } catch (error) {
+    if (!(error instanceof ExecutionEndedError)) throw error;
+    const reason = `its lifecycle execution ended (${execution?.status ?? "unknown"}) while the job was ${job.status}; closed by the reconciler`;
+    try {
+      await transitionJob(
+        core,
+        job.id,
+        job.status === "RUNNING"
+          ? { action: "fail", from: ["RUNNING"], to: "FAILED", actor: SYSTEM_ACTOR, reason, details: { errorMessage: reason }, runtime: "elapsed" }
+          : { action: "cancel", from: ["PENDING", "APPROVED"], to: "CANCELLED", actor: SYSTEM_ACTOR, reason },
+      );
+      report.jobsClosed.push(job.id);
+      core.log.warn("reconciler closed a job whose execution had ended", { jobId: job.id, status: job.status });
+    } catch (closeError) {
+      // It moved on by itself meanwhile: nothing to repair.
+      if (!(closeError instanceof InvalidTransitionError)) throw closeError;
+    }
+  }
+}

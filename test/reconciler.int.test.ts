@@ -1,0 +1,127 @@
+/** The reconciler repairs what a crash between a commit and its follow-up leaves behind, and says
+ * so: dependents of a job that ended unsuccessfully, an APPROVED job beside free capacity, an open
+ * job without a running execution (restarted), and one whose execution ended for good (closed). */
+import { resolve } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Core } from "@gpuaas/core/core";
+import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
+import { transactWrite } from "@gpuaas/core/db/transact";
+import { transitionJob } from "@gpuaas/core/job/transitions";
+import { reconcile } from "@gpuaas/core/schedule/reconcile";
+import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
+import { RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
+import { localSchedules } from "@gpuaas/local/stack";
+import { auditTable } from "./support/audit";
+import { testApp } from "./support/core";
+import { call, signUp, signUpAdmin } from "./support/http";
+import { lifecycleApi } from "./support/lifecycle";
+
+type Ctx = Awaited<ReturnType<typeof testApp>>;
+const open: { engine: { shutdown(): Promise<void> } }[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((c) => c.engine.shutdown()));
+});
+
+async function world() {
+  const ctx: Ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", DEFAULT_MONTHLY_GPU_HOURS: "1000" });
+  open.push(ctx);
+  const [admin, user] = await Promise.all([signUpAdmin(ctx.app, ctx.core), signUp(ctx.app)]);
+  return { ctx, admin, user, api: lifecycleApi(ctx.app, ctx.engine) };
+}
+
+describe("the reconciler", () => {
+  it("cancels the dependents a cut-short cascade left open, naming the failed job", async () => {
+    const { ctx, admin, user, api } = await world();
+    const a = await api.submit(user.token);
+    const b = await api.submit(user.token, { dependsOn: [a.id] });
+    const c = await api.submit(user.token, { dependsOn: [b.id] });
+    await api.act(admin.token, a.id, "approve");
+    await api.untilWaiting(a.id);
+    await api.act(admin.token, a.id, "start");
+    // A crash right after A's FAILED commit: its cascade never ran.
+    await transitionJob(ctx.core, a.id, { action: "fail", from: ["RUNNING"], to: "FAILED", actor: "system", reason: "node lost", details: { errorMessage: "node lost" }, runtime: "elapsed", cascade: false });
+    expect((await api.job(user.token, b.id)).status).toBe("PENDING");
+
+    const report = await reconcile(ctx.core);
+    expect(report.dependentsCancelled.sort()).toEqual([b.id, c.id].sort());
+    expect(await api.job(user.token, b.id)).toMatchObject({ status: "CANCELLED" });
+    expect((await api.events(user.token, b.id)).at(-1)?.reason).toContain(a.id);
+    expect((await api.job(user.token, c.id)).status).toBe("CANCELLED");
+    expect(await auditTable(ctx.core.db)).toEqual([]);
+    // Nothing left to repair: a second run changes nothing.
+    expect(await reconcile(ctx.core)).toMatchObject({ dependentsCancelled: [], jobsClosed: [], admitted: [] });
+  });
+
+  it("admits an APPROVED job left beside free capacity", async () => {
+    const { ctx, admin, user, api } = await world();
+    const pool = await call(ctx.app, "POST", "/api/v1/admin/clusters", {
+      token: admin.token,
+      body: { name: "p", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 2, totalCpu: 16, totalRamGb: 64 },
+    });
+    // Someone holds the whole pool; the job is approved and waits for capacity.
+    await transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 })]);
+    const job = await api.submit(user.token, { gpuCount: 2 });
+    expect((await api.act(admin.token, job.id, "approve")).body.status).toBe("APPROVED");
+    await api.untilWaiting(job.id);
+    // The room comes back without the trigger that would have admitted it (a crash).
+    await transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 })]);
+
+    const report = await reconcile(ctx.core);
+    expect(report.admitted).toEqual([job.id]);
+    expect(await api.job(user.token, job.id)).toMatchObject({ status: "RUNNING", clusterId: pool.body.id });
+    await api.untilInState(job.id, "SimulateGpuRuntime");
+  });
+
+  it("starts an execution again for an open job that has none (local engine)", async () => {
+    const { ctx, admin, user, api } = await world();
+    const job = await api.submit(user.token);
+    await api.untilWaiting(job.id);
+    await ctx.engine.stop(job.id, "test: the process running it died");
+    expect((await ctx.engine.describe(job.id))?.status).not.toBe("RUNNING");
+
+    const report = await reconcile(ctx.core);
+    expect(report.executionsEnsured).toBe(1);
+    await api.untilWaiting(job.id);
+    // The restarted execution carries the job on: approve → parked in AwaitStart.
+    expect((await api.act(admin.token, job.id, "approve")).status).toBe(200);
+    await api.untilInState(job.id, "AwaitStart");
+  });
+
+  it("closes an open job whose execution ended for good (a name Step Functions will not reuse), releasing its quota", async () => {
+    const { ctx, admin, user, api } = await world();
+    const pending = await api.submit(user.token);
+    const running = await api.submit(user.token);
+    await api.act(admin.token, running.id, "approve");
+    await api.untilWaiting(running.id);
+    await api.act(admin.token, running.id, "start");
+    await api.untilInState(running.id, "SimulateGpuRuntime");
+    // What the Step Functions adapter answers for an ended execution of an open job.
+    const ended: Core = {
+      ...ctx.core,
+      workflow: {
+        ...ctx.core.workflow,
+        describe: async (jobId) => ({ name: jobId, status: "FAILED", startedAt: new Date().toISOString() }),
+        startJob: async (jobId) => {
+          throw new ExecutionEndedError(`Execution ${jobId} already ended`);
+        },
+        stop: async () => undefined,
+      },
+    };
+    const report = await reconcile(ended);
+    expect(report.jobsClosed.sort()).toEqual([pending.id, running.id].sort());
+    expect(await api.job(user.token, pending.id)).toMatchObject({ status: "CANCELLED" });
+    expect(await api.job(user.token, running.id)).toMatchObject({ status: "FAILED", errorMessage: expect.stringContaining("reconciler") });
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).body.quota.reservedHours).toBe(0);
+    expect(await auditTable(ctx.core.db)).toEqual([]);
+  });
+
+  it("runs every 5 minutes: in npm start's scheduler and as a Lambda named in handlers.ts", async () => {
+    const { ctx } = await world();
+    const task = localSchedules(ctx.core).find((t) => t.name === "reconciler")!;
+    expect(task.nextRun(new Date("2026-11-23T10:02:30Z")).toISOString()).toBe("2026-11-23T10:05:00.000Z");
+    expect(task.nextRun(new Date("2026-11-23T10:05:00Z")).toISOString()).toBe("2026-11-23T10:10:00.000Z");
+    const [file, exported] = [RECONCILER_HANDLER.slice(0, RECONCILER_HANDLER.lastIndexOf(".")), RECONCILER_HANDLER.slice(RECONCILER_HANDLER.lastIndexOf(".") + 1)];
+    const mod = await import(resolve(import.meta.dirname, "..", `${file}.ts`));
+    expect(mod[exported]).toBeTypeOf("function");
+  });
+});
