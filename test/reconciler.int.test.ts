@@ -6,6 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { Core } from "@gpuaas/core/core";
 import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
 import { transactWrite } from "@gpuaas/core/db/transact";
+import { admitWaiting } from "@gpuaas/core/admission/engine";
+import { queueKeys } from "@gpuaas/core/admission/queue";
+import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
 import { transitionJob } from "@gpuaas/core/job/transitions";
 import { reconcile } from "@gpuaas/core/schedule/reconcile";
 import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
@@ -123,5 +126,57 @@ describe("the reconciler", () => {
     const [file, exported] = [RECONCILER_HANDLER.slice(0, RECONCILER_HANDLER.lastIndexOf(".")), RECONCILER_HANDLER.slice(RECONCILER_HANDLER.lastIndexOf(".") + 1)];
     const mod = await import(resolve(import.meta.dirname, "..", `${file}.ts`));
     expect(mod[exported]).toBeTypeOf("function");
+  });
+
+  it("restores a queue-index entry that is missing, and then admits the job", async () => {
+    const { ctx, admin, user, api } = await world();
+    const pool = await call(ctx.app, "POST", "/api/v1/admin/clusters", {
+      token: admin.token,
+      body: { name: "p", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 1, totalCpu: 16, totalRamGb: 64 },
+    });
+    await transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 })]);
+    const job = await api.submit(user.token);
+    await api.act(admin.token, job.id, "approve");
+    await api.untilWaiting(job.id);
+    // A job from before the index existed: no entry.
+    await ctx.core.db.doc.send(new DeleteCommand({ TableName: ctx.core.db.table, Key: queueKeys.waiting("A100", job.id) }));
+    await transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 })]);
+    expect(await admitWaiting(ctx.core, "A100")).toEqual([]); // admission only sees the index
+
+    const report = await reconcile(ctx.core);
+    expect(report).toMatchObject({ queueEntriesRestored: 1, admitted: [job.id] });
+    expect((await api.job(user.token, job.id)).status).toBe("RUNNING");
+  });
+});
+
+describe("admission reads", () => {
+  it("reads only its GPU type's waiting and running jobs, however many other types have", async () => {
+    const { ctx, admin, user, api } = await world();
+    for (const gpuType of ["A100", "H100"]) {
+      await call(ctx.app, "POST", "/api/v1/admin/clusters", {
+        token: admin.token,
+        body: { name: gpuType, provider: "aws", region: "us-east-1", gpuType, totalGpus: 1, totalCpu: 16, totalRamGb: 64 },
+      });
+    }
+    // One A100 running and two waiting; ten times as many H100 jobs waiting.
+    const a100 = [];
+    for (let i = 0; i < 3; i++) a100.push((await api.submit(user.token, { gpuType: "A100" })).id);
+    const h100 = [];
+    for (let i = 0; i < 30; i++) h100.push((await api.submit(user.token, { gpuType: "H100" })).id);
+    for (const id of [...a100, ...h100]) expect((await api.act(admin.token, id, "approve")).status).toBe(200);
+
+    let itemsRead = 0;
+    const send = ctx.core.db.doc.send.bind(ctx.core.db.doc);
+    const counting = Object.assign(Object.create(ctx.core.db.doc), {
+      send: async (command: any) => {
+        const out: any = await send(command);
+        itemsRead += (out.Items?.length ?? 0) + (out.Item ? 1 : 0) + Object.values(out.Responses ?? {}).reduce((n: number, r: any) => n + r.length, 0);
+        return out;
+      },
+    });
+    const started = await admitWaiting({ ...ctx.core, db: { ...ctx.core.db, doc: counting } }, "A100");
+    expect(started).toEqual([]); // the pool is full
+    // 1 pool + 3 queue entries + their 3 jobs; nothing of the H100 queue.
+    expect(itemsRead).toBe(7);
   });
 });

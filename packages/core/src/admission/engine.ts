@@ -16,10 +16,11 @@ import { ContentionError, DependenciesNotMetError, InvalidTransitionError, NotFo
 import { notifyWorkflow } from "../job/actions";
 import { dependenciesCompleted } from "../job/dependencies";
 import { toJob, type JobItem } from "../job/job";
-import { getJobItems, listDependentIds, listJobItemsByStatusAndType } from "../job/store";
+import { getJobItems, listDependentIds } from "../job/store";
 import { SYSTEM_ACTOR, transitionJob } from "../job/transitions";
 import { PoolTakenMeanwhile, startOnPlacement, withCapacityTake } from "./capacity";
 import { canEverFit, demandOf, eligiblePools } from "./placement";
+import { listQueueJobIds } from "./queue";
 import { admissionOrder, planPool, type PoolPlan, type RunningJob, type WaitingJob } from "./plan";
 
 /** A pool with its catalog price, in admission order (cheapest provider first, then oldest pool). */
@@ -42,22 +43,26 @@ const msPerHour = (core: Core) => core.config.simulation.secondsPerGpuHour * 100
 
 /**
  * The pools of `gpuType` (gsi3 POOLS#<type>), the APPROVED jobs of that type with every dependency
- * COMPLETED (status index, then one BatchGet of their dependencies) and the RUNNING ones (status
- * index). Undefined when the type has no pool: such jobs wait for an admin's start.
+ * COMPLETED and the RUNNING ones holding its pools: the type's queue index (one consistent Query,
+ * queue.ts), the jobs it names (BatchGet) and their dependencies (one more BatchGet). Undefined
+ * when the type has no pool: such jobs wait for an admin's start.
  */
 async function readSnapshot(core: Core, gpuType: GpuType): Promise<Snapshot | undefined> {
   const pools = await listPoolItems(core.db, gpuType);
   if (!pools.length) return undefined;
-  const approved = await listJobItemsByStatusAndType(core.db, "APPROVED", gpuType);
+  const ids = await listQueueJobIds(core.db, gpuType);
+  // Nothing waiting (the common case after a release): the running jobs are not needed.
+  const jobs = ids.waiting.length ? await getJobItems(core.db, [...ids.waiting, ...ids.running]) : new Map<string, JobItem>();
+  const byId = (list: string[], status: JobItem["status"]) =>
+    list
+      .map((id) => jobs.get(id))
+      .filter((j): j is JobItem => j?.status === status)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const approved = byId(ids.waiting, "APPROVED");
+  const running = byId(ids.running, "RUNNING");
   const depIds = approved.flatMap((j) => j.dependsOn ?? []);
-  const [deps, running] = await Promise.all([
-    depIds.length ? getJobItems(core.db, depIds) : new Map<string, JobItem>(),
-    // Nothing waiting (the common case after a release): the running jobs are not needed.
-    approved.length ? listJobItemsByStatusAndType(core.db, "RUNNING", gpuType) : [],
-  ]);
-  // A job started between the two reads shows in both: it is running.
-  const started = new Set(running.map((j) => j.id));
-  const ready = approved.filter((j) => !started.has(j.id) && (j.dependsOn ?? []).every((id) => deps.get(id)?.status === "COMPLETED"));
+  const deps = depIds.length ? await getJobItems(core.db, depIds) : new Map<string, JobItem>();
+  const ready = approved.filter((j) => (j.dependsOn ?? []).every((id) => deps.get(id)?.status === "COMPLETED"));
   const priced = pools
     .map((pool) => ({ pool, price: core.catalog.price(pool.gpuType, pool.provider) }))
     .filter((p): p is PricedPool => p.price !== undefined)

@@ -315,34 +315,3 @@ export async function listJobItemsSharded(
   }
   return { items: merged, positions: anyLeft ? next : undefined };
 }
-
-/**
- * Every job of one status and GPU type, oldest first: each shard of the status index (gsi2) is
- * queried in full, one shard after the other (16 small Queries; sequential so that many
- * admissions at once do not open hundreds of connections), with a FilterExpression on the GPU
- * type. Admission's read of the APPROVED jobs waiting for a type's pools and of the RUNNING jobs
- * holding them. Its cost is that of every job in `status` (a filter does not reduce the read
- * capacity consumed), which stays small while jobs move on quickly; a sparse per-GPU-type queue
- * index is the next step if it grows.
- */
-export async function listJobItemsByStatusAndType(db: Db, status: JobStatus, gpuType: string): Promise<JobItem[]> {
-  const items: JobItem[] = [];
-  for (const shard of shards()) {
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await db.doc.send(
-        new QueryCommand({
-          TableName: db.table,
-          IndexName: "gsi2",
-          KeyConditionExpression: "gsi2pk = :pk",
-          FilterExpression: "gpuType = :type",
-          ExpressionAttributeValues: { ":pk": keys.statusPartition(status, shard).gsi2pk, ":type": gpuType },
-          ExclusiveStartKey: start,
-        }),
-      );
-      items.push(...((page.Items ?? []) as JobItem[]));
-      start = page.LastEvaluatedKey;
-    } while (start);
-  }
-  return items.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}

@@ -11,6 +11,7 @@ import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
 import { capacityReleaseItems } from "../admission/capacity";
+import { queueIndexItems } from "../admission/queue";
 import { admitAfterTransition } from "../admission/engine";
 import { cancelDependentsOf } from "./dependencies";
 import { endedUnsuccessfully, type JobItem, type JobStatus } from "./job";
@@ -87,6 +88,7 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
       ...usageDayItems(core, before, changes, at),
       ...orgSpendSettlementItems(core, before, changes, at),
       ...capacityReleaseItems(core, before, request.to),
+      ...queueIndexItems(core.db, before, request.to, changes),
     ];
     const conditions = request.conditions?.(before);
     const firstCondition = items.length;

@@ -10,6 +10,8 @@
  * 3. admission runs for every GPU type that has pools (an APPROVED job beside free room).
  * Idempotent: every repair is a conditional transition or an idempotent start. */
 import { admitWaiting } from "../admission/engine";
+import { listQueueJobIds, restoreQueueEntryItems } from "../admission/queue";
+import { TransactionCancelled, transactWrite } from "../db/transact";
 import { GPU_TYPES } from "../catalog/catalog";
 import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
@@ -32,11 +34,13 @@ export interface ReconcileReport {
   jobsClosed: string[];
   /** Jobs started by admission. */
   admitted: string[];
+  /** Queue-index entries restored (jobs from before the index, or a write that never landed). */
+  queueEntriesRestored: number;
   failures: number;
 }
 
 export async function reconcile(core: Core): Promise<ReconcileReport> {
-  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], failures: 0 };
+  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, failures: 0 };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -46,12 +50,15 @@ export async function reconcile(core: Core): Promise<ReconcileReport> {
     }
   };
 
+  /** APPROVED jobs and pool-holding RUNNING jobs: each must have its queue-index entry. */
+  const open: JobItem[] = [];
   for (const status of OPEN_STATUSES) {
     let positions: ShardPositions | undefined;
     do {
       const page = await listJobItemsSharded(core.db, { status, limit: PAGE, positions });
       positions = page.positions;
       report.openJobsChecked += page.items.length;
+      open.push(...page.items.filter((j) => j.status === "APPROVED" || (j.status === "RUNNING" && j.allocation)));
       await attempt("dependencies", () => cancelForFailedDependencies(core, page.items, report));
       for (const job of page.items) {
         if (report.dependentsCancelled.includes(job.id)) continue;
@@ -60,13 +67,15 @@ export async function reconcile(core: Core): Promise<ReconcileReport> {
     } while (positions);
   }
 
+  await attempt("queue index", () => restoreQueueEntries(core, open, report));
+
   for (const gpuType of GPU_TYPES) {
     await attempt(`admission ${gpuType}`, async () => {
       if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await admitWaiting(core, gpuType)));
     });
   }
 
-  const repaired = report.dependentsCancelled.length + report.jobsClosed.length + report.admitted.length;
+  const repaired = report.dependentsCancelled.length + report.jobsClosed.length + report.admitted.length + report.queueEntriesRestored;
   core.log[repaired || report.failures ? "warn" : "info"]("reconciler done", { ...report });
   return report;
 }
@@ -108,6 +117,26 @@ async function ensureExecution(core: Core, job: JobItem, report: ReconcileReport
     } catch (closeError) {
       // It moved on by itself meanwhile: nothing to repair.
       if (!(closeError instanceof InvalidTransitionError)) throw closeError;
+    }
+  }
+}
+
+/** Restores the queue-index entry of every APPROVED or pool-holding RUNNING job that lacks one. */
+async function restoreQueueEntries(core: Core, jobs: JobItem[], report: ReconcileReport) {
+  for (const gpuType of new Set(jobs.map((j) => j.gpuType))) {
+    const ids = await listQueueJobIds(core.db, gpuType);
+    const indexed = new Set([...ids.waiting, ...ids.running]);
+    for (const job of jobs.filter((j) => j.gpuType === gpuType && !indexed.has(j.id))) {
+      const items = restoreQueueEntryItems(core.db, job);
+      if (!items) continue;
+      try {
+        await transactWrite(core.db, items);
+        report.queueEntriesRestored++;
+        core.log.warn("reconciler restored a queue-index entry", { jobId: job.id, status: job.status });
+      } catch (error) {
+        // The job moved on since it was read: it needs no entry any more.
+        if (!(error instanceof TransactionCancelled)) throw error;
+      }
     }
   }
 }
