@@ -2,6 +2,8 @@
  * in priority then age order, with backfill that never delays the head; a release, a completed
  * dependency or an approval triggers it; concurrent admissions never over-allocate nor start a
  * job twice; `waiting` and GET /clusters/{id}/queue give positions and expected starts. */
+import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
+import { transactWrite } from "@gpuaas/core/db/transact";
 import { afterEach, describe, expect, it } from "vitest";
 import { admitWaiting } from "@gpuaas/core/admission/engine";
 import { readTable } from "./support/audit";
@@ -126,11 +128,14 @@ describe("automatic admission", () => {
 
   it("100 concurrent admissions never over-allocate nor start a job twice", async () => {
     const w = await world();
-    // Approved while no pool exists (nothing to admit them to), then the pools appear.
-    const jobs = await Promise.all(Array.from({ length: 10 }, () => w.submitApproved({ gpuCount: 1 })));
-    expect(jobs.every((j) => j.status === "APPROVED")).toBe(true);
+    // Approved while the pools are full (held outside any job), then freed without a trigger.
     const small = await w.createPool({ provider: "onprem", totalGpus: 3 });
     const big = await w.createPool({ provider: "aws", totalGpus: 4 });
+    const hold = (pool: { id: string }, gpus: number) => [w.ctx.core.db, pool.id, { gpus, cpu: 0, ramGb: 0 }] as const;
+    await transactWrite(w.ctx.core.db, [takeCapacityItem(...hold(small, 3)), takeCapacityItem(...hold(big, 4))]);
+    const jobs = await Promise.all(Array.from({ length: 10 }, () => w.submitApproved({ gpuCount: 1 })));
+    expect(jobs.every((j) => j.status === "APPROVED")).toBe(true);
+    await transactWrite(w.ctx.core.db, [releaseCapacityItem(...hold(small, 3)), releaseCapacityItem(...hold(big, 4))]);
 
     const started = await Promise.all(Array.from({ length: 100 }, () => admitWaiting(w.ctx.core, "A100")));
     expect(started.flat().sort()).toEqual([...new Set(started.flat())].sort());
@@ -148,6 +153,17 @@ describe("automatic admission", () => {
     }
     expect(items.filter((i) => i.type === "Job" && i.status === "APPROVED")).toHaveLength(3);
   }, 60_000);
+
+  it("admits jobs approved before any pool existed as soon as a pool for them is created", async () => {
+    const w = await world();
+    const job = await w.submitApproved({ gpuCount: 2 });
+    expect(job.status).toBe("APPROVED");
+    const pool = await w.createPool({ totalGpus: 2 });
+    expect(pool).toMatchObject({ availableGpus: 0 });
+    expect(await readTable(w.ctx.core.db)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ type: "Job", id: job.id, status: "RUNNING", clusterId: pool.id })]),
+    );
+  });
 
   it("admits a dependent by itself when its dependency completes", async () => {
     const w = await world();

@@ -4,6 +4,8 @@
  * price, the end gives the room back; a request no pool could ever hold is NEVER_FITS at
  * submission; jobs of a GPU type without pools wait for an admin's start as before. */
 import { afterEach, describe, expect, it } from "vitest";
+import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
+import { transactWrite } from "@gpuaas/core/db/transact";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -101,9 +103,12 @@ describe("starts take capacity", () => {
 
   it("never over-allocates: 12 concurrent admin starts of 1-GPU jobs on a 3-GPU pool start exactly 3", async () => {
     const w = await world();
-    // Approved before the pool exists (nothing to admit them to), so the admin's starts race for it.
-    const jobs = await Promise.all(Array.from({ length: 12 }, () => w.approved({ gpuCount: 1 })));
+    // Approved while the pool is full (held outside any job), then freed without a trigger: nothing
+    // admits them, so the admin's starts race for the room.
     const pool = await w.createPool({ totalGpus: 3 });
+    await transactWrite(w.ctx.core.db, [takeCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 })]);
+    const jobs = await Promise.all(Array.from({ length: 12 }, () => w.approved({ gpuCount: 1 })));
+    await transactWrite(w.ctx.core.db, [releaseCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 })]);
     const results = await Promise.all(jobs.map((id) => w.start(id)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 409 && r.body.error.code === "NO_CAPACITY")).toHaveLength(9);

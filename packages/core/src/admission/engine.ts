@@ -10,7 +10,7 @@ import type { Actor } from "../auth/token";
 import type { GpuType } from "../catalog/catalog";
 import type { ClusterItem } from "../cluster/cluster";
 import { clusterAccess } from "../cluster/service";
-import { listPoolItems } from "../cluster/store";
+import { getClusterItem, listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
 import { ContentionError, DependenciesNotMetError, InvalidTransitionError, NotFoundError } from "../errors";
 import { notifyWorkflow } from "../job/actions";
@@ -47,12 +47,18 @@ const msPerHour = (core: Core) => core.config.simulation.secondsPerGpuHour * 100
  * queue.ts), the jobs it names (BatchGet) and their dependencies (one more BatchGet). Undefined
  * when the type has no pool: such jobs wait for an admin's start.
  */
-async function readSnapshot(core: Core, gpuType: GpuType): Promise<Snapshot | undefined> {
-  const pools = await listPoolItems(core.db, gpuType);
+async function readSnapshot(core: Core, gpuType: GpuType, alsoPools: readonly string[] = []): Promise<Snapshot | undefined> {
+  // The pool index (a GSI) may lag behind a release, a resize or a new pool: plan on the pools as
+  // they are now (consistent reads), or a freed pool would look full and admit nothing.
+  const poolIds = [...new Set([...(await listPoolItems(core.db, gpuType)).map((p) => p.id), ...alsoPools])];
+  const pools = (await Promise.all(poolIds.map((id) => getClusterItem(core.db, id, true)))).filter(
+    (p): p is ClusterItem => p !== undefined && p.gpuType === gpuType,
+  );
   if (!pools.length) return undefined;
   const ids = await listQueueJobIds(core.db, gpuType);
   // Nothing waiting (the common case after a release): the running jobs are not needed.
-  const jobs = ids.waiting.length ? await getJobItems(core.db, [...ids.waiting, ...ids.running]) : new Map<string, JobItem>();
+  // Consistent: a job approved (or a dependency completed) a moment ago must read as such.
+  const jobs = ids.waiting.length ? await getJobItems(core.db, [...ids.waiting, ...ids.running], true) : new Map<string, JobItem>();
   const byId = (list: string[], status: JobItem["status"]) =>
     list
       .map((id) => jobs.get(id))
@@ -61,7 +67,7 @@ async function readSnapshot(core: Core, gpuType: GpuType): Promise<Snapshot | un
   const approved = byId(ids.waiting, "APPROVED");
   const running = byId(ids.running, "RUNNING");
   const depIds = approved.flatMap((j) => j.dependsOn ?? []);
-  const deps = depIds.length ? await getJobItems(core.db, depIds) : new Map<string, JobItem>();
+  const deps = depIds.length ? await getJobItems(core.db, depIds, true) : new Map<string, JobItem>();
   const ready = approved.filter((j) => (j.dependsOn ?? []).every((id) => deps.get(id)?.status === "COMPLETED"));
   const priced = pools
     .map((pool) => ({ pool, price: core.catalog.price(pool.gpuType, pool.provider) }))
@@ -156,10 +162,10 @@ const MAX_ROUNDS = 3;
  * that their plans would fill. A job another admission started is simply skipped. Returns the ids
  * it started.
  */
-export async function admitWaiting(core: Core, gpuType: GpuType): Promise<string[]> {
+export async function admitWaiting(core: Core, gpuType: GpuType, alsoPools: readonly string[] = []): Promise<string[]> {
   const started: string[] = [];
   for (let round = 1; round <= MAX_ROUNDS; round++) {
-    const snap = await readSnapshot(core, gpuType);
+    const snap = await readSnapshot(core, gpuType, alsoPools);
     if (!snap || !snap.ready.length) break;
     const byId = new Map(snap.ready.map((j) => [j.id, j]));
     let raced = false;
@@ -179,10 +185,10 @@ export async function admitWaiting(core: Core, gpuType: GpuType): Promise<string
 }
 
 /** Runs admission for each GPU type, best effort: a failure is logged (the next trigger, or the reconciler, retries). */
-export async function admitFor(core: Core, gpuTypes: Iterable<GpuType>, why: string): Promise<void> {
+export async function admitFor(core: Core, gpuTypes: Iterable<GpuType>, why: string, alsoPools: readonly string[] = []): Promise<void> {
   for (const gpuType of new Set(gpuTypes)) {
     try {
-      await admitWaiting(core, gpuType);
+      await admitWaiting(core, gpuType, alsoPools);
     } catch (error) {
       core.log.warn("admission failed; left for the next trigger", { gpuType, why, error });
     }

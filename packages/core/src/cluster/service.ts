@@ -54,7 +54,9 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
     if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0)) throw new NotFoundError(`Org ${input.orgId} not found`);
     throw error;
   }
-  return toCluster(cluster);
+  // Jobs approved before the pool existed may start on it now (named: the pool index may not show it yet).
+  await admitFor(core, [cluster.gpuType], `pool ${cluster.id} created`, [cluster.id]);
+  return toCluster((await getClusterItem(core.db, cluster.id, true)) ?? cluster);
 }
 
 /** The catalog must offer the pool's GPU type at its provider (a ValidationError otherwise). */

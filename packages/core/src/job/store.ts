@@ -103,13 +103,15 @@ export async function listDependentIds(db: Db, jobId: string): Promise<string[]>
 }
 
 /** Several jobs by id (BatchGetItem, up to 100 keys a call); missing ones are absent from the map. */
-export async function getJobItems(db: Db, jobIds: string[]): Promise<Map<string, JobItem>> {
+export async function getJobItems(db: Db, jobIds: string[], consistent = false): Promise<Map<string, JobItem>> {
   const found = new Map<string, JobItem>();
   const unique = [...new Set(jobIds)];
   for (let i = 0; i < unique.length; i += 100) {
     let keysLeft: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => keys.job(id));
     for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
-      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
+      const out: BatchGetCommandOutput = await db.doc.send(
+        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft, ConsistentRead: consistent } } }),
+      );
       for (const item of (out.Responses?.[db.table] ?? []) as JobItem[]) found.set(item.id, item);
       keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
     }

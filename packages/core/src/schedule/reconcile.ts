@@ -36,11 +36,17 @@ export interface ReconcileReport {
   admitted: string[];
   /** Queue-index entries restored (jobs from before the index, or a write that never landed). */
   queueEntriesRestored: number;
+  /** The sweep of open jobs ran out of its time budget (the next run sweeps again). */
+  sweepCutShort: boolean;
   failures: number;
 }
 
-export async function reconcile(core: Core): Promise<ReconcileReport> {
-  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, failures: 0 };
+/** The sweep of open jobs stops starting new checks after this long, so admission (first and
+ * last) always runs within the Lambda's timeout; the next run sweeps again from the start. */
+const SWEEP_BUDGET_MS = 150_000;
+
+export async function reconcile(core: Core, options: { sweepBudgetMs?: number } = {}): Promise<ReconcileReport> {
+  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, sweepCutShort: false, failures: 0 };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -50,9 +56,20 @@ export async function reconcile(core: Core): Promise<ReconcileReport> {
     }
   };
 
+  const admitAll = async () => {
+    for (const gpuType of GPU_TYPES) {
+      await attempt(`admission ${gpuType}`, async () => {
+        if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await admitWaiting(core, gpuType)));
+      });
+    }
+  };
+  // Cheap (a Query per GPU type) and what most repairs come down to: first, whatever the sweep costs.
+  await admitAll();
+
+  const deadline = Date.now() + (options.sweepBudgetMs ?? SWEEP_BUDGET_MS);
   /** APPROVED jobs and pool-holding RUNNING jobs: each must have its queue-index entry. */
   const open: JobItem[] = [];
-  for (const status of OPEN_STATUSES) {
+  sweep: for (const status of OPEN_STATUSES) {
     let positions: ShardPositions | undefined;
     do {
       const page = await listJobItemsSharded(core.db, { status, limit: PAGE, positions });
@@ -61,6 +78,10 @@ export async function reconcile(core: Core): Promise<ReconcileReport> {
       open.push(...page.items.filter((j) => j.status === "APPROVED" || (j.status === "RUNNING" && j.allocation)));
       await attempt("dependencies", () => cancelForFailedDependencies(core, page.items, report));
       for (const job of page.items) {
+        if (Date.now() > deadline) {
+          report.sweepCutShort = true;
+          break sweep;
+        }
         if (report.dependentsCancelled.includes(job.id)) continue;
         await attempt(`execution of ${job.id}`, () => ensureExecution(core, job, report));
       }
@@ -68,12 +89,8 @@ export async function reconcile(core: Core): Promise<ReconcileReport> {
   }
 
   await attempt("queue index", () => restoreQueueEntries(core, open, report));
-
-  for (const gpuType of GPU_TYPES) {
-    await attempt(`admission ${gpuType}`, async () => {
-      if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await admitWaiting(core, gpuType)));
-    });
-  }
+  // Again: jobs whose entry was restored, or whose dependents were cancelled, may start now.
+  await admitAll();
 
   const repaired = report.dependentsCancelled.length + report.jobsClosed.length + report.admitted.length + report.queueEntriesRestored;
   core.log[repaired || report.failures ? "warn" : "info"]("reconciler done", { ...report });
