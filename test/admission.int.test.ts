@@ -127,7 +127,8 @@ describe("automatic admission", () => {
   });
 
   it("100 concurrent admissions never over-allocate nor start a job twice", async () => {
-    const w = await world();
+    // A hundred admissions at once on a 2-core machine: give DynamoDB Local time to accept them all.
+    const w = await world({ AWS_CONNECT_TIMEOUT_MS: "10000", AWS_REQUEST_TIMEOUT_MS: "10000" });
     // Approved while the pools are full (held outside any job), then freed without a trigger.
     const small = await w.createPool({ provider: "onprem", totalGpus: 3 });
     const big = await w.createPool({ provider: "aws", totalGpus: 4 });

@@ -98,6 +98,9 @@ describe("the reconciler", () => {
     await api.untilWaiting(running.id);
     await api.act(admin.token, running.id, "start");
     await api.untilInState(running.id, "SimulateGpuRuntime");
+    // Their executions end (in AWS: failed, timed out or were stopped by hand) while the jobs stay open.
+    await ctx.engine.stop(pending.id, "test: execution lost");
+    await ctx.engine.stop(running.id, "test: execution lost");
     // What the Step Functions adapter answers for an ended execution of an open job.
     const ended: Core = {
       ...ctx.core,

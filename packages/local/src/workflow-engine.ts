@@ -139,6 +139,9 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
           // Step Functions would mint the token; here the engine does, and keeps its resolvers.
           const token = `local:${jobId}:${name}:${randomUUID()}`;
           const answer = Promise.withResolvers<TaskResult>();
+          // An execution that was stopped no longer awaits its callback; the rejection retire()
+          // gives it then must not surface as an unhandled rejection (a running one still sees it).
+          answer.promise.catch(() => undefined);
           waiting.set(token, { jobId, resolve: answer.resolve, reject: answer.reject });
           try {
             await step({ ...payload, [TASK_TOKEN_FIELD]: token }, coreOf());

@@ -51,9 +51,12 @@ async function readSnapshot(core: Core, gpuType: GpuType, alsoPools: readonly st
   // The pool index (a GSI) may lag behind a release, a resize or a new pool: plan on the pools as
   // they are now (consistent reads), or a freed pool would look full and admit nothing.
   const poolIds = [...new Set([...(await listPoolItems(core.db, gpuType)).map((p) => p.id), ...alsoPools])];
-  const pools = (await Promise.all(poolIds.map((id) => getClusterItem(core.db, id, true)))).filter(
-    (p): p is ClusterItem => p !== undefined && p.gpuType === gpuType,
-  );
+  // One after the other: a type has a few pools, and many admissions at once must not open many connections.
+  const pools: ClusterItem[] = [];
+  for (const id of poolIds) {
+    const pool = await getClusterItem(core.db, id, true);
+    if (pool?.gpuType === gpuType) pools.push(pool);
+  }
   if (!pools.length) return undefined;
   const ids = await listQueueJobIds(core.db, gpuType);
   // Nothing waiting (the common case after a release): the running jobs are not needed.
