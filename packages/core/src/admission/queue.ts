@@ -3,10 +3,10 @@
  * removed in the same transaction as the job's status change (transitions.ts), so admission reads
  * exactly the jobs of its GPU type, with one strongly consistent Query, and never the other types'
  * or any closed job. */
-import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { GpuType } from "../catalog/catalog";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
+import { queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import type { JobItem, JobStatus } from "../job/job";
 
@@ -41,23 +41,13 @@ export function queueIndexItems(db: Db, job: JobItem, to: JobStatus, changes: Pa
 
 /** Ids of the APPROVED jobs and of the pool-holding RUNNING jobs of `gpuType` (one consistent Query, all pages). */
 export async function listQueueJobIds(db: Db, gpuType: GpuType): Promise<{ waiting: string[]; running: string[] }> {
-  const waiting: string[] = [];
-  const running: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": queueKeys.partition(gpuType).pk },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    for (const entry of (page.Items ?? []) as QueueEntryItem[]) (entry.sk.startsWith("WAIT#") ? waiting : running).push(entry.jobId);
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return { waiting, running };
+  const entries = await queryAll<QueueEntryItem>(db, {
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": queueKeys.partition(gpuType).pk },
+    ConsistentRead: true,
+  });
+  const ids = (prefix: string) => entries.filter((e) => e.sk.startsWith(prefix)).map((e) => e.jobId);
+  return { waiting: ids("WAIT#"), running: ids("RUN#") };
 }
 
 /**

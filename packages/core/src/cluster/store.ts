@@ -1,8 +1,9 @@
 /** Cluster access patterns: get, list by visibility or GPU type, create, resize/drain, and the
  * capacity take/release items admission puts in its transactions. */
-import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { GPU_TYPES, type GpuType } from "../catalog/catalog";
 import type { Db } from "../db/client";
+import { queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import { orgKeys } from "../org/keys";
 import type { Capacity, ClusterItem } from "./cluster";
@@ -31,25 +32,13 @@ export async function listAllClusterItems(db: Db): Promise<ClusterItem[]> {
   return perType.flat().sort((a, b) => a.id.localeCompare(b.id));
 }
 
-async function queryIndex(db: Db, index: "gsi1" | "gsi3", pk: string): Promise<ClusterItem[]> {
-  const items: ClusterItem[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        IndexName: index,
-        KeyConditionExpression: "#pk = :pk",
-        ExpressionAttributeNames: { "#pk": `${index}pk` },
-        ExpressionAttributeValues: { ":pk": pk },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((page.Items ?? []) as ClusterItem[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+const queryIndex = (db: Db, index: "gsi1" | "gsi3", pk: string) =>
+  queryAll<ClusterItem>(db, {
+    IndexName: index,
+    KeyConditionExpression: "#pk = :pk",
+    ExpressionAttributeNames: { "#pk": `${index}pk` },
+    ExpressionAttributeValues: { ":pk": pk },
+  });
 
 /** The stored cluster item: keys, and available = total, allocated = 0. */
 export function clusterItem(c: Omit<ClusterItem, "pk" | "sk" | "type" | "gsi1pk" | "gsi1sk" | "gsi3pk" | "gsi3sk" | `available${string}` | `allocated${string}` | "draining">): ClusterItem {

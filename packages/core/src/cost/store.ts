@@ -1,8 +1,8 @@
 /** Cost and usage access patterns: usage days by day, owner and org; running jobs; orgs a user owns;
  * a day's snapshots and their replacement. */
-import { QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
+import { queryAll } from "../db/read";
 import { transactWrite, type TransactItem } from "../db/transact";
 import type { JobItem } from "../job/job";
 import { costKeys } from "./keys";
@@ -10,16 +10,6 @@ import type { CostDayItem } from "./snapshot";
 import type { UsageDayItem } from "./usage";
 
 /** Every item a query matches, all pages. */
-async function queryAll<T>(db: Db, input: Omit<QueryCommandInput, "TableName" | "ExclusiveStartKey">): Promise<T[]> {
-  const items: T[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(new QueryCommand({ TableName: db.table, ...input, ExclusiveStartKey: start }));
-    items.push(...((page.Items ?? []) as T[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
 
 /** The usage days of UTC day `day`: one item per job whose finished run touched it. */
 export const listUsageDayItems = (db: Db, day: string) =>

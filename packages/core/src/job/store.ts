@@ -1,16 +1,10 @@
 /** Job and job-event access patterns. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import {
-  BatchGetCommand,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-  type BatchGetCommandOutput,
-  type QueryCommandInput,
-} from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
+import { batchGetItems, queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import { newId } from "../util/id";
 import type { JobDependentItem, JobEventItem, JobItem, JobStatus } from "./job";
@@ -84,39 +78,18 @@ export const putJobDependentItem = (db: Db, item: JobDependentItem): TransactIte
 
 /** The ids of the jobs that name `jobId` in their `dependsOn` (Query of its partition, `DEPENDENT#` prefix). */
 export async function listDependentIds(db: Db, jobId: string): Promise<string[]> {
-  const ids: string[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobDependentPrefix() },
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }),
-    );
-    ids.push(...((page.Items ?? []) as JobDependentItem[]).map((item) => item.jobId));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return ids;
+  const items = await queryAll<JobDependentItem>(db, {
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobDependentPrefix() },
+    ConsistentRead: true,
+  });
+  return items.map((item) => item.jobId);
 }
 
 /** Several jobs by id (BatchGetItem, up to 100 keys a call); missing ones are absent from the map. */
 export async function getJobItems(db: Db, jobIds: string[], consistent = false): Promise<Map<string, JobItem>> {
-  const found = new Map<string, JobItem>();
-  const unique = [...new Set(jobIds)];
-  for (let i = 0; i < unique.length; i += 100) {
-    let keysLeft: Record<string, unknown>[] | undefined = unique.slice(i, i + 100).map((id) => keys.job(id));
-    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
-      const out: BatchGetCommandOutput = await db.doc.send(
-        new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft, ConsistentRead: consistent } } }),
-      );
-      for (const item of (out.Responses?.[db.table] ?? []) as JobItem[]) found.set(item.id, item);
-      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGetItems<JobItem>(db, [...new Set(jobIds)].map((id) => keys.job(id)), consistent);
+  return new Map(items.map((item) => [item.id, item]));
 }
 
 /** A lifecycle event item for `jobId`. */

@@ -2,6 +2,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
+import { queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import type { Micros } from "../util/money";
 import { orgKeys } from "./keys";
@@ -31,36 +32,21 @@ export async function getInviteOrgId(db: Db, code: string): Promise<string | und
 
 /** A user's memberships (their orgs with their role), in org id order. */
 export async function listMembershipItems(db: Db, userId: string): Promise<MembershipItem[]> {
-  return queryAll<MembershipItem>(db, orgKeys.userPartition(userId).pk, orgKeys.membershipPrefix());
+  return queryPrefix<MembershipItem>(db, orgKeys.userPartition(userId).pk, orgKeys.membershipPrefix());
 }
 
 /** An org's members, in user id order. */
 export async function listMemberItems(db: Db, orgId: string): Promise<OrgMemberItem[]> {
-  return queryAll<OrgMemberItem>(db, orgKeys.org(orgId).pk, orgKeys.memberPrefix());
+  return queryPrefix<OrgMemberItem>(db, orgKeys.org(orgId).pk, orgKeys.memberPrefix());
 }
 
 /** An org's budget alerts, oldest month first. */
 export async function listAlertItems(db: Db, orgId: string): Promise<BudgetAlertItem[]> {
-  return queryAll<BudgetAlertItem>(db, orgKeys.org(orgId).pk, orgKeys.alertPrefix());
+  return queryPrefix<BudgetAlertItem>(db, orgKeys.org(orgId).pk, orgKeys.alertPrefix());
 }
 
-async function queryAll<T>(db: Db, pk: string, prefix: string): Promise<T[]> {
-  const items: T[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const page = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
-        ExclusiveStartKey: start,
-      }),
-    );
-    items.push(...((page.Items ?? []) as T[]));
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+const queryPrefix = <T>(db: Db, pk: string, prefix: string) =>
+  queryAll<T>(db, { KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)", ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix } });
 
 /** The stored org item. */
 export const orgItem = (org: Omit<OrgItem, "pk" | "sk" | "type">): OrgItem => ({ ...orgKeys.org(org.id), type: "Org", ...org });

@@ -1,8 +1,9 @@
 /** Quota access patterns. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { BatchGetCommand, GetCommand, PutCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
+import { batchGetItems } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import type { MilliHours } from "../util/hours";
 import type { QuotaItem } from "./quota";
@@ -24,35 +25,42 @@ export function reserveQuotaItem(
   const fitsFreshPeriod = p.milli <= p.limitIfNew;
   return {
     Update: {
-      TableName: db.table,
-      Key: keys.quota(p.userId, p.period),
-      UpdateExpression: [
-        "SET #type = :type, userId = :userId, period = :period, updatedAt = :at",
-        "#limit = if_not_exists(#limit, :limitIfNew)",
-        "#used = if_not_exists(#used, :zero)",
-        "#reserved = if_not_exists(#reserved, :zero) + :milli",
-        "#remaining = if_not_exists(#remaining, :limitIfNew) - :milli",
-      ].join(", "),
+      ...addReservation(db, p),
       // A fresh period can take the reservation when the opening limit covers it.
       ConditionExpression: fitsFreshPeriod
         ? "attribute_not_exists(#remaining) OR #remaining >= :milli"
         : "#remaining >= :milli",
-      ExpressionAttributeNames: {
-        "#type": "type",
-        "#limit": "limitMilli",
-        "#used": "usedMilli",
-        "#reserved": "reservedMilli",
-        "#remaining": "remainingMilli",
-      },
-      ExpressionAttributeValues: {
-        ":type": "Quota",
-        ":userId": p.userId,
-        ":period": p.period,
-        ":at": p.at,
-        ":limitIfNew": p.limitIfNew,
-        ":zero": 0,
-        ":milli": p.milli,
-      },
+    },
+  };
+}
+
+/** The Update adding `milli` to a period's reservation, opening the period at `limitIfNew` if it is not open. */
+function addReservation(db: Db, p: { userId: string; period: string; milli: MilliHours; limitIfNew: MilliHours; at: string }) {
+  return {
+    TableName: db.table,
+    Key: keys.quota(p.userId, p.period),
+    UpdateExpression: [
+      "SET #type = :type, userId = :userId, period = :period, updatedAt = :at",
+      "#limit = if_not_exists(#limit, :limitIfNew)",
+      "#used = if_not_exists(#used, :zero)",
+      "#reserved = if_not_exists(#reserved, :zero) + :milli",
+      "#remaining = if_not_exists(#remaining, :limitIfNew) - :milli",
+    ].join(", "),
+    ExpressionAttributeNames: {
+      "#type": "type",
+      "#limit": "limitMilli",
+      "#used": "usedMilli",
+      "#reserved": "reservedMilli",
+      "#remaining": "remainingMilli",
+    },
+    ExpressionAttributeValues: {
+      ":type": "Quota",
+      ":userId": p.userId,
+      ":period": p.period,
+      ":at": p.at,
+      ":limitIfNew": p.limitIfNew,
+      ":zero": 0,
+      ":milli": p.milli,
     },
   };
 }
@@ -137,35 +145,8 @@ export function carryReservationItems(
       },
     },
     settleQuotaItem(db, { userId: job.ownerId, period: job.quotaPeriod, reservedMilli: job.reservedMilli, usedMilli: 0, at: to.at }),
-    {
-      Update: {
-        TableName: db.table,
-        Key: keys.quota(job.ownerId, to.period),
-        UpdateExpression: [
-          "SET #type = :type, userId = :userId, period = :period, updatedAt = :at",
-          "#limit = if_not_exists(#limit, :limitIfNew)",
-          "#used = if_not_exists(#used, :zero)",
-          "#reserved = if_not_exists(#reserved, :zero) + :milli",
-          "#remaining = if_not_exists(#remaining, :limitIfNew) - :milli",
-        ].join(", "),
-        ExpressionAttributeNames: {
-          "#type": "type",
-          "#limit": "limitMilli",
-          "#used": "usedMilli",
-          "#reserved": "reservedMilli",
-          "#remaining": "remainingMilli",
-        },
-        ExpressionAttributeValues: {
-          ":type": "Quota",
-          ":userId": job.ownerId,
-          ":period": to.period,
-          ":at": to.at,
-          ":limitIfNew": to.limitIfNew,
-          ":zero": 0,
-          ":milli": job.reservedMilli,
-        },
-      },
-    },
+    // Taken even past the new month's limit: no condition.
+    { Update: addReservation(db, { userId: job.ownerId, period: to.period, milli: job.reservedMilli, limitIfNew: to.limitIfNew, at: to.at }) },
   ];
 }
 
@@ -196,14 +177,6 @@ export const quotaNotOpenCheck = (db: Db, userId: string, period: string): Trans
 
 /** This month's quota items of several users (BatchGetItem, up to 100 keys a call). */
 export async function getQuotaItems(db: Db, userIds: string[], period: string): Promise<Map<string, QuotaItem>> {
-  const found = new Map<string, QuotaItem>();
-  for (let i = 0; i < userIds.length; i += 100) {
-    let keysLeft: Record<string, unknown>[] | undefined = userIds.slice(i, i + 100).map((id) => keys.quota(id, period));
-    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
-      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
-      for (const item of (out.Responses?.[db.table] ?? []) as QuotaItem[]) found.set(item.userId, item);
-      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGetItems<QuotaItem>(db, userIds.map((id) => keys.quota(id, period)));
+  return new Map(items.map((item) => [item.userId, item]));
 }

@@ -1,7 +1,8 @@
 /** User access patterns. */
-import { BatchGetCommand, GetCommand, QueryCommand, type BatchGetCommandOutput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
+import { batchGetItems } from "../db/read";
 import { transactWrite, TransactionCancelled, type TransactItem } from "../db/transact";
 import { AlreadyExistsError } from "../errors";
 import type { UserItem } from "./user";
@@ -72,15 +73,6 @@ export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, 
 
 /** Several users by id (BatchGetItem, 100 keys a call, unprocessed keys retried); missing ones are left out. */
 export async function getUserItems(db: Db, userIds: string[]): Promise<Map<string, UserItem>> {
-  const found = new Map<string, UserItem>();
-  const ids = [...new Set(userIds)];
-  for (let i = 0; i < ids.length; i += 100) {
-    let keysLeft: Record<string, unknown>[] | undefined = ids.slice(i, i + 100).map((id) => keys.user(id));
-    for (let attempt = 0; keysLeft?.length && attempt < 5; attempt++) {
-      const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: { [db.table]: { Keys: keysLeft } } }));
-      for (const item of (out.Responses?.[db.table] ?? []) as UserItem[]) found.set(item.id, item);
-      keysLeft = out.UnprocessedKeys?.[db.table]?.Keys;
-    }
-  }
-  return found;
+  const items = await batchGetItems<UserItem>(db, [...new Set(userIds)].map((id) => keys.user(id)));
+  return new Map(items.map((item) => [item.id, item]));
 }
