@@ -1,5 +1,6 @@
 /** The HTTP API: API Gateway (HTTP API) sends every route to the one Hono Lambda. */
 import { API_HANDLER } from "@gpuaas/functions/handlers";
+import { LAMBDA_COPY_FILES } from "@gpuaas/web/assets";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
@@ -8,7 +9,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
   // Bearer tokens, no cookies: any origin may call; preflights are answered by API Gateway.
   cors: {
     allowOrigins: ["*"],
-    allowMethods: ["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
     allowHeaders: ["authorization", "content-type", "idempotency-key", "x-request-id"],
     exposeHeaders: ["retry-after", "x-request-id"],
     maxAge: "1 day",
@@ -18,6 +19,8 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
 api.route("$default", {
   handler: API_HANDLER,
   link: [table, jwtSecret, jobWorkflow],
+  // The web console (GET /, /console/*): its files and libraries, read from `web/` by lambda.ts.
+  copyFiles: LAMBDA_COPY_FILES,
   // API Gateway gives up after 30 s; fail inside that.
   timeout: "25 seconds",
 });

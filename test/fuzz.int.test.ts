@@ -260,6 +260,8 @@ interface Parts {
   body?: fc.Arbitrary<string | undefined>;
   /** The tokens that authenticate (default: every caller's). */
   tokens?: fc.Arbitrary<string>;
+  /** Concrete paths, for a route with a wildcard. */
+  path?: fc.Arbitrary<string>;
 }
 
 const POOL = { name: "fuzz-pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
@@ -316,6 +318,16 @@ const userListQuery = (w: World) =>
 
 const ROUTES: Record<string, (w: World) => Parts> = {
   "GET /health": () => ({}),
+  "GET /": () => ({}),
+  // Console files: real ones, ones that are not there, and ways out of the console's folder.
+  "GET /console/*": () => ({
+    path: fc.oneof(
+      fc.constantFrom("/console/app.js", "/console/vendor/lit-html.js", "/console/vendor/nope.js", "/console/", "/console/views/"),
+      fc.constantFrom("/console/../package.json", "/console/%2e%2e/%2e%2e/package.json", "/console/..%2f..%2fpackage.json", "/console/vendor/..%2f..%2fsrc%2fassets.ts"),
+      fc.string().map((s) => `/console/${encodeURIComponent(s)}`),
+      fc.array(fc.stringMatching(/^[a-z.%2f]{1,8}$/), { minLength: 1, maxLength: 4 }).map((parts) => `/console/${parts.join("/")}`),
+    ),
+  }),
   "GET /api/v1/catalog/gpus": () => ({}),
   "POST /api/v1/auth/register": (w) => ({ body: bodiesFor("register", w).filter(refusedBy(RegisterInput)) }),
   "POST /api/v1/auth/login": (w) => ({
@@ -400,11 +412,12 @@ function requests(route: string, w: World) {
   return fc
     .record({
       id: parts.id ?? fc.constant(""),
+      path: parts.path ?? fc.constant(undefined),
       query: parts.query ?? queryString(),
       body: parts.body ?? fc.constant(undefined),
       headers: headers(parts.tokens ?? everyone(w), w.badTokens),
     })
-    .map(({ id, query, body, headers }) => ({ method, path: requestLine(route, id).path + (query ? `?${query}` : ""), body, headers }));
+    .map(({ id, path, query, body, headers }) => ({ method, path: (path ?? requestLine(route, id).path) + (query ? `?${query}` : ""), body, headers }));
 }
 
 // ---- fixtures ---------------------------------------------------------------------------------

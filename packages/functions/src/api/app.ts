@@ -3,7 +3,9 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { pingTable } from "@gpuaas/core/db/client";
 import type { Core } from "@gpuaas/core/core";
+import { repositoryAssets, type AssetSource } from "@gpuaas/web/assets";
 import type { AppEnv } from "./context";
+import { consoleRoutes } from "./console";
 import { errorBody, handleError, unavailable } from "./errors";
 import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";
@@ -17,7 +19,12 @@ import { quotaRoutes } from "./routes/quotas";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export function createApp(core: Core) {
+export interface AppOptions {
+  /** Where the web console's files come from; the repository's by default. */
+  consoleAssets?: AssetSource;
+}
+
+export function createApp(core: Core, options: AppOptions = {}) {
   const api = new Hono<AppEnv>()
     .route("/", authRoutes)
     .route("/", jobRoutes)
@@ -46,6 +53,7 @@ export function createApp(core: Core) {
       }
     })
     .route("/api/v1", api)
+    .route("/", consoleRoutes(options.consoleAssets ?? repositoryAssets()))
     .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
     .onError(handleError);
 }
