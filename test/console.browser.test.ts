@@ -151,3 +151,55 @@ it("shows a wrong password in words, and fits a phone's screen", async () => {
   await shot(page, "dashboard-phone");
   expect(errors).toEqual([]);
 }, 60_000);
+
+it("a team owner sets up a team and budget; an admin adds a pool and changes a quota", async () => {
+  const { page, errors } = await newPage();
+  await page.goto(`${stack.url}/#/login`);
+  await page.getByLabel("Email").fill("ada@example.com");
+  await page.getByLabel("Password").fill("ada's long password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("link", { name: "Team" }).click();
+  await page.getByText("You are not in a team yet.").waitFor();
+  await page.getByLabel("Name").fill("Vision Lab");
+  await page.getByRole("button", { name: "Create team" }).click();
+  await page.getByText("Vision Lab — you are its owner").waitFor();
+  expect(await page.getByTestId("invite-code").innerText()).toMatch(/^[\w-]{22}$/);
+  await page.getByLabel("Monthly budget (USD)").fill("250");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await page.getByText("Monthly budget set to $250.00.").waitFor();
+  await page.getByText("Spent this month: $0.00 of $250.00").waitFor();
+  // A budget the API refuses is explained, and the saved one stays.
+  await page.getByLabel("Monthly budget (USD)").fill("-5");
+  await page.getByRole("button", { name: "Save budget" }).click();
+  await page.getByTestId("error").waitFor();
+  expect(await alertText(page)).toContain("Some of what you entered is not valid.");
+  await page.getByText("Spent this month: $0.00 of $250.00").waitFor();
+
+  const { page: admin, errors: adminErrors } = await newPage();
+  await admin.goto(`${stack.url}/#/login`);
+  await admin.getByLabel("Email").fill("admin@gpuaas.local");
+  await admin.getByLabel("Password").fill(ADMIN_PASSWORD);
+  await admin.getByRole("button", { name: "Sign in" }).click();
+  await admin.getByRole("link", { name: "Admin" }).click();
+  await admin.getByRole("link", { name: "Clusters" }).click();
+  await admin.getByText("No capacity pools").waitFor();
+  await admin.getByText("Add a pool").click();
+  await admin.getByLabel("Name").fill("a100-east");
+  await admin.getByLabel("GPU type").fill("A100");
+  await admin.getByLabel("Provider").fill("aws");
+  await admin.getByLabel("Region").fill("us-east-1");
+  await admin.getByLabel("GPUs").fill("8");
+  await admin.getByLabel("CPUs").fill("96");
+  await admin.getByLabel("RAM (GB)").fill("1024");
+  await admin.getByRole("button", { name: "Create pool" }).click();
+  await admin.getByText("8 of 8 GPUs free").waitFor();
+
+  await admin.getByRole("link", { name: "Users & quotas" }).click();
+  await admin.getByLabel("Monthly GPU-hour limit of ada@example.com").fill("42");
+  await admin.getByLabel("Monthly GPU-hour limit of ada@example.com").press("Enter");
+  await admin.getByText("Ada Researcher's monthly limit is now 42 GPU-h.").waitFor();
+  // The researcher's dashboard picks the new limit up by itself.
+  await page.getByRole("link", { name: "Dashboard", exact: true }).click();
+  await page.getByText("left of 42 GPU-h").waitFor();
+  expect([...errors, ...adminErrors]).toEqual([]);
+}, 90_000);
