@@ -11,6 +11,7 @@ import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { clusterRoutes } from "./routes/clusters";
 import { costRoutes } from "./routes/costs";
+import { docRoutes } from "./routes/docs";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { quotaRoutes } from "./routes/quotas";
@@ -45,6 +46,7 @@ export function createApp(core: Core) {
         return unavailable(c, { status: "unavailable" });
       }
     })
+    .route("/", docRoutes)
     .route("/api/v1", api)
     .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
     .onError(handleError);
