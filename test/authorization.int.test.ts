@@ -66,6 +66,8 @@ const cells = (anonymous: number, owner: number, other: number, admin: number, o
 // The org owner reads its members' org jobs but acts on none of them.
 const MATRIX: Record<string, Row> = {
   "GET /health":                          { expect: cells(200, 200, 200, 200, 200) },
+  "GET /openapi.json":                    { expect: cells(200, 200, 200, 200, 200) },
+  "GET /docs":                            { expect: cells(200, 200, 200, 200, 200) },
   "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200, 200) },
   "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201, 201), target: newAccount },
   "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },

@@ -316,6 +316,8 @@ const userListQuery = (w: World) =>
 
 const ROUTES: Record<string, (w: World) => Parts> = {
   "GET /health": () => ({}),
+  "GET /openapi.json": () => ({}),
+  "GET /docs": () => ({}),
   "GET /api/v1/catalog/gpus": () => ({}),
   "POST /api/v1/auth/register": (w) => ({ body: bodiesFor("register", w).filter(refusedBy(RegisterInput)) }),
   "POST /api/v1/auth/login": (w) => ({
