@@ -2,8 +2,8 @@
  * validate requests (core's input schemas) and the response schemas in ./responses.ts with zod's
  * own `z.toJSONSchema`. The table below only says which schema goes where, who may call, and
  * which statuses a route can answer; test/openapi.int.test.ts holds it to the app's route list and
- * to real responses. Loaded on the first GET /openapi.json only (routes/docs.ts), so no other
- * route pays for building it. */
+ * to real responses. Built on the first GET /openapi.json (routes/docs.ts), so no other route
+ * pays for building it. */
 import * as z from "zod";
 import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
 import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
@@ -16,7 +16,7 @@ import { ListJobsInput } from "@gpuaas/core/job/queries";
 import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
 import { ListOrgJobsInput } from "@gpuaas/core/org/service";
 import { ListUsersInput, SetQuotaInput } from "@gpuaas/core/quota/admin";
-import * as R from "./responses";
+import { responseSchemas } from "./responses";
 
 /** Who may call: anyone, any signed-in account, or admins. */
 type Access = "public" | "user" | "admin";
@@ -33,7 +33,7 @@ interface RouteDoc {
   query?: z.ZodObject;
   idempotencyKey?: boolean;
   /** The success status and its body (a name in RESPONSES, or a raw media-type object). */
-  ok: [status: 200 | 201, body: keyof typeof RESPONSES | { content: Record<string, unknown>; description: string }];
+  ok: [status: 200 | 201, body: ResponseName | { content: Record<string, unknown>; description: string }];
   /** Another success status (POST /jobs replays answer 200). */
   alsoOk?: [status: 200, description: string];
   /** Statuses beyond those implied by access, path id, body and query. */
@@ -59,35 +59,7 @@ const REQUESTS = {
   UpdateClusterInput,
 } satisfies Record<string, z.ZodType>;
 
-/** Response bodies, by component name. */
-const RESPONSES = {
-  Error: R.ErrorBody,
-  Health: R.Health,
-  User: R.User,
-  Me: R.Me,
-  Token: R.Token,
-  Quota: R.Quota,
-  AdminUser: R.AdminUser,
-  UserPage: R.UserPage,
-  Waiting: R.Waiting,
-  Job: R.Job,
-  JobPage: R.JobPage,
-  JobEvents: R.JobEvents,
-  JobWorkflow: R.JobWorkflow,
-  Org: R.Org,
-  OrgList: R.OrgList,
-  OrgMembers: R.OrgMembers,
-  OrgSpend: R.OrgSpend,
-  OrgAlerts: R.OrgAlerts,
-  CostReport: R.CostReport,
-  Rollup: R.Rollup,
-  CostSnapshots: R.CostSnapshots,
-  QuotaReset: R.QuotaReset,
-  Cluster: R.Cluster,
-  ClusterList: R.ClusterList,
-  ClusterQueue: R.ClusterQueue,
-  Catalog: R.Catalog,
-} satisfies Record<string, z.ZodType>;
+type ResponseName = keyof ReturnType<typeof responseSchemas>;
 
 /** Every route as "METHOD path" (Hono's path syntax, as in app.routes). */
 export const ROUTES: Record<string, RouteDoc> = {
@@ -378,7 +350,7 @@ export function buildOpenApiDocument() {
           },
         ]),
       ),
-      schemas: { ...components(REQUESTS, "input"), ...components(RESPONSES, "output") },
+      schemas: { ...components(REQUESTS, "input"), ...components(responseSchemas(), "output") },
     },
   };
 }

@@ -2,22 +2,16 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
+import { buildOpenApiDocument } from "../openapi/document";
 
-let document: Promise<object> | undefined;
+let document: object | undefined;
 
-/** Built once, on first request: its module (and zod's JSON Schema generator) is loaded only then,
- * so the cold start of every other route does not pay for it. */
-function openApiDocument(): Promise<object> {
-  document ??= import("../openapi/document").then(
-    (m) => m.buildOpenApiDocument(),
-    (error: unknown) => {
-      document = undefined;
-      throw error;
-    },
-  );
-  return document;
-}
+/** Built once, on the first request: the response schemas and the document are made only then, so
+ * the cold start of every other route does not pay for them. (The module is imported statically: a
+ * dynamic import makes esbuild wrap every module it shares with the app in a lazy initialiser,
+ * which made the bundle 9 % larger and the cold start slower than building nothing.) */
+const openApiDocument = () => (document ??= buildOpenApiDocument());
 
 export const docRoutes = new Hono<AppEnv>()
-  .get("/openapi.json", async (c) => c.json(await openApiDocument()))
+  .get("/openapi.json", (c) => c.json(openApiDocument()))
   .get("/docs", swaggerUI({ url: "/openapi.json", title: "GPU-as-a-Service API", persistAuthorization: true }));
