@@ -12,7 +12,7 @@ import { jobMaker, requestLine, routeKeys } from "./support/routes";
 import { eventually } from "./support/wait";
 
 type Doc = {
-  paths: Record<string, Record<string, { responses: Record<string, any>; security?: unknown[] }>>;
+  paths: Record<string, Record<string, { responses: Record<string, any>; security?: unknown[]; operationId: string; summary: string; tags: string[] }>>;
   components: { responses: Record<string, any>; schemas: Record<string, unknown> };
 };
 
@@ -96,6 +96,12 @@ describe("the document", () => {
       servedButUndocumented: served.filter((key) => !documented.includes(asDocumented(key))),
       documentedButNotServed: documented.filter((key) => !served.map(asDocumented).includes(key)),
     }).toEqual({ servedButUndocumented: [], documentedButNotServed: [] });
+  });
+
+  it("gives every operation a unique operationId, a summary and a tag", () => {
+    const operations = Object.values(doc.paths).flatMap((ops) => Object.values(ops));
+    expect(new Set(operations.map((op) => op.operationId)).size).toBe(operations.length);
+    for (const op of operations) expect([op.summary, op.tags.length], op.operationId).toEqual([expect.any(String), 1]);
   });
 
   it("marks the public routes public and every other one as needing the bearer token", () => {

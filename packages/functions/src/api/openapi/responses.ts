@@ -165,7 +165,7 @@ export function responseSchemas() {
     total: z.object(Totals),
   });
   const CostSnapshot = z.discriminatedUnion("kind", [
-    z.object({ day: Day, kind: z.literal("providerGpu"), provider: z.enum(PROVIDERS), gpuType: z.enum(GPU_TYPES), ...Totals }),
+    z.object({ day: Day, kind: z.literal("providerGpu"), provider: z.string().meta({ description: "A catalog provider" }), gpuType: z.string().meta({ description: "A catalog GPU type" }), ...Totals }),
     z.object({ day: Day, kind: z.literal("org"), orgId: Id, ...Totals }),
   ]);
   const Rollup = z.object({
