@@ -71,6 +71,8 @@ const MATRIX: Record<string, Row> = {
   // The web console's page and files are public: the data they show comes from the API, with its own checks.
   "GET /":                                { expect: cells(200, 200, 200, 200, 200) },
   "GET /console/*":                       { expect: cells(200, 200, 200, 200, 200), target: () => ({ path: "/console/app.js" }) },
+  "GET /openapi.json":                    { expect: cells(200, 200, 200, 200, 200) },
+  "GET /docs":                            { expect: cells(200, 200, 200, 200, 200) },
   "GET /api/v1/catalog/gpus":             { expect: cells(200, 200, 200, 200, 200) },
   "POST /api/v1/auth/register":           { expect: cells(201, 201, 201, 201, 201), target: newAccount },
   "POST /api/v1/auth/login":              { expect: cells(200, 200, 200, 200, 200), target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }) },

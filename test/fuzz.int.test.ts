@@ -328,6 +328,8 @@ const ROUTES: Record<string, (w: World) => Parts> = {
       fc.array(fc.stringMatching(/^[a-z.%2f]{1,8}$/), { minLength: 1, maxLength: 4 }).map((parts) => `/console/${parts.join("/")}`),
     ),
   }),
+  "GET /openapi.json": () => ({}),
+  "GET /docs": () => ({}),
   "GET /api/v1/catalog/gpus": () => ({}),
   "POST /api/v1/auth/register": (w) => ({ body: bodiesFor("register", w).filter(refusedBy(RegisterInput)) }),
   "POST /api/v1/auth/login": (w) => ({

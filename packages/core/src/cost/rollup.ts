@@ -185,10 +185,13 @@ export async function runRollup(core: Core, actor: Actor, input: unknown): Promi
   return rollupDay(core, date);
 }
 
+/** `GET /admin/costs/snapshots?date=`. */
+export const SnapshotsInput = z.strictObject({ date: DaySchema });
+
 /** A day's stored snapshots, as the last rollup left them (admins). */
 export async function getCostSnapshots(core: Core, actor: Actor, input: unknown) {
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
-  const { date } = parseInput(z.strictObject({ date: DaySchema }), input);
+  const { date } = parseInput(SnapshotsInput, input);
   const items = await listCostDayItems(core.db, date);
   const summary = items.find((i): i is CostRollupItem => i.type === "CostRollup");
   return {

@@ -13,6 +13,7 @@ import { authRoutes } from "./routes/auth";
 import { catalogRoutes } from "./routes/catalog";
 import { clusterRoutes } from "./routes/clusters";
 import { costRoutes } from "./routes/costs";
+import { docRoutes } from "./routes/docs";
 import { jobRoutes } from "./routes/jobs";
 import { orgRoutes } from "./routes/orgs";
 import { quotaRoutes } from "./routes/quotas";
@@ -52,6 +53,7 @@ export function createApp(core: Core, options: AppOptions = {}) {
         return unavailable(c, { status: "unavailable" });
       }
     })
+    .route("/", docRoutes)
     .route("/api/v1", api)
     .route("/", consoleRoutes(options.consoleAssets ?? repositoryAssets()))
     .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
