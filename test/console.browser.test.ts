@@ -203,3 +203,17 @@ it("a team owner sets up a team and budget; an admin adds a pool and changes a q
   await page.getByText("left of 42 GPU-h").waitFor();
   expect([...errors, ...adminErrors]).toEqual([]);
 }, 90_000);
+
+it("/docs renders Swagger UI from the app's own files, with the operations of the document", async () => {
+  const { page, errors } = await newPage();
+  const offsite: string[] = [];
+  page.on("request", (req) => {
+    if (!req.url().startsWith(stack.url) && !req.url().startsWith("data:")) offsite.push(req.url());
+  });
+  await page.goto(`${stack.url}/docs`);
+  await page.locator(".swagger-ui .info .title").getByText("GPU-as-a-Service API").waitFor();
+  await page.locator(".opblock-summary-path", { hasText: "/api/v1/jobs/{id}" }).first().waitFor();
+  await page.getByRole("button", { name: /Authorize/ }).first().waitFor();
+  expect(offsite).toEqual([]);
+  expect(errors).toEqual([]);
+}, 60_000);

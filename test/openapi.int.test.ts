@@ -132,6 +132,10 @@ describe("Swagger UI", () => {
     expect(res.body).toContain("SwaggerUIBundle");
     expect(res.body).toContain("/openapi.json");
     expect(res.body).toMatch(/persistAuthorization:\s*true/);
+    // Its script and styles are served by the app itself (no CDN): /docs works without internet.
+    const assets = [...(res.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(assets.sort()).toEqual(["/console/vendor/swagger-ui-dist/swagger-ui-bundle.js", "/console/vendor/swagger-ui-dist/swagger-ui.css"]);
+    for (const asset of assets) expect((await ctx.app.request(asset)).status, asset).toBe(200);
   });
 });
 

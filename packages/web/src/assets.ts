@@ -1,6 +1,7 @@
 /**
  * The web console's files and where they come from. Ours live in packages/web/public; the
- * libraries are served straight from their npm packages (no build step, no CDN). Locally they are
+ * libraries (and Swagger UI's, for GET /docs) are served straight from their npm packages (no build
+ * step, no CDN). Locally they are
  * read from the repository and node_modules; in AWS, infra/api.ts copies the same files next to the
  * function (`web/` and `web/vendor/`) and the Lambda reads them from there.
  */
@@ -14,7 +15,13 @@ export const VENDOR_FILES = {
   "lit-html.js": "lit-html/lit-html.js",
   "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
   "pico.min.css": "@picocss/pico/css/pico.min.css",
+  // Swagger UI, for GET /docs (routes/docs.ts points @hono/swagger-ui here instead of a CDN).
+  "swagger-ui-dist/swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+  "swagger-ui-dist/swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
 } as const;
+
+/** Where GET /docs loads Swagger UI from: @hono/swagger-ui appends `/swagger-ui-dist/<file>`. */
+export const SWAGGER_UI_BASE_URL = "/console/vendor";
 
 /** Where a console file is read from: `name` is a path below /console/ ("app.js", "vendor/lit-html.js"). */
 export interface AssetSource {
