@@ -10,7 +10,9 @@ const ALGORITHM = "HS256";
 export interface Actor {
   userId: string;
   role: Role;
-  /** The account as `authenticate` read it for this request, so use cases need not read it again. */
+  /** The account as `authenticate` read it for this request, so use cases need not read it again.
+   * Absent when only the token was verified (`verifyToken`): the role is then the token's claim and
+   * must not be trusted; a use case given such an actor reads the account first (`activeUser`). */
   account?: UserItem;
 }
 

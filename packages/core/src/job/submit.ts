@@ -34,6 +34,7 @@ import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
 import { jobView, waitingFor, type Waiting } from "./dependencies";
+import type { UserItem } from "../user/user";
 import { endedUnsuccessfully, isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
 import {
   dependencyCheck,
@@ -59,17 +60,32 @@ export interface SubmitResult {
  * job ForbiddenError (not a member) or BudgetExceededError (the estimate does not fit the budget).
  */
 export async function submitJob(core: Core, actor: Actor, rawInput: unknown, idempotencyKey?: string): Promise<SubmitResult> {
-  const input = parseInput(SubmitJobInput, rawInput);
-  const key = idempotencyKey === undefined ? undefined : parseInput(IdempotencyKeySchema.describe("Idempotency-Key"), idempotencyKey);
+  // The reads a submission needs do not depend on each other, so they overlap (one round trip):
+  // the account (unless authentication read it), the request behind the key, the pools.
+  const account = activeUser(core, actor).then(
+    (value): PromiseSettledResult<UserItem> => ({ status: "fulfilled", value }),
+    (reason: unknown): PromiseSettledResult<UserItem> => ({ status: "rejected", reason }),
+  );
+  let input: SubmitJobInput;
+  let key: string | undefined;
+  try {
+    input = parseInput(SubmitJobInput, rawInput);
+    key = idempotencyKey === undefined ? undefined : parseInput(IdempotencyKeySchema.describe("Idempotency-Key"), idempotencyKey);
+  } catch (error) {
+    settled(await account); // a disabled account hears 403 whatever it sent
+    throw error;
+  }
   const hash = requestHash(input);
   const now = core.now();
-
-  if (key) {
-    const earlier = await getIdempotencyItem(core.db, actor.userId, key);
-    if (earlier && isLive(earlier, now)) return replay(core, earlier, hash);
-  }
-
-  const [user, poolPrice] = await Promise.all([activeUser(core, actor), poolPriceFor(core, input)]);
+  const [earlier, pools] = await Promise.allSettled([
+    key ? getIdempotencyItem(core.db, actor.userId, key) : undefined,
+    poolPriceFor(core, input),
+  ]);
+  // In this order: a missing or disabled account is refused before anything else is answered.
+  const user = settled(await account);
+  const claimed = settled(earlier);
+  if (claimed && isLive(claimed, now)) return replay(core, claimed, hash);
+  const poolPrice = settled(pools);
   const pricing = poolPrice !== undefined
     ? poolPrice
     : input.provider
@@ -229,6 +245,12 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
   if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
   return { job: await jobView(core, job), replayed: true };
+}
+
+/** The value of a settled read, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
 }
 
 function logStartFailure(core: Core, jobId: string, error: unknown) {

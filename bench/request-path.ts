@@ -1,0 +1,227 @@
+/** The request path against the storage floor (issue 11). Starts `npm start` (bench/stack.ts: on-disk
+ * DynamoDB Local, the local workflow engine, the HTTP server) and, in this process, a raw DynamoDB
+ * client beside it on the same DynamoDB Local. Interleaves API requests with the raw calls they are
+ * compared with, so both see the same machine at the same moment:
+ *   - GET /api/v1/jobs/{id} vs one GetItem of that job;
+ *   - POST /api/v1/jobs vs one 2-item TransactWriteItems (a quota-like Update + a job-sized Put);
+ *   - 32 writers on distinct users: submissions/s, counted until every execution has parked its
+ *     approval token, vs a raw replay of the calls a submission cannot avoid (UNAVOIDABLE below).
+ * Run: npm run bench:path   (BENCH_ROUNDS, BENCH_WRITERS, BENCH_JOBS_PER_WRITER, BENCH_CPU_PROF=dir) */
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { performance } from "node:perf_hooks";
+import { ulid } from "ulid";
+import { loadConfig } from "../packages/core/src/config/config";
+import { createDb, type Db } from "../packages/core/src/db/client";
+import { keys } from "../packages/core/src/db/keys";
+import { call, closeHttp, expect } from "./http";
+import { startStack, type BenchStack } from "./stack";
+import { median, quantile } from "./stats";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
+const WRITERS = Number(process.env.BENCH_WRITERS ?? 32);
+const JOBS_PER_WRITER = Number(process.env.BENCH_JOBS_PER_WRITER ?? 15);
+const JOB = { name: "bench", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 0.01 };
+
+export interface PathResults {
+  rows: Record<string, string>[];
+  figures: Record<string, number>;
+}
+
+async function users(stack: BenchStack, n: number, prefix: string): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const email = `${prefix}-${i}@example.com`;
+    const password = "bench password 1";
+    expect(await call(stack.url, "POST", "/api/v1/auth/register", undefined, { email, password, fullName: "Bench" }), 201, "register");
+    tokens.push(expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, { email, password }), 200, "login").accessToken);
+  }
+  return tokens;
+}
+
+const time = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
+  const t = performance.now();
+  const value = await f();
+  return [performance.now() - t, value];
+};
+
+export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
+  const config = loadConfig({ DYNAMODB_ENDPOINT: stack.dynamoEndpoint, TABLE_NAME: stack.table, JWT_SECRET: stack.jwtSecret });
+  const raw: Db = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });
+
+  // A job item as the API stores it: the raw writes put items of the same size.
+  const [seqToken] = await users(stack, 1, "seq");
+  const first = expect(await call(stack.url, "POST", "/api/v1/jobs", seqToken, JOB), 201, "submit");
+  const template = (await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(first.id) }))).Item!;
+
+  const rawGet = (id: string) => raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(id) }));
+  /** The raw floor of a submission's write: a conditional quota-like Update and a job-sized Put. */
+  const quotaLike = (owner: string) => ({
+    Update: {
+      TableName: raw.table,
+      Key: { pk: `BENCHQUOTA#${owner}`, sk: "QUOTA" },
+      UpdateExpression: "SET reservedMilli = if_not_exists(reservedMilli, :zero) + :m",
+      ConditionExpression: "attribute_not_exists(pk) OR reservedMilli < :max",
+      ExpressionAttributeValues: { ":zero": 0, ":m": 10, ":max": 1e15 },
+    },
+  });
+  const jobLike = (id: string) => ({
+    // The same index entries as a job (under BENCH-prefixed partitions, so no listing sees them).
+    Put: {
+      TableName: raw.table,
+      Item: { ...template, pk: `BENCHJOB#${id}`, id, gsi1pk: `BENCH${template.gsi1pk}`, gsi1sk: id, gsi2pk: `BENCH${template.gsi2pk}`, gsi2sk: id, gsi3pk: `BENCH${template.gsi3pk}`, gsi3sk: id },
+      ConditionExpression: "attribute_not_exists(pk)",
+    },
+  });
+  const eventLike = (id: string) => ({
+    Put: { TableName: raw.table, Item: { pk: `BENCHJOB#${id}`, sk: `EVENT#${new Date().toISOString()}#${ulid()}`, type: "JobEvent", jobId: id, status: "PENDING", actor: "u", reason: "submitted", at: new Date().toISOString() } },
+  });
+  const rawTx2 = (owner: string) => raw.doc.send(new TransactWriteCommand({ TransactItems: [quotaLike(owner), jobLike(ulid())] }));
+
+  /** Resolves once the job's execution has parked its approval token (the engine's work for it is done). */
+  const parkedOne = async (id: string) => {
+    for (;;) {
+      const { Item } = await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(id), ConsistentRead: true, ProjectionExpression: "taskToken" }));
+      if (Item?.taskToken) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+
+  // Sequential, writes: one request at a time, API and raw interleaved; before each measured call the
+  // previous job's execution has parked its token, so neither side meets the other's work.
+  const jobs: string[] = [first.id];
+  await parkedOne(first.id);
+  const lat = { apiGet: [] as number[], rawGet: [] as number[], apiPost: [] as number[], rawTx2: [] as number[], apiPostBusy: [] as number[], rawTx2Busy: [] as number[] };
+  const warmup = Math.min(30, Math.ceil(ROUNDS / 5));
+  for (let i = 0; i < warmup + ROUNDS; i++) {
+    const [p, job] = await time(async () => expect(await call(stack.url, "POST", "/api/v1/jobs", seqToken, JOB), 201, "submit"));
+    await parkedOne(job.id);
+    const [rt] = await time(() => rawTx2("seq"));
+    jobs.push(job.id);
+    if (i < warmup) continue;
+    lat.apiPost.push(p);
+    lat.rawTx2.push(rt);
+  }
+  // The same without waiting: each execution's work meets the next calls (the issue's "competes").
+  for (let i = 0; i < ROUNDS; i++) {
+    const [p, job] = await time(async () => expect(await call(stack.url, "POST", "/api/v1/jobs", seqToken, JOB), 201, "submit"));
+    const [rt] = await time(() => rawTx2("seq"));
+    jobs.push(job.id);
+    lat.apiPostBusy.push(p);
+    lat.rawTx2Busy.push(rt);
+  }
+  await Promise.all(jobs.map(parkedOne));
+  // Sequential, reads: nothing else in flight.
+  for (let i = 0; i < warmup + ROUNDS; i++) {
+    const id = jobs[Math.floor(Math.random() * jobs.length)]!;
+    const [g] = await time(async () => expect(await call(stack.url, "GET", `/api/v1/jobs/${id}`, seqToken), 200, "get"));
+    const [rg] = await time(() => rawGet(id));
+    if (i < warmup) continue;
+    lat.apiGet.push(g);
+    lat.rawGet.push(rg);
+  }
+
+  // Concurrent writers on distinct users, until every execution has parked its approval token.
+  const tokens = await users(stack, WRITERS, "writer");
+  const writerIds = tokens.map((t) => JSON.parse(Buffer.from(t.split(".")[1]!, "base64url").toString()).sub as string);
+  const submitted: string[] = [];
+  const parked = async (ids: string[]) => {
+    let pending = ids;
+    while (pending.length) {
+      const still: string[] = [];
+      for (let i = 0; i < pending.length; i += 100) {
+        const batch = pending.slice(i, i + 100);
+        const { Responses } = await raw.doc.send(
+          new BatchGetCommand({ RequestItems: { [raw.table]: { Keys: batch.map((id) => keys.job(id)), ProjectionExpression: "id, taskToken" } } }),
+        );
+        const done = new Set((Responses?.[raw.table] ?? []).filter((j) => j.taskToken).map((j) => j.id as string));
+        still.push(...batch.filter((id) => !done.has(id)));
+      }
+      pending = still;
+      if (pending.length) await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const apiLatencies: number[] = [];
+  const apiRun = async () => {
+    const t = performance.now();
+    await Promise.all(
+      tokens.map(async (token) => {
+        for (let j = 0; j < JOBS_PER_WRITER; j++) {
+          const [ms, job] = await time(async () => expect(await call(stack.url, "POST", "/api/v1/jobs", token, JOB), 201, "submit"));
+          apiLatencies.push(ms);
+          submitted.push(job.id);
+        }
+      }),
+    );
+    const acked = performance.now() - t;
+    await parked(submitted);
+    return { acked, settled: performance.now() - t };
+  };
+  const replayLatencies: number[] = [];
+  const rawReplay = async () => {
+    const t = performance.now();
+    await Promise.all(
+      tokens.map(async (_, w) => {
+        for (let j = 0; j < JOBS_PER_WRITER; j++) {
+          const [ms] = await time(() => UNAVOIDABLE(raw, writerIds[w]!, { quotaLike, jobLike, eventLike }));
+          replayLatencies.push(ms);
+        }
+      }),
+    );
+    return performance.now() - t;
+  };
+  // Raw, API, raw: the raw rate is the mean of the two runs around the API's.
+  const r1 = await rawReplay();
+  const api = await apiRun();
+  const r2 = await rawReplay();
+  const n = WRITERS * JOBS_PER_WRITER;
+  const rawRate = n / (((r1 + r2) / 2) / 1000);
+  const apiRate = n / (api.settled / 1000);
+  const ackRate = n / (api.acked / 1000);
+
+  const ratioGet = median(lat.apiGet) / median(lat.rawGet);
+  const ratioPost = median(lat.apiPost) / median(lat.rawTx2);
+  const ratioRate = apiRate / rawRate;
+  const f = (x: number) => x.toFixed(2);
+  const msf = (x: number) => `${x.toFixed(2)} ms`;
+  const rows = [
+    { figure: "GET /api/v1/jobs/{id} p50 ÷ raw GetItem p50", api: `${msf(median(lat.apiGet))} (p95 ${msf(quantile(lat.apiGet, 0.95))})`, raw: `${msf(median(lat.rawGet))} (p95 ${msf(quantile(lat.rawGet, 0.95))})`, ratio: f(ratioGet), goal: "≤ 1.3" },
+    { figure: "POST /api/v1/jobs p50 ÷ raw 2-item TransactWriteItems p50", api: `${msf(median(lat.apiPost))} (p95 ${msf(quantile(lat.apiPost, 0.95))})`, raw: `${msf(median(lat.rawTx2))} (p95 ${msf(quantile(lat.rawTx2, 0.95))})`, ratio: f(ratioPost), goal: "≤ 1.5" },
+    { figure: "(POST p50 ÷ raw 2-item p50, no wait between calls)", api: msf(median(lat.apiPostBusy)), raw: msf(median(lat.rawTx2Busy)), ratio: f(median(lat.apiPostBusy) / median(lat.rawTx2Busy)), goal: "" },
+    { figure: `submissions/s ÷ raw replay/s, ${WRITERS} writers × ${JOBS_PER_WRITER}`, api: `${apiRate.toFixed(0)}/s settled (${ackRate.toFixed(0)}/s acknowledged; p50 ${msf(median(apiLatencies))})`, raw: `${rawRate.toFixed(0)}/s (runs ${(n / (r1 / 1000)).toFixed(0)}, ${(n / (r2 / 1000)).toFixed(0)}; p50 ${msf(median(replayLatencies))})`, ratio: f(ratioRate), goal: "≥ 0.8" },
+  ];
+  raw.client.destroy();
+  return { rows, figures: { ratioGet, ratioPost, ratioRate, apiRate, rawRate, ackRate } };
+}
+
+type Builders = { quotaLike: (o: string) => object; jobLike: (id: string) => object; eventLike: (id: string) => object };
+
+/** What a submission cannot avoid, replayed raw: read the account (a disabled one is refused at once),
+ * write quota + job + first event in one transaction (the quota must be exact), and park the
+ * execution's approval token on the job (the callback pattern needs it stored). */
+async function UNAVOIDABLE(raw: Db, owner: string, b: Builders) {
+  const id = ulid();
+  await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.user(owner) }));
+  await raw.doc.send(new TransactWriteCommand({ TransactItems: [b.quotaLike(owner), b.jobLike(id), b.eventLike(id)] as never }));
+  await raw.doc.send(
+    new UpdateCommand({
+      TableName: raw.table,
+      Key: { pk: `BENCHJOB#${id}`, sk: "JOB" },
+      UpdateExpression: "SET taskToken = :t",
+      ConditionExpression: "#s = :s",
+      ExpressionAttributeNames: { "#s": "status" },
+      ExpressionAttributeValues: { ":t": `local:${id}:AwaitApproval:${ulid()}`, ":s": "PENDING" },
+    }),
+  );
+}
+
+// Run alone: npm run bench:path
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000" }, process.env.BENCH_CPU_PROF || undefined);
+  try {
+    const { rows } = await runRequestPath(stack);
+    console.table(rows);
+  } finally {
+    closeHttp();
+    await stack.stop();
+  }
+}
