@@ -137,28 +137,28 @@ export async function runStorage(): Promise<StorageResults> {
 
     const rows: Record<string, string>[] = [];
     const row = (operation: string, u: Usage, minimum: string, why: string) =>
-      rows.push({ operation, calls: String(u.calls), RCU: u.rcu.toFixed(1), WCU: u.wcu.toFixed(1), minimum, "why the difference": why });
+      rows.push({ operation, calls: String(u.calls), RCU: u.rcu.toFixed(1), WCU: u.wcu.toFixed(1), "minimum the data model allows": minimum, "above it, and why": why });
 
     const [sub, submitted] = await measure(() => submitJob(core, caller, JOB));
-    row("submit (POST /jobs)", sub, "0.5 RCU + 8 WCU", "0.5 RCU account (disabled refused at once) + pools Query (NEVER_FITS, estimate at the dearest pool); TransactWriteItems quota + job (3 GSIs) + event at 2× per item");
+    row("submit (POST /jobs)", sub, "one transaction: quota + job (3 index entries) + event", "+ a ConditionCheck of the account in the same transaction (disabled refused at once, atomically); the pools Query runs at most once a second per GPU type (cached list), so not here");
     const id = submitted.job.id;
     const [get] = await measure(() => getJob(core, caller, id));
-    row("get (GET /jobs/{id})", get, "1 RCU", "one BatchGetItem: the job and the account, 0.5 each");
+    row("get (GET /jobs/{id})", get, "0.5 RCU (the job) + 0.5 RCU (the account)", "none: one BatchGetItem of both");
     const account = accountActor(await getUserItem(core.db, user.id));
     const [list] = await measure(() => listMyJobs({ limit: 20 }, core, account));
-    row("list page of 20 (GET /jobs)", list, "≈ 2.5 RCU + 0.5", "one gsi1 Query reading 20 jobs (~0.5 KB each) in one eventually consistent 4 KB unit per 4 KB, + the account GetItem in authentication");
+    row("list page of 20 (GET /jobs)", list, "20 × ~0.6 KB in one eventually consistent Query", "none in the Query (+ the account GetItem of authentication, 0.5 RCU, not in this row)");
     const [approve] = await measure(() => approveJob(core, adminActor, id));
-    row("approve (PENDING → APPROVED)", approve, "1 RCU + 8 WCU", "consistent read of the job; transaction: job (status index moves) + event + queue entry; + admission's pools Query for the GPU type");
+    row("approve (PENDING → APPROVED)", approve, "transaction: job (status entry moves) + event + queue entry", "+ a consistent read of the job (the transition is conditional on what it read), admission's pools Query, and the re-read for the answer");
     const [start] = await measure(() => startJob(core, adminActor, id));
-    row("start (APPROVED → RUNNING, no pools)", start, "1 RCU + 6 WCU", "consistent read; transaction job + event + queue entry delete");
+    row("start (APPROVED → RUNNING, no pools)", start, "transaction: job + event + queue entry removed", "+ the consistent read; admission's pools Query");
     const [complete] = await measure(() => completeJob(core, adminActor, id));
-    row("complete (RUNNING → COMPLETED)", complete, "1 RCU + 10 WCU", "consistent read; transaction job + event + quota settlement + usage day (2 GSIs)");
+    row("complete (RUNNING → COMPLETED)", complete, "transaction: job + event + quota settled + usage day (1 index entry)", "+ the consistent read");
     const other = (await submitJob(core, caller, JOB)).job.id;
     const [cancel] = await measure(() => cancelJob(core, account, other));
-    row("cancel (PENDING → CANCELLED)", cancel, "1 RCU + 6 WCU", "consistent read; transaction job + event + quota release");
+    row("cancel (PENDING → CANCELLED)", cancel, "transaction: job + event + quota released", "+ the consistent read");
     const third = (await submitJob(core, caller, JOB)).job.id;
     const [reject] = await measure(() => rejectJob(core, adminActor, third, { reason: "no" }));
-    row("reject (PENDING → REJECTED)", reject, "1 RCU + 6 WCU", "as cancel");
+    row("reject (PENDING → REJECTED)", reject, "as cancel", "as cancel");
 
     // Admission: a 1-GPU pool, one job running on it, one waiting; the release admits the next.
     await createCluster({ name: "bench-h100", provider: "lambda", region: "us-east-1", gpuType: "H100", totalGpus: 1, totalCpu: 8, totalRamGb: 64 }, core, adminActor);
@@ -168,7 +168,7 @@ export async function runStorage(): Promise<StorageResults> {
     const waitingId = (await submitJob(core, caller, H100)).job.id;
     await approveJob(core, adminActor, waitingId);
     const [release] = await measure(() => completeJob(core, adminActor, runningId));
-    row("release + admission (complete on a pool, next job started)", release, "2 RCU + 24 WCU", "the end (job, event, quota, usage day, capacity release, RUN# delete) then admission: pools Query, queue Query, BatchGet of the W + R jobs, the start (job, event, capacity take, WAIT# → RUN#)");
+    row("release + admission (complete on a pool, next job started)", release, "end: job + event + quota + usage day + pool release + RUN# removed; start: job + event + pool take + WAIT# → RUN#", "+ admission's reads: pools Query, queue Query, consistent BatchGet of the pool's W + R jobs (here 2)");
     await completeJob(core, adminActor, waitingId);
 
     // Monthly reset per user: open next month for U users.
@@ -180,8 +180,8 @@ export async function runStorage(): Promise<StorageResults> {
     row(
       `quota reset, per user (${users} users, ${(resetResult as { jobsCarried?: number }).jobsCarried ?? 0} open jobs carried)`,
       { rcu: reset.rcu / users, wcu: reset.wcu / users, calls: Math.round(reset.calls / users), itemsRead: reset.itemsRead / users },
-      "≈ 0.1 RCU + 1 WCU",
-      "one Put of the new month per user; user pages and the 48 open-job status Queries spread over all users; run-record updates per page",
+      "a Put of the new month per user; a 3-item transaction per open job carried",
+      "+ user pages, the 48 open-job status Queries and run-record updates, spread over all users",
     );
 
     // Scheduler cost: a full 1-GPU pool per type, SMALL jobs waiting for L4, LARGE for T4.
