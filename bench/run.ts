@@ -9,7 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runBundle } from "./bundle";
 import { closeHttp } from "./http";
-import { runAdmission, runRequestPath } from "./request-path";
+import { BENCH_TIMEOUT_MS, runAdmission, runRequestPath } from "./request-path";
 import { startStack } from "./stack";
 import { runStorage } from "./storage";
 
@@ -19,7 +19,7 @@ const doc = join(root, "docs/performance.md");
 const BUNDLE_RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 11);
 
 const started = new Date();
-const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000" }, process.env.BENCH_CPU_PROF || undefined);
+const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS }, process.env.BENCH_CPU_PROF || undefined);
 let path: Awaited<ReturnType<typeof runRequestPath>>;
 let admission: Awaited<ReturnType<typeof runAdmission>>;
 try {
