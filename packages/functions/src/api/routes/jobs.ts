@@ -7,9 +7,10 @@ import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAuth, requireToken } from "../middleware";
 import { listQuery } from "./query";
 
-// Submitting and reading one job verify the token only: submitJob and getJob/getJobEvents read the
-// account in the same round trip as their own reads and refuse a disabled one first. They are
-// declared before the `use` lines, so the full authentication below never runs for them.
+// Submitting and reading one job verify the token only; core checks the account with its own work
+// and refuses a missing or disabled one first: getJob/getJobEvents read it in the same BatchGetItem
+// as the job, submitJob checks it inside the submission transaction (or reads it when it must).
+// They are declared before the `use` lines, so the full authentication below never runs for them.
 export const jobRoutes = new Hono<AppEnv>()
   .post("/jobs", requireToken, async (c) => {
     const { job, replayed } = await submitJob(c.get("core"), c.get("actor"), await jsonBody(c), c.req.header("idempotency-key"));
