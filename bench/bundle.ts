@@ -92,41 +92,50 @@ const lambdaEnv = {
 
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 
-rmSync(outRoot, { recursive: true, force: true });
-const rows: Record<string, string>[] = [];
-for (const [name, options] of Object.entries(variants)) {
-  const outfile = join(outRoot, name, "bundle.mjs");
-  mkdirSync(dirname(outfile), { recursive: true });
-  const started = performance.now();
-  await build({ ...options, outfile });
-  const buildMs = performance.now() - started;
-  const code = readFileSync(outfile);
+/** Builds both variants and times them in `runs` fresh processes each. */
+export async function runBundle(runs: number): Promise<Record<string, string>[]> {
+  rmSync(outRoot, { recursive: true, force: true });
+  const rows: Record<string, string>[] = [];
+  for (const [name, options] of Object.entries(variants)) {
+    const outfile = join(outRoot, name, "bundle.mjs");
+    mkdirSync(dirname(outfile), { recursive: true });
+    const started = performance.now();
+    await build({ ...options, outfile });
+    const buildMs = performance.now() - started;
+    const code = readFileSync(outfile);
 
-  const probeFile = join(outRoot, name, "probe.mjs");
-  writeFileSync(probeFile, probe);
-  const samples: { importMs: number; firstResponseMs: number; warmResponseMs: number }[] = [];
-  for (let i = 0; i < runs; i++) {
-    const child = spawnSync(process.execPath, ["--no-warnings", probeFile], {
-      env: { PATH: process.env.PATH, ...lambdaEnv, BUNDLE: outfile },
-      encoding: "utf8",
+    const probeFile = join(outRoot, name, "probe.mjs");
+    writeFileSync(probeFile, probe);
+    const samples: { importMs: number; firstResponseMs: number; warmResponseMs: number }[] = [];
+    for (let i = 0; i < runs; i++) {
+      const child = spawnSync(process.execPath, ["--no-warnings", probeFile], {
+        env: { PATH: process.env.PATH, ...lambdaEnv, BUNDLE: outfile },
+        encoding: "utf8",
+      });
+      if (child.status !== 0) throw new Error(`probe failed (${name}):\n${child.stderr}`);
+      samples.push(JSON.parse(child.stdout));
+    }
+    const importMs = median(samples.map((s) => s.importMs));
+    const firstMs = median(samples.map((s) => s.firstResponseMs));
+    rows.push({
+      build: name,
+      size: kib(statSync(outfile).size),
+      gzip: kib(gzipSync(code).length),
+      "build time": ms(buildMs),
+      "cold import (median)": ms(importMs),
+      "first response (median)": ms(firstMs),
+      "import + first (median)": ms(median(samples.map((s) => s.importMs + s.firstResponseMs))),
+      "import + first (p90)": ms(quantile(samples.map((s) => s.importMs + s.firstResponseMs), 0.9)),
+      "second response (median)": ms(median(samples.map((s) => s.warmResponseMs))),
     });
-    if (child.status !== 0) throw new Error(`probe failed (${name}):\n${child.stderr}`);
-    samples.push(JSON.parse(child.stdout));
   }
-  const importMs = median(samples.map((s) => s.importMs));
-  const firstMs = median(samples.map((s) => s.firstResponseMs));
-  rows.push({
-    build: name,
-    size: kib(statSync(outfile).size),
-    gzip: kib(gzipSync(code).length),
-    "build time": ms(buildMs),
-    "cold import (median)": ms(importMs),
-    "first response (median)": ms(firstMs),
-    "import + first (median)": ms(median(samples.map((s) => s.importMs + s.firstResponseMs))),
-    "import + first (p90)": ms(quantile(samples.map((s) => s.importMs + s.firstResponseMs), 0.9)),
-    "second response (median)": ms(median(samples.map((s) => s.warmResponseMs))),
-  });
+
+  return rows;
 }
 
-console.log(`API Lambda bundle, ${runs} fresh processes per build, Node ${process.version} (${process.arch}):`);
-console.table(rows);
+// Run alone: npm run bench:bundle
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const rows = await runBundle(runs);
+  console.log(`API Lambda bundle, ${runs} fresh processes per build, Node ${process.version} (${process.arch}):`);
+  console.table(rows);
+}

@@ -1,16 +1,83 @@
-/** `npm run bench`: runs every benchmark in turn and prints their reports. */
-import { spawnSync } from "node:child_process";
+/** `npm run bench`: the request path against the storage floor (npm start + a raw DynamoDB client,
+ * bench/request-path.ts), admission latency, storage costs (bench/storage.ts) and the API Lambda
+ * bundle (bench/bundle.ts), in one run. Prints one table and writes the method and the numbers into
+ * docs/performance.md between its `bench:run` markers. Leaves no process behind: the stack is
+ * stopped in `finally`, and bench/stack.ts kills it (and it its Java) on any other exit. */
+import { readFileSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runBundle } from "./bundle";
+import { closeHttp } from "./http";
+import { BENCH_TIMEOUT_MS, runAdmission, runRequestPath } from "./request-path";
+import { startStack } from "./stack";
+import { runStorage } from "./storage";
 
-const BENCHES = ["bench:submissions", "bench:bundle"];
-const scripts = (await import("../package.json", { with: { type: "json" } })).default.scripts as Record<string, string>;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const doc = join(root, "docs/performance.md");
+const BUNDLE_RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 11);
 
-let failed = false;
-for (const name of BENCHES.filter((b) => b in scripts)) {
-  console.log(`\n=== ${name} ===`);
-  const run = spawnSync("npm", ["run", "--silent", name], {
-    stdio: "inherit",
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-  });
-  failed ||= run.status !== 0;
+const started = new Date();
+const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS }, process.env.BENCH_CPU_PROF || undefined);
+let path: Awaited<ReturnType<typeof runRequestPath>>;
+let admission: Awaited<ReturnType<typeof runAdmission>>;
+try {
+  path = await runRequestPath(stack);
+  admission = await runAdmission(stack);
+} finally {
+  closeHttp();
+  await stack.stop();
 }
-process.exit(failed ? 1 : 0);
+const storage = await runStorage();
+const bundle = await runBundle(BUNDLE_RUNS);
+
+const f = path.figures;
+const summary = [
+  ...path.rows.map((r) => ({ figure: r.figure, value: `${r.ratio}  (API ${r.api}; raw ${r.raw})`, goal: r.goal })),
+  ...admission.map((r) => ({ figure: r.figure, value: `p50 ${r.p50}, p95 ${r.p95}`, goal: "" })),
+  ...storage.scheduler.map((r) => ({ figure: `scheduler pass: ${r.case}`, value: `${r["admission pass (median of 3)"]}, ${r["items read"]} items read (${r["items read ÷ (W + R)"]} per job of that pool)`, goal: "independent of other pools" })),
+  ...storage.rollup.map((r) => ({ figure: `rollup: ${r.case}`, value: `items read ÷ N = ${r["items read ÷ N"]}`, goal: "1.0" })),
+  ...bundle.map((r) => ({ figure: `API Lambda bundle (${r.build})`, value: `${r.size} (gzip ${r.gzip}); import + first response ${r["import + first (median)"]}`, goal: "" })),
+];
+console.log(`\nnpm run bench — ${started.toISOString()}, ${cpus().length} CPUs, Node ${process.version}`);
+console.table(summary);
+
+const table = (rows: Record<string, string>[]) => {
+  const cols = Object.keys(rows[0] ?? {});
+  return [`| ${cols.join(" | ")} |`, `| ${cols.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? "").replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+};
+const section = `<!-- bench:run (written by npm run bench; edit outside these markers) -->
+Run of ${started.toISOString().slice(0, 16)} UTC on the development machine (${cpus().length} vCPU, Node ${process.version}), shared with other work
+at the time, so absolute times move from run to run; the ratios are taken side by side in the same run.
+
+**Ratios** (sequential p50s: one call at a time, API and raw interleaved; ${f.apiRate.toFixed(0)} submissions/s settled vs ${f.rawRate.toFixed(0)}/s raw):
+
+${table(path.rows)}
+
+**Admission latency** (npm start, a 1-GPU pool):
+
+${table(admission)}
+
+**DynamoDB capacity per operation** (\`ReturnConsumedCapacity: INDEXES\` as DynamoDB Local reports it, in-process core on an on-disk DynamoDB Local):
+
+${table(storage.capacity)}
+
+**Scheduler cost** (one admission pass of a full pool, so it plans the whole queue and admits nothing):
+
+${table(storage.scheduler)}
+
+**Daily rollup**:
+
+${table(storage.rollup)}
+
+**API Lambda bundle** (${BUNDLE_RUNS} fresh processes per build):
+
+${table(bundle)}
+<!-- /bench:run -->`;
+const text = readFileSync(doc, "utf8");
+const begin = text.indexOf("<!-- bench:run");
+const end = text.indexOf("<!-- /bench:run -->");
+writeFileSync(doc, begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + "<!-- /bench:run -->".length) : `${text.trimEnd()}\n\n${section}\n`);
+console.log(`Method and numbers written to ${doc}`);
+process.exit(0);

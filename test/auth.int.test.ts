@@ -109,6 +109,51 @@ describe("login", () => {
     expect((await call(ctx.app, "GET", "/api/v1/jobs", { token: user.token })).status).toBe(403);
   });
 
+  it("refuses a disabled account on the routes that read the account with the job, before the job", async () => {
+    const user = await signUp(ctx.app);
+    const job = { name: "j", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
+    const submitted = await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: job });
+    expect(submitted.status).toBe(201);
+    await ctx.core.db.doc.send(
+      new UpdateCommand({
+        TableName: ctx.core.db.table,
+        Key: keys.user(user.id),
+        UpdateExpression: "SET active = :f",
+        ExpressionAttributeValues: { ":f": false },
+      }),
+    );
+    const id = submitted.body.id as string;
+    for (const [method, path, body] of [
+      ["GET", `/api/v1/jobs/${id}`],
+      ["GET", `/api/v1/jobs/${id}/events`],
+      ["GET", "/api/v1/jobs/01ARZ3NDEKTSV4RRFFQ69G5FAV"],
+      ["GET", "/api/v1/jobs/not-an-id"],
+      ["POST", "/api/v1/jobs", job],
+      ["POST", "/api/v1/jobs", { ...job, gpuCount: -1 }],
+    ] as const) {
+      const res = await call(ctx.app, method, path, { token: user.token, body });
+      expect(res.status, `${method} ${path}`).toBe(403);
+      expect(JSON.stringify(res.body)).not.toContain('"status"');
+    }
+  });
+
+  it("a token claiming admin lets a plain user see no other user's job", async () => {
+    const owner = await signUp(ctx.app);
+    const other = await signUp(ctx.app);
+    const job = { name: "j", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
+    const { body } = await call(ctx.app, "POST", "/api/v1/jobs", { token: owner.token, body: job });
+    const forged = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(other.id)
+      .setIssuer("gpuaas")
+      .setAudience("gpuaas-api")
+      .setIssuedAt()
+      .setExpirationTime("5m")
+      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${body.id}`, { token: forged })).status).toBe(404);
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${body.id}/events`, { token: forged })).status).toBe(404);
+  });
+
   it("takes the role from the stored account, not the token: a demoted admin loses admin routes at once", async () => {
     const admin = await signUpAdmin(ctx.app, ctx.core);
     expect((await call(ctx.app, "GET", "/api/v1/admin/jobs", { token: admin.token })).status).toBe(200);

@@ -119,10 +119,15 @@ describe("DynamoDB paused and killed", () => {
     expect(new Set(ids).size).toBe(keys.length);
     expect((await call(app, "POST", `/api/v1/admin/jobs/${pending.id}/approve`, { token: admin.token })).status).toBe(200);
     const mine = await call(app, "GET", "/api/v1/jobs?limit=100", { token: user.token });
-    expect(mine.body.items).toHaveLength(keys.length + 1);
+    // The key-less submission made during the pause was answered 503, which promises nothing: its
+    // transaction may have been sent before the answer and land once DynamoDB resumes (whole, as
+    // every write), which is why retries carry an Idempotency-Key. Such a job has no execution until
+    // the reconciler (or the next start) gives it one.
+    const landed = mine.body.items.length - (keys.length + 1);
+    expect([0, 1]).toContain(landed);
     await quiet(ids);
     expect(await auditTable(db)).toEqual([]);
-    expect((await call(app, "GET", "/api/v1/me", { token: user.token })).body.quota).toMatchObject({ reservedHours: 1 + keys.length * 0.25 });
+    expect((await call(app, "GET", "/api/v1/me", { token: user.token })).body.quota).toMatchObject({ reservedHours: 1 + keys.length * 0.25 + landed });
   }, 60_000);
 
   it("killed: requests get a fast 503 and change nothing; after a restart on the same data everything works", async () => {

@@ -80,7 +80,7 @@ function installExitHook() {
 }
 
 /** Kills `pid` once our own process is gone, however it went (SIGKILL included). */
-function watchdog(pid: number) {
+export function killWhenGone(pid: number) {
   const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`;
   const guard = spawnProcess("sh", ["-c", script], { detached: true, stdio: "ignore" });
   guard.unref();
@@ -97,7 +97,7 @@ export async function startDynamoDbLocal(options: StartOptions = {}): Promise<Dy
   installExitHook();
   const child = spawnDynamoDbLocal({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" });
   live.add(child);
-  if (child.pid) watchdog(child.pid);
+  if (child.pid) killWhenGone(child.pid);
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));

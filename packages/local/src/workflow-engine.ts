@@ -222,10 +222,30 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
     return task;
   }
 
+  // Executions asked for but not begun yet: startJob returns at once and the execution begins on
+  // the next turn of the event loop, after the request that asked for it has answered (a submission
+  // does not wait for the interpreter and the first step's reads). Nothing is lost if the process
+  // dies in between: the job is already stored, and resumeOpenJobs at the next start (and the
+  // reconciler every 5 minutes) starts an execution for every open job that has none.
+  const starting = new Map<string, Promise<void>>();
+  // shutdown() drops the starts asked for before it, as a process exit would.
+  let generation = 0;
+
   const engine: LocalWorkflowEngine = {
     async startJob(jobId) {
       // Like Step Functions with the same name and input: a job's running execution is the one.
-      if (!running.has(jobId)) start(jobId);
+      if (running.has(jobId) || starting.has(jobId)) return;
+      const asked = generation;
+      starting.set(
+        jobId,
+        new Promise<void>((resolve) =>
+          setImmediate(() => {
+            starting.delete(jobId);
+            if (asked === generation && !running.has(jobId)) start(jobId);
+            resolve();
+          }),
+        ),
+      );
     },
     async sendTaskSuccess(taskToken, output) {
       settleTask(taskToken).resolve(output);
@@ -234,12 +254,14 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
       settleTask(taskToken).reject(new TaskFailure(error, cause));
     },
     async stop(jobId) {
+      await starting.get(jobId);
       const execution = running.get(jobId);
       if (!execution) return;
       execution.abort();
       await execution.done;
     },
     async describe(jobId) {
+      await starting.get(jobId);
       const execution = running.get(jobId) ?? finished.get(jobId);
       return execution && view(execution);
     },
@@ -261,12 +283,15 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
       return started;
     },
     async settled(jobId) {
+      await starting.get(jobId);
       await running.get(jobId)?.done;
     },
     isWaiting(jobId) {
       return [...waiting.values()].some((task) => task.jobId === jobId);
     },
     async shutdown() {
+      generation++;
+      await Promise.all(starting.values());
       const all = [...running.values()];
       for (const execution of all) execution.abort();
       await Promise.all(all.map((e) => e.done));

@@ -46,13 +46,25 @@ export const login = fn(LoginInput, async (input, core: Core) => {
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role }, core.now());
 });
 
-/** The caller's active account, or UnauthorizedError when it no longer exists or was disabled. */
-export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
-  if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
-  const user = await getUserItem(core.db, actor.userId);
+/** `user` as the account behind a verified token: UnauthorizedError when it no longer exists,
+ * ForbiddenError when it was disabled. */
+export function checkAccount(user: UserItem | undefined): UserItem {
   if (!user) throw new UnauthorizedError("Account no longer exists");
   if (!user.active) throw new ForbiddenError("This account is disabled");
   return user;
+}
+
+/** The actor a verified token's account makes: refused when missing or disabled; the stored role. */
+export function accountActor(user: UserItem | undefined): Actor {
+  const account = checkAccount(user);
+  return { userId: account.id, role: account.role, account };
+}
+
+/** The caller's active account, or UnauthorizedError when it no longer exists or was disabled.
+ * Reads it unless `authenticate` already did for this request. */
+export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
+  if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
+  return checkAccount(await getUserItem(core.db, actor.userId));
 }
 
 /**
@@ -62,9 +74,15 @@ export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
  */
 export async function authenticate(core: Core, token: string): Promise<Actor> {
   const claims = await verifyAccessToken(core.config.jwt, token, core.now());
-  const account = await activeUser(core, claims);
-  return { userId: account.id, role: account.role, account };
+  return accountActor(await activeUser(core, claims));
 }
+
+/**
+ * The token's claims only, for use cases that read the account themselves, overlapped with their
+ * own reads (getJob, getJobEvents, submitJob): the returned actor has no `account`, and those use
+ * cases check the stored account (and take the stored role) before they act or answer anything.
+ */
+export const verifyToken = (core: Core, token: string): Promise<Actor> => verifyAccessToken(core.config.jwt, token, core.now());
 
 /** The caller's profile with this month's quota. */
 export async function me(core: Core, actor: Actor) {

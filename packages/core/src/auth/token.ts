@@ -10,7 +10,9 @@ const ALGORITHM = "HS256";
 export interface Actor {
   userId: string;
   role: Role;
-  /** The account as `authenticate` read it for this request, so use cases need not read it again. */
+  /** The account as `authenticate` read it for this request, so use cases need not read it again.
+   * Absent when only the token was verified (`verifyToken`): the role is then the token's claim and
+   * must not be trusted; a use case given such an actor reads the account first (`activeUser`). */
   account?: UserItem;
 }
 
@@ -31,8 +33,19 @@ export async function issueAccessToken(jwt: CoreConfig["jwt"], actor: Actor, now
   return { accessToken, tokenType: "Bearer" as const, expiresIn: jwt.ttlSeconds };
 }
 
+/** Tokens whose signature and claims verified, until their `exp`: verifying is pure (the same token,
+ * key, issuer and audience always verify the same way), so a hit skips only the HMAC and the parsing,
+ * never the expiry check, and never the account check that follows on every request. Bounded. */
+const verified = new Map<string, { actor: Actor; exp: number }>();
+const MAX_VERIFIED = 10_000;
+
 /** Verifies a bearer token; any defect (alg none, other key, expired, tampered, wrong iss/aud) → UnauthorizedError. */
 export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, now: Date): Promise<Actor> {
+  const key = `${jwt.secret}\0${jwt.issuer}\0${jwt.audience}\0${token}`;
+  const seconds = Math.floor(now.getTime() / 1000);
+  const hit = verified.get(key);
+  // jose's own rule: expired once exp <= now (in whole seconds).
+  if (hit && hit.exp > seconds) return { ...hit.actor };
   try {
     const { payload } = await jwtVerify(token, keyOf(jwt.secret), {
       algorithms: [ALGORITHM],
@@ -42,7 +55,10 @@ export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, n
       requiredClaims: ["exp", "iat", "sub"],
     });
     const claims = ClaimsSchema.parse(payload);
-    return { userId: claims.sub, role: claims.role };
+    const actor: Actor = { userId: claims.sub, role: claims.role };
+    if (verified.size >= MAX_VERIFIED) verified.clear();
+    verified.set(key, { actor, exp: payload.exp! });
+    return { ...actor };
   } catch (error) {
     throw new UnauthorizedError("Invalid or expired access token", { cause: error });
   }

@@ -19,6 +19,7 @@ import { CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInpu
 import {
   clusterItem,
   createClusterItems,
+  forgetRecentPools,
   getClusterItem,
   listAllClusterItems,
   listOrgClusterItems,
@@ -49,7 +50,11 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
   const at = core.now().toISOString();
   const cluster = clusterItem({ id: newId(), ...input, createdBy: actor.userId, createdAt: at, updatedAt: at });
   try {
-    await transactWrite(core.db, createClusterItems(core.db, cluster));
+    try {
+      await transactWrite(core.db, createClusterItems(core.db, cluster));
+    } finally {
+      forgetRecentPools(core.db, cluster.gpuType);
+    }
   } catch (error) {
     if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0)) throw new NotFoundError(`Org ${input.orgId} not found`);
     throw error;

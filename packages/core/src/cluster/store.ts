@@ -26,6 +26,30 @@ export const listOrgClusterItems = (db: Db, orgId: string) => queryIndex(db, "gs
 /** Every pool of one GPU type, shared and private, by provider then id (gsi3): the candidates for a job of that type. */
 export const listPoolItems = (db: Db, gpuType: GpuType) => queryIndex(db, "gsi3", clusterKeys.poolPartition(gpuType).gsi3pk);
 
+/** How old the pool list a submission is checked against may be (recentPoolItems), in milliseconds. */
+export const POOL_LIST_MAX_AGE_MS = 1000;
+const recentPools = new Map<string, { atMs: number; items: Promise<ClusterItem[]> }>();
+
+/**
+ * listPoolItems as this process read it at most POOL_LIST_MAX_AGE_MS ago (submission's NEVER_FITS
+ * check and estimate price; admission always reads afresh). A pool write in this process drops the
+ * entry at once (forgetRecentPools); one made by another process (another Lambda instance) is seen
+ * within POOL_LIST_MAX_AGE_MS.
+ */
+export function recentPoolItems(db: Db, gpuType: GpuType): Promise<ClusterItem[]> {
+  const key = `${db.table}#${gpuType}`;
+  const nowMs = Date.now();
+  const hit = recentPools.get(key);
+  if (hit && nowMs - hit.atMs < POOL_LIST_MAX_AGE_MS) return hit.items;
+  const entry = { atMs: nowMs, items: listPoolItems(db, gpuType) };
+  recentPools.set(key, entry);
+  entry.items.catch(() => recentPools.get(key) === entry && recentPools.delete(key));
+  return entry.items;
+}
+
+/** Drops the remembered pool list of `gpuType` (called by every write of a pool's totals or flags). */
+export const forgetRecentPools = (db: Db, gpuType: GpuType) => recentPools.delete(`${db.table}#${gpuType}`);
+
 /** Every pool: one gsi3 Query per GPU type, in id (creation) order. */
 export async function listAllClusterItems(db: Db): Promise<ClusterItem[]> {
   const perType = await Promise.all(GPU_TYPES.map((gpuType) => listPoolItems(db, gpuType)));
@@ -178,5 +202,7 @@ export function updateClusterInput(db: Db, clusterId: string, change: ClusterCha
 /** Resizes and/or drains a pool (see updateClusterInput); throws ConditionalCheckFailedException when a condition failed. */
 export async function updateClusterItem(db: Db, clusterId: string, change: ClusterChange): Promise<ClusterItem> {
   const { Attributes } = await db.doc.send(new UpdateCommand(updateClusterInput(db, clusterId, change)));
-  return Attributes as ClusterItem;
+  const updated = Attributes as ClusterItem;
+  forgetRecentPools(db, updated.gpuType);
+  return updated;
 }

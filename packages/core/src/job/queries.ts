@@ -10,7 +10,9 @@ import { fn } from "../util/fn";
 import { isId } from "../util/id";
 import { jobView, jobViews } from "./dependencies";
 import { JOB_STATUSES, toJobEvent, type JobItem } from "./job";
-import { getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
+import { accountActor } from "../auth/service";
+import { getUserItem } from "../user/store";
+import { getJobAndUserItems, getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
 
 export const ListJobsInput = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
@@ -36,8 +38,21 @@ async function canSee(core: Core, actor: Actor, job: JobItem): Promise<boolean> 
   return (await getMembershipItem(core.db, actor.userId, job.orgId))?.role === "owner";
 }
 
-async function visibleJob(core: Core, actor: Actor, jobId: string): Promise<JobItem> {
-  const job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
+/**
+ * The job as `caller` may see it. A caller whose account was not read yet (only its token verified)
+ * has it read in the same BatchGetItem as the job, and a missing or disabled account is refused
+ * before the job is looked at; the stored role, not the token's, decides what it may see.
+ */
+async function visibleJob(core: Core, caller: Actor, jobId: string): Promise<JobItem> {
+  let actor = caller;
+  let job: JobItem | undefined;
+  if (caller.account) job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
+  else if (!isId(jobId)) actor = accountActor(await getUserItem(core.db, caller.userId));
+  else {
+    const read = await getJobAndUserItems(core.db, jobId, caller.userId);
+    actor = accountActor(read.user);
+    job = read.job;
+  }
   // Someone else's job is reported exactly like a missing one.
   if (!job || !(await canSee(core, actor, job))) throw new NotFoundError(`Job ${jobId} not found`);
   return job;

@@ -7,6 +7,7 @@ import { keys, shards } from "../db/keys";
 import { batchGetItems, queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import { newId } from "../util/id";
+import type { UserItem } from "../user/user";
 import type { JobDependentItem, JobEventItem, JobItem, JobStatus } from "./job";
 
 export type NewJob = Omit<JobItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "type">;
@@ -176,6 +177,19 @@ export async function getJobItem(db: Db, jobId: string, consistent = false): Pro
     new GetCommand({ TableName: db.table, Key: keys.job(jobId), ConsistentRead: consistent }),
   );
   return Item as JobItem | undefined;
+}
+
+/**
+ * A job and the account of the user reading it, in ONE BatchGetItem (one round trip instead of two
+ * in a row): the caller checks the account before it looks at the job. Eventually consistent, as
+ * getJobItem and getUserItem are.
+ */
+export async function getJobAndUserItems(db: Db, jobId: string, userId: string): Promise<{ job?: JobItem; user?: UserItem }> {
+  const items = await batchGetItems<JobItem | UserItem>(db, [keys.job(jobId), keys.user(userId)]);
+  return {
+    job: items.find((item): item is JobItem => item.type === "Job"),
+    user: items.find((item): item is UserItem => item.type === "User"),
+  };
 }
 
 /** A job's lifecycle events, oldest first. */

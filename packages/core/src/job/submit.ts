@@ -1,8 +1,8 @@
 /** Job submission: the job, its first event, the quota reservation and the idempotency record
  * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
 import { canEverFit, demandOf, eligiblePools, largestPool } from "../admission/placement";
-import { listPoolItems } from "../cluster/store";
-import { activeUser } from "../auth/service";
+import { recentPoolItems } from "../cluster/store";
+import { activeUser, checkAccount as checkAccountItem } from "../auth/service";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite, type CancellationReason } from "../db/transact";
@@ -28,12 +28,14 @@ import {
 import { orgSubmission, recordBudgetAlerts } from "../org/budget";
 import { periodOf } from "../quota/quota";
 import { openingLimitMilli } from "../quota/service";
-import { reserveQuotaItem } from "../quota/store";
+import { reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
+import { activeUserCheck } from "../user/store";
 import { hoursToMilli } from "../util/hours";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
 import { jobView, waitingFor, type Waiting } from "./dependencies";
+import type { UserItem } from "../user/user";
 import { endedUnsuccessfully, isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
 import {
   dependencyCheck,
@@ -59,34 +61,65 @@ export interface SubmitResult {
  * job ForbiddenError (not a member) or BudgetExceededError (the estimate does not fit the budget).
  */
 export async function submitJob(core: Core, actor: Actor, rawInput: unknown, idempotencyKey?: string): Promise<SubmitResult> {
-  const input = parseInput(SubmitJobInput, rawInput);
-  const key = idempotencyKey === undefined ? undefined : parseInput(IdempotencyKeySchema.describe("Idempotency-Key"), idempotencyKey);
+  // No read waits before the write when it can be avoided: the account is checked inside the
+  // submission transaction (a ConditionCheck), the pools come from a list at most
+  // POOL_LIST_MAX_AGE_MS old, and a quota month this process has seen open is reserved in directly
+  // (the account's opening limit is needed only to open a month). Otherwise the reads overlap: the
+  // account with the pools, or, with an Idempotency-Key, the account with the key's record (a replay
+  // answers without writing, so the account is checked before it).
+  const checkAccount = () => activeUser(core, actor);
+  let input: SubmitJobInput;
+  let key: string | undefined;
+  try {
+    input = parseInput(SubmitJobInput, rawInput);
+    key = idempotencyKey === undefined ? undefined : parseInput(IdempotencyKeySchema.describe("Idempotency-Key"), idempotencyKey);
+  } catch (error) {
+    await checkAccount(); // a disabled account hears 403 whatever it sent
+    throw error;
+  }
   const hash = requestHash(input);
   const now = core.now();
-
-  if (key) {
-    const earlier = await getIdempotencyItem(core.db, actor.userId, key);
-    if (earlier && isLive(earlier, now)) return replay(core, earlier, hash);
+  const period = periodOf(now);
+  const month = openMonthKey(core, actor.userId, period);
+  let user: UserItem | undefined = actor.account?.id === actor.userId && actor.account.active ? actor.account : undefined;
+  if (key && !user) {
+    const [account, earlier] = await Promise.allSettled([checkAccount(), getIdempotencyItem(core.db, actor.userId, key)]);
+    user = settled(account); // in this order: a disabled account is refused before a replay
+    const claimed = settled(earlier);
+    if (claimed && isLive(claimed, now)) return replay(core, claimed, hash);
+  } else if (key) {
+    const claimed = await getIdempotencyItem(core.db, actor.userId, key);
+    if (claimed && isLive(claimed, now)) return replay(core, claimed, hash);
   }
-
-  const [user, poolPrice] = await Promise.all([activeUser(core, actor), poolPriceFor(core, input)]);
+  const [account, pools] = await Promise.allSettled([
+    user || openMonths.has(month) ? user : checkAccount(),
+    poolPriceFor(core, input),
+  ]);
+  user = settled(account);
+  let poolPrice: number | undefined;
+  try {
+    poolPrice = settled(pools);
+  } catch (error) {
+    if (!user) await checkAccount();
+    throw error;
+  }
   const pricing = poolPrice !== undefined
     ? poolPrice
     : input.provider
       ? core.catalog.price(input.gpuType, input.provider)
       : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
   if (pricing === undefined) {
+    if (!user) await checkAccount();
     throw new ValidationError(`provider: ${input.provider} does not offer ${input.gpuType} GPUs`, [
       { path: "provider", message: `does not offer ${input.gpuType}` },
     ]);
   }
 
   const at = now.toISOString();
-  const period = periodOf(now);
   const reservedMilli = input.gpuCount * hoursToMilli(input.estimatedHours);
   const job = jobItem({
     id: newId(),
-    ownerId: user.id,
+    ownerId: actor.userId,
     ...input,
     status: "PENDING",
     reservedMilli,
@@ -100,39 +133,55 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
 
   // An org job's budget check opens the month at the budget read here; when the budget changes
   // before the commit, the transaction fails on the org and is rebuilt from a new read.
-  for (let attempt = 1; ; attempt++) {
+  let budgetAttempts = 0;
+  for (;;) {
     const org = input.orgId
-      ? await orgSubmission(core, { orgId: input.orgId, userId: user.id, jobId: job.id, period, micros: job.estimatedCostMicros, at })
+      ? await orgSubmission(core, { orgId: input.orgId, userId: actor.userId, jobId: job.id, period, micros: job.estimatedCostMicros, at })
       : undefined;
     const QUOTA = 0;
     // Each dependency: a ConditionCheck (exists, the caller's or their org's, not ended unsuccessfully)
     // and a dependents-index item; at most 2 × MAX_DEPENDENCIES (40) of the 100 items a transaction takes.
     const items = [
-      reserveQuotaItem(core.db, { userId: user.id, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at }),
+      user
+        ? reserveQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at })
+        : reserveOpenQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, at }),
       putNewJobItem(core.db, job),
-      putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: user.id, reason: "submitted", at })),
-      ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, user.id, input.orgId)),
+      putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: actor.userId, reason: "submitted", at })),
+      ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, actor.userId, input.orgId)),
       ...input.dependsOn.map((dep) => putJobDependentItem(core.db, jobDependentItem({ jobId: job.id, dependsOn: dep }))),
     ];
     const IDEMPOTENCY = items.length;
-    if (key) items.push(putIdempotencyItem(core.db, { userId: user.id, key, requestHash: hash, jobId: job.id, now }));
+    if (key) items.push(putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now }));
     const firstDependency = 3;
     const MEMBERSHIP = items.length;
     const ORG_BUDGET = MEMBERSHIP + 1;
     const SPEND = MEMBERSHIP + 2;
     if (org) items.push(...org.items);
+    // The account not read in this request: the transaction itself requires it to exist and be active.
+    const ACCOUNT = user ? -1 : items.length;
+    if (!user) items.push(activeUserCheck(core.db, actor.userId));
 
     try {
       await transactWrite(core.db, items);
+      rememberOpenMonth(month);
       break;
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      // First: a missing or disabled account is refused before anything else is answered (read, in
+      // case the cancellation did not report every failed condition).
+      const account = ACCOUNT >= 0 ? error.failedAt(ACCOUNT) : undefined;
+      if (account) checkAccountItem(account.item as UserItem | undefined);
+      if (!user) {
+        user = await checkAccount();
+        // The month was not open yet: it opens at the account's limit, now known; write again.
+        if (error.failedAt(QUOTA) && !error.failedAt(QUOTA)!.item) continue;
+      }
       // A concurrent request with the same key won the race: answer as its retry would be answered.
       const claimed = key ? error.failedAt(IDEMPOTENCY)?.item : undefined;
       if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
       if (org && error.failedAt(MEMBERSHIP)) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
       if (org && error.failedAt(ORG_BUDGET)) {
-        if (attempt < 3) continue;
+        if (++budgetAttempts < 3) continue;
         throw new ContentionError("The org's budget kept changing; please retry");
       }
       if (error.failedAt(QUOTA)) {
@@ -146,7 +195,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         await recordBudgetAlerts(core, input.orgId!, period).catch((e: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error: e }));
         throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
       }
-      const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), user.id, input.orgId);
+      const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), actor.userId, input.orgId);
       if (dependencyError) throw dependencyError;
       throw error;
     }
@@ -199,7 +248,7 @@ function dependencyFailure(
  * estimate holds). With no pool for the GPU type: undefined, and the catalog prices it as before.
  */
 async function poolPriceFor(core: Core, input: SubmitJobInput): Promise<number | undefined> {
-  const pools = eligiblePools(await listPoolItems(core.db, input.gpuType), input);
+  const pools = eligiblePools(await recentPoolItems(core.db, input.gpuType), input);
   if (input.clusterId && !pools.length) {
     throw new ValidationError(
       `clusterId: ${input.clusterId} is not a pool this job may run on (it must exist, offer ${input.gpuType}${input.provider ? ` at ${input.provider}` : ""}, and be shared or your org's)`,
@@ -229,6 +278,22 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
   if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
   return { job: await jobView(core, job), replayed: true };
+}
+
+/** Quota months (table, user, period) this process has seen open. A month once open stays open
+ * (periods are never deleted), so this can only be incomplete, never wrong; bounded in size. */
+const openMonths = new Set<string>();
+const MAX_OPEN_MONTHS = 100_000;
+const openMonthKey = (core: Core, userId: string, period: string) => `${core.db.table}#${userId}#${period}`;
+function rememberOpenMonth(month: string) {
+  if (openMonths.size >= MAX_OPEN_MONTHS) openMonths.clear();
+  openMonths.add(month);
+}
+
+/** The value of a settled read, or its error thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === "rejected") throw result.reason;
+  return result.value;
 }
 
 function logStartFailure(core: Core, jobId: string, error: unknown) {

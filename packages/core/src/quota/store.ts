@@ -34,6 +34,22 @@ export function reserveQuotaItem(
   };
 }
 
+/**
+ * Transaction item reserving `milli` GPU-hours in a user's period that must be open already (for a
+ * submission that has not read the account, so does not know its opening limit). Fails its
+ * condition, with the item as it was (ALL_OLD; none when the period is not open), when the period
+ * is not open or the reservation does not fit.
+ */
+export function reserveOpenQuotaItem(db: Db, p: { userId: string; period: string; milli: MilliHours; at: string }): TransactItem {
+  return {
+    Update: {
+      ...addReservation(db, { ...p, limitIfNew: 0 }),
+      ConditionExpression: "attribute_exists(#remaining) AND #remaining >= :milli",
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    },
+  };
+}
+
 /** The Update adding `milli` to a period's reservation, opening the period at `limitIfNew` if it is not open. */
 function addReservation(db: Db, p: { userId: string; period: string; milli: MilliHours; limitIfNew: MilliHours; at: string }) {
   return {

@@ -13,6 +13,17 @@ export async function getUserItem(db: Db, userId: string): Promise<UserItem | un
   return Item as UserItem | undefined;
 }
 
+/** Transaction item requiring the user to exist and be active; on failure, the user as it was (ALL_OLD). */
+export const activeUserCheck = (db: Db, userId: string): TransactItem => ({
+  ConditionCheck: {
+    TableName: db.table,
+    Key: keys.user(userId),
+    ConditionExpression: "attribute_exists(pk) AND active = :active",
+    ExpressionAttributeValues: { ":active": true },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  },
+});
+
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
   const { Item } = await db.doc.send(

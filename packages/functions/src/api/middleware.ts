@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { authenticate } from "@gpuaas/core/auth/service";
+import { authenticate, verifyToken } from "@gpuaas/core/auth/service";
 import type { Core } from "@gpuaas/core/core";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
 import type { AppEnv } from "./context";
@@ -32,13 +32,25 @@ export const requestContext = (core: Core) =>
     await next();
   });
 
-/** Authenticates the bearer token once per request (route groups may each ask for it). */
-export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
-  if (c.get("actor")) return next();
+function bearerToken(c: Context): string {
   const header = c.req.header("authorization");
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match?.[1]) throw new UnauthorizedError("Missing bearer token (Authorization: Bearer <accessToken>)");
-  c.set("actor", await authenticate(c.get("core"), match[1]));
+  return match[1];
+}
+
+/** Authenticates the bearer token once per request (route groups may each ask for it): the token,
+ * then the account (one GetItem). */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.get("actor")) return next();
+  c.set("actor", await authenticate(c.get("core"), bearerToken(c)));
+  await next();
+});
+
+/** Verifies the bearer token only, for routes whose use case reads the account itself together with
+ * its own reads and refuses a missing or disabled account first (core `verifyToken`). */
+export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("actor", await verifyToken(c.get("core"), bearerToken(c)));
   await next();
 });
 
