@@ -241,8 +241,14 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
         new Promise<void>((resolve) =>
           setImmediate(() => {
             starting.delete(jobId);
-            if (asked === generation && !running.has(jobId)) start(jobId);
-            resolve();
+            try {
+              if (asked === generation && !running.has(jobId)) start(jobId);
+            } catch (error) {
+              // As a failed StartExecution: logged; the reconciler starts the open job again.
+              options.core().log.error("job workflow did not start", { jobId, error: error as Error });
+            } finally {
+              resolve();
+            }
           }),
         ),
       );

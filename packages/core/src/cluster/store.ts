@@ -34,11 +34,12 @@ const recentPools = new Map<string, { atMs: number; items: Promise<ClusterItem[]
  * listPoolItems as this process read it at most POOL_LIST_MAX_AGE_MS ago (submission's NEVER_FITS
  * check and estimate price; admission always reads afresh). A pool write in this process drops the
  * entry at once (forgetRecentPools); one made by another process (another Lambda instance) is seen
- * within POOL_LIST_MAX_AGE_MS.
+ * within POOL_LIST_MAX_AGE_MS plus the index's own lag (gsi3 is eventually consistent, so even a
+ * fresh read may briefly miss a write).
  */
 export function recentPoolItems(db: Db, gpuType: GpuType): Promise<ClusterItem[]> {
   const key = `${db.table}#${gpuType}`;
-  const nowMs = Date.now();
+  const nowMs = performance.now(); // monotonic: a wall-clock step cannot keep an entry fresh
   const hit = recentPools.get(key);
   if (hit && nowMs - hit.atMs < POOL_LIST_MAX_AGE_MS) return hit.items;
   const entry = { atMs: nowMs, items: listPoolItems(db, gpuType) };

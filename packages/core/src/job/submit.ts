@@ -157,9 +157,10 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     const ORG_BUDGET = MEMBERSHIP + 1;
     const SPEND = MEMBERSHIP + 2;
     if (org) items.push(...org.items);
-    // The account not read in this request: the transaction itself requires it to exist and be active.
-    const ACCOUNT = user ? -1 : items.length;
-    if (!user) items.push(activeUserCheck(core.db, actor.userId));
+    // The transaction itself requires the account to exist and be active, read or not: an account
+    // disabled after a read made by this request cannot slip a job in (one item, no round trip).
+    const ACCOUNT = items.length;
+    items.push(activeUserCheck(core.db, actor.userId));
 
     try {
       await transactWrite(core.db, items);
@@ -169,7 +170,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       if (!(error instanceof TransactionCancelled)) throw error;
       // First: a missing or disabled account is refused before anything else is answered (read, in
       // case the cancellation did not report every failed condition).
-      const account = ACCOUNT >= 0 ? error.failedAt(ACCOUNT) : undefined;
+      const account = error.failedAt(ACCOUNT);
       if (account) checkAccountItem(account.item as UserItem | undefined);
       if (!user) {
         user = await checkAccount();
