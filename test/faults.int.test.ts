@@ -17,6 +17,7 @@ import { auditTable, readTable } from "./support/audit";
 import { engineCore, TEST_JWT_SECRET } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
+import { eventually } from "./support/wait";
 
 /** Longest a request may take while DynamoDB does not answer: 3 attempts × 2 s plus backoff, with room. */
 const FAST_MS = 9_000;
@@ -110,7 +111,8 @@ describe("DynamoDB paused and killed", () => {
     }
 
     // Back: everything answers, and a retry of each burst request settles on exactly one job.
-    expect((await call(app, "GET", "/health")).status).toBe(200);
+    // Resumed, DynamoDB Local first works through what queued up during the pause.
+    await eventually("DynamoDB to answer again after the pause", async () => (await call(app, "GET", "/health")).status === 200, 20_000, 250);
     const retried = await Promise.all(
       keys.map((key) => call(app, "POST", "/api/v1/jobs", { token: user.token, body: validJob({ estimatedHours: 0.25 }), headers: { "idempotency-key": key } })),
     );
@@ -150,7 +152,8 @@ describe("DynamoDB paused and killed", () => {
     during.forEach(expectUnavailable);
 
     dynamo = await startDynamoDbLocal({ dataDir, port });
-    expect((await call(app, "GET", "/health")).status).toBe(200);
+    // Resumed, DynamoDB Local first works through what queued up during the pause.
+    await eventually("DynamoDB to answer again after the pause", async () => (await call(app, "GET", "/health")).status === 200, 20_000, 250);
     expect(await readTable(db)).toEqual(before);
     const retry = await call(app, "POST", "/api/v1/jobs", { token: user.token, body: validJob(), headers: { "idempotency-key": "while-dead" } });
     expect(retry.status).toBe(201);

@@ -13,7 +13,13 @@ import { createCore, type Core } from "@gpuaas/core/core";
 import { testConfig } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
+import { eventually } from "./support/wait";
 import { recordingLog } from "./support/log";
+
+/** The task token the job's execution parked on the job item. The engine counts a task as waiting
+ * as soon as it is handed its token, a moment before the step has stored it: wait for the store. */
+const parkedToken = (core: Core, jobId: string) =>
+  eventually(`job ${jobId}'s task token to be stored`, async () => (await getJobItem(core.db, jobId, true))?.taskToken);
 
 const engines: LocalWorkflowEngine[] = [];
 afterEach(async () => {
@@ -119,7 +125,7 @@ describe("workflow paths", () => {
     const job = await ctx.api.submit(ctx.user.token, { estimatedHours: 2 });
     await ctx.api.untilWaiting(job.id);
     // What Step Functions does when TimeoutSeconds passes: the task fails with States.Timeout.
-    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    const token = await parkedToken(ctx.core, job.id);
     await ctx.core.workflow.sendTaskFailure(token, "States.Timeout", "no answer within TimeoutSeconds");
     const cancelled = await ctx.api.untilStatus(ctx.user.token, job.id, "CANCELLED");
     expect(cancelled).toBeDefined();
@@ -137,7 +143,7 @@ describe("workflow paths", () => {
     const ctx = await appWith({});
     const job = await ctx.api.submit(ctx.user.token);
     await ctx.api.untilWaiting(job.id);
-    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    const token = await parkedToken(ctx.core, job.id);
     // Approve without telling the workflow, as if SendTaskSuccess had failed.
     const silent = { ...ctx.core, workflow: { ...ctx.core.workflow, sendTaskSuccess: async () => undefined } };
     await approveJob(silent, { userId: ctx.admin.id, role: "admin" }, job.id);
@@ -158,7 +164,7 @@ describe("workflow paths", () => {
     const first = await ctx.engine.describe(job.id);
     await ctx.engine.startJob(job.id); // same name: no second execution
     expect(await ctx.engine.describe(job.id)).toEqual(first);
-    const token = (await getJobItem(ctx.core.db, job.id, true))!.taskToken!;
+    const token = await parkedToken(ctx.core, job.id);
     await ctx.engine.stop(job.id, "test");
     await ctx.engine.stop(job.id, "test");
     expect((await ctx.engine.describe(job.id))?.status).toBe("ABORTED");
