@@ -43,10 +43,12 @@ async function readFirstBytesThenClose(stack: SpawnedStack) {
   stderr!.destroy();
 }
 
-/** Fails unless the stack's whole process group and its Java are gone within STOP_WITHIN_MS. */
+/** Fails unless the stack's whole process group and its Java are gone within STOP_WITHIN_MS (Java: at least 1 s after the group). */
 async function stopped(stack: SpawnedStack) {
+  const deadline = Date.now() + STOP_WITHIN_MS;
   await eventually("every process of the stack to exit", () => groupPids(stack).length === 0, STOP_WITHIN_MS, 100);
-  await eventually("Java to be gone", () => sandbox.javaPids(stack.dataDir).length === 0, 1000, 100);
+  // Java (its own process group) by the same deadline; a loaded machine may take a moment to reap it.
+  await eventually("Java to be gone", () => sandbox.javaPids(stack.dataDir).length === 0, Math.max(1000, deadline - Date.now()), 100);
 }
 
 /** Opens `count` keep-alive connections that stay idle once answered. */
@@ -107,10 +109,13 @@ describe("npm start whose output is closed by its reader", () => {
 
     await eventually("the server to answer /health", async () => (await health(stack.url)) === 200, 60_000, 250);
     const pid = serverPid(stack)!;
+    // The start-up runs of the schedules (rollup, reconciler, quota reset) take a few seconds of
+    // their own; then the server idles. An idle server uses next to nothing over 2 s; a loop on
+    // write errors uses the whole 2 s of a core. The bound (a quarter) tells the two apart on a busy machine.
+    await sleep(3000);
     const before = cpuSeconds(pid);
     await sleep(2000);
-    // An idle server uses next to nothing; a write-error loop uses the whole 2 s.
-    expect(cpuSeconds(pid) - before).toBeLessThan(0.3);
+    expect(cpuSeconds(pid) - before).toBeLessThan(0.5);
     expect(await health(stack.url)).toBe(200);
 
     process.kill(pid, "SIGTERM");
