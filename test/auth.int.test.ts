@@ -13,6 +13,17 @@ beforeAll(async () => {
 
 const register = (body: unknown) => call(ctx.app, "POST", "/api/v1/auth/register", { body });
 
+/** Disables an account as an operator would, straight in the table. */
+const disableAccount = (userId: string) =>
+  ctx.core.db.doc.send(
+    new UpdateCommand({
+      TableName: ctx.core.db.table,
+      Key: keys.user(userId),
+      UpdateExpression: "SET active = :f",
+      ExpressionAttributeValues: { ":f": false },
+    }),
+  );
+
 describe("register", () => {
   it("creates a user and never returns the password hash", async () => {
     const email = uniqueEmail();
@@ -93,14 +104,7 @@ describe("login", () => {
 
   it("refuses an inactive user", async () => {
     const user = await signUp(ctx.app);
-    await ctx.core.db.doc.send(
-      new UpdateCommand({
-        TableName: ctx.core.db.table,
-        Key: keys.user(user.id),
-        UpdateExpression: "SET active = :f",
-        ExpressionAttributeValues: { ":f": false },
-      }),
-    );
+    await disableAccount(user.id);
     const login = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
     expect(login.status).toBe(403);
     // A token issued before deactivation stops working at once, on every route.
@@ -114,14 +118,7 @@ describe("login", () => {
     const job = { name: "j", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
     const submitted = await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: job });
     expect(submitted.status).toBe(201);
-    await ctx.core.db.doc.send(
-      new UpdateCommand({
-        TableName: ctx.core.db.table,
-        Key: keys.user(user.id),
-        UpdateExpression: "SET active = :f",
-        ExpressionAttributeValues: { ":f": false },
-      }),
-    );
+    await disableAccount(user.id);
     const id = submitted.body.id as string;
     for (const [method, path, body] of [
       ["GET", `/api/v1/jobs/${id}`],

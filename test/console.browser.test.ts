@@ -47,6 +47,14 @@ async function newPage(viewport = { width: 1280, height: 900 }): Promise<{ page:
   return { page, errors };
 }
 
+/** Signs in on the console's login page with the mouse. */
+async function signIn(page: Page, email: string, password: string) {
+  await page.goto(`${stack.url}/#/login`);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const alertText = (page: Page) => page.getByTestId("error").innerText();
 
@@ -136,10 +144,7 @@ it("register, submit, admin approves and starts it in the admin panel, the dashb
 
 it("shows a wrong password in words, and fits a phone's screen", async () => {
   const { page, errors } = await newPage({ width: 390, height: 844 });
-  await page.goto(`${stack.url}/#/login`);
-  await page.getByLabel("Email").fill("ada@example.com");
-  await page.getByLabel("Password").fill("not the password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, "ada@example.com", "not the password");
   await page.getByTestId("error").waitFor();
   expect(await alertText(page)).toMatch(/invalid email or password/i);
 
@@ -154,10 +159,7 @@ it("shows a wrong password in words, and fits a phone's screen", async () => {
 
 it("a team owner sets up a team and budget; an admin adds a pool and changes a quota", async () => {
   const { page, errors } = await newPage();
-  await page.goto(`${stack.url}/#/login`);
-  await page.getByLabel("Email").fill("ada@example.com");
-  await page.getByLabel("Password").fill("ada's long password");
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signIn(page, "ada@example.com", "ada's long password");
   await page.getByRole("link", { name: "Team" }).click();
   await page.getByText("You are not in a team yet.").waitFor();
   await page.getByLabel("Name").fill("Vision Lab");
@@ -176,10 +178,7 @@ it("a team owner sets up a team and budget; an admin adds a pool and changes a q
   await page.getByText("Spent this month: $0.00 of $250.00").waitFor();
 
   const { page: admin, errors: adminErrors } = await newPage();
-  await admin.goto(`${stack.url}/#/login`);
-  await admin.getByLabel("Email").fill("admin@gpuaas.local");
-  await admin.getByLabel("Password").fill(ADMIN_PASSWORD);
-  await admin.getByRole("button", { name: "Sign in" }).click();
+  await signIn(admin, "admin@gpuaas.local", ADMIN_PASSWORD);
   await admin.getByRole("link", { name: "Admin" }).click();
   await admin.getByRole("link", { name: "Clusters" }).click();
   await admin.getByText("No capacity pools").waitFor();

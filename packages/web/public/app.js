@@ -21,7 +21,7 @@ const ROUTES = [
   { pattern: /^\/admin(?:\/([a-z]+))?$/, view: adminView, admin: true },
 ];
 
-const state = { route: null, params: [], data: undefined, error: "", notice: "", loading: false };
+const state = { route: null, params: [], data: undefined, error: "", notice: "" };
 let timer;
 let generation = 0;
 
@@ -82,7 +82,7 @@ function signOut() {
 
 /** Everything the current view needs to render and act: its data, route params, and re-render/reload. */
 function context() {
-  return { params: state.params, data: state.data, reload, paint, navigate, flash, user: session.get()?.user };
+  return { params: state.params, data: state.data, reload, paint, navigate, flash };
 }
 
 let painted = false;

@@ -65,4 +65,4 @@ export const registerView = {
   </article>`,
 };
 
-export { busy, fields };
+export { busy };
