@@ -18,6 +18,7 @@ export default $config({
     await import("./infra/api");
     await import("./infra/schedules");
     await import("./infra/events");
+    await import("./infra/reactions");
     const { outputs } = await import("./infra/outputs");
     return outputs;
   },

@@ -6,7 +6,7 @@ const E2E = ["test/**/*.e2e.test.ts", "test/**/*.browser.test.ts"];
 export default defineConfig({
   test: {
     globalSetup: ["test/setup/global-dynamodb.ts"],
-    setupFiles: ["test/setup/polyfills.ts"],
+    setupFiles: ["test/setup/polyfills.ts", "test/setup/reactors.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",

@@ -16,7 +16,8 @@ export const table = new sst.aws.Dynamo("Table", {
     indexes.map(([name, index]) => [name, { hashKey: index.partitionKey, rangeKey: index.sortKey }]),
   ),
   ttl: tableSchema.ttlAttribute,
-  // Domain events come from this stream (infra/events.ts); tableSchema.stream is NEW_IMAGE.
-  stream: "new-image",
+  // Domain events (infra/events.ts) and reactions (infra/reactions.ts) come from this stream;
+  // tableSchema.stream is NEW_AND_OLD_IMAGES.
+  stream: "new-and-old-images",
   deletionProtection: $app.stage === "production",
 });

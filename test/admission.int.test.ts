@@ -5,7 +5,7 @@
 import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
 import { transactWrite } from "@gpuaas/core/db/transact";
 import { afterEach, describe, expect, it } from "vitest";
-import { admitWaiting } from "@gpuaas/core/admission/engine";
+import { admissionPass } from "@gpuaas/core/admission/pass";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -18,9 +18,9 @@ afterEach(async () => {
 });
 
 /** A fresh table (pools are global per GPU type), an admin, two users and helpers. */
-async function world(env: Record<string, string> = {}) {
+async function world(env: Record<string, string> = {}, options: { reactions?: boolean } = {}) {
   // By default runs take an hour per simulated hour: a started job holds its pool until an admin ends it.
-  const ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", SIMULATION_FAILURE_RATE: "0", DEFAULT_MONTHLY_GPU_HOURS: "1000", ...env });
+  const ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", SIMULATION_FAILURE_RATE: "0", DEFAULT_MONTHLY_GPU_HOURS: "1000", ...env }, {}, options);
   open.push(ctx);
   const [admin, user, other] = await Promise.all([signUpAdmin(ctx.app, ctx.core), signUp(ctx.app), signUp(ctx.app)]);
   const api = lifecycleApi(ctx.app, ctx.engine);
@@ -30,22 +30,32 @@ async function world(env: Record<string, string> = {}) {
       body: { name: "pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 2, totalCpu: 64, totalRamGb: 512, ...body },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    await ctx.settle();
     return res.body as { id: string; [k: string]: any };
   };
   const getPool = async (id: string) => (await call(ctx.app, "GET", `/api/v1/clusters/${id}`, { token: admin.token })).body;
-  /** Submits as `token` and approves; answers the job as the approval left it (RUNNING when admitted at once). */
+  /** Submits as `token` and approves (answered APPROVED); answers the job once the approval's reactions ran (RUNNING when admitted). */
   const submitApproved = async (overrides: Record<string, unknown> = {}, token = user.token) => {
     const { id } = await api.submit(token, overrides);
     const res = await api.act(admin.token, id, "approve");
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    return res.body as { id: string; status: string; [k: string]: any };
+    expect(res.body.status).toBe("APPROVED");
+    await ctx.settle();
+    return (await api.job(token, id)) as { id: string; status: string; [k: string]: any };
+  };
+  /** An admin action, then its reactions. */
+  const actSettled = async (jobId: string, action: "complete" | "fail" | "start") => {
+    const res = await api.act(admin.token, jobId, action, action === "fail" ? { errorMessage: "x" } : undefined);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await ctx.settle();
+    return res;
   };
   const queue = async (poolId: string, token: string) => {
     const res = await call(ctx.app, "GET", `/api/v1/clusters/${poolId}/queue`, { token });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     return res.body.items as any[];
   };
-  return { ctx, admin, user, other, api, createPool, getPool, submitApproved, queue };
+  return { ctx, admin, user, other, api, createPool, getPool, submitApproved, actSettled, queue };
 }
 
 describe("automatic admission", () => {
@@ -80,13 +90,13 @@ describe("automatic admission", () => {
     expect((await w.queue(pool.id, w.admin.token)).map((e) => e.job?.id)).toEqual([high.id, low.id]);
 
     // The busy job ends: its release admits the high-priority job, the low one keeps waiting.
-    expect((await w.api.act(w.admin.token, busy.id, "complete")).status).toBe(200);
+    await w.actSettled(busy.id, "complete");
     expect(await w.api.job(w.other.token, high.id)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     expect(await w.api.job(w.user.token, low.id)).toMatchObject({ status: "APPROVED", waiting: { position: 1 } });
     const events = await w.api.events(w.other.token, high.id);
     expect(events.at(-1)).toMatchObject({ status: "RUNNING", actor: "system", reason: expect.stringContaining(`admitted to pool pool (${pool.id})`) });
 
-    expect((await w.api.act(w.admin.token, high.id, "complete")).status).toBe(200);
+    await w.actSettled(high.id, "complete");
     expect(await w.api.job(w.user.token, low.id)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     expect(await w.queue(pool.id, w.admin.token)).toEqual([]);
     // The executions parked in AwaitStart were resumed into the simulated run.
@@ -117,28 +127,29 @@ describe("automatic admission", () => {
     expect(Date.parse(headView.waiting.expectedStartAt)).toBe(Date.parse(running.startedAt) + 2 * 3600_000);
 
     // The short job ends: one GPU is free, but the head needs two and the long job would delay it.
-    expect((await w.api.act(w.admin.token, short.id, "complete")).status).toBe(200);
+    await w.actSettled(short.id, "complete");
     expect((await w.api.job(w.user.token, long.id)).status).toBe("APPROVED");
     expect((await w.api.job(w.user.token, head.id)).status).toBe("APPROVED");
     // The running job ends: the head starts, then the long one waits for it.
-    expect((await w.api.act(w.admin.token, running.id, "complete")).status).toBe(200);
+    await w.actSettled(running.id, "complete");
     expect((await w.api.job(w.user.token, head.id)).status).toBe("RUNNING");
     expect((await w.api.job(w.user.token, long.id)).status).toBe("APPROVED");
   });
 
   it("100 concurrent admissions never over-allocate nor start a job twice", async () => {
     // A hundred admissions at once on a 2-core machine: give DynamoDB Local time to accept them all.
-    const w = await world({ AWS_CONNECT_TIMEOUT_MS: "10000", AWS_REQUEST_TIMEOUT_MS: "10000" });
+    // No reactions: only the hundred passes below admit.
+    const w = await world({ AWS_CONNECT_TIMEOUT_MS: "10000", AWS_REQUEST_TIMEOUT_MS: "10000" }, { reactions: false });
     // Approved while the pools are full (held outside any job), then freed without a trigger.
     const small = await w.createPool({ provider: "onprem", totalGpus: 3 });
     const big = await w.createPool({ provider: "aws", totalGpus: 4 });
-    const hold = (pool: { id: string }, gpus: number) => [w.ctx.core.db, pool.id, { gpus, cpu: 0, ramGb: 0 }] as const;
+    const hold = (pool: { id: string }, gpus: number) => [w.ctx.core.db, pool.id, { gpus, cpu: 0, ramGb: 0 }, new Date().toISOString()] as const;
     await transactWrite(w.ctx.core.db, [takeCapacityItem(...hold(small, 3)), takeCapacityItem(...hold(big, 4))]);
     const jobs = await Promise.all(Array.from({ length: 10 }, () => w.submitApproved({ gpuCount: 1 })));
     expect(jobs.every((j) => j.status === "APPROVED")).toBe(true);
     await transactWrite(w.ctx.core.db, [releaseCapacityItem(...hold(small, 3)), releaseCapacityItem(...hold(big, 4))]);
 
-    const started = await Promise.all(Array.from({ length: 100 }, () => admitWaiting(w.ctx.core, "A100")));
+    const started = await Promise.all(Array.from({ length: 100 }, () => admissionPass(w.ctx.core, "A100")));
     expect(started.flat().sort()).toEqual([...new Set(started.flat())].sort());
     expect(started.flat()).toHaveLength(7);
 
@@ -159,8 +170,10 @@ describe("automatic admission", () => {
     const w = await world();
     const job = await w.submitApproved({ gpuCount: 2 });
     expect(job.status).toBe("APPROVED");
+    // The pool is answered as created; the reaction to it admits the job.
     const pool = await w.createPool({ totalGpus: 2 });
-    expect(pool).toMatchObject({ availableGpus: 0 });
+    expect(pool).toMatchObject({ availableGpus: 2 });
+    expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
     expect(await readTable(w.ctx.core.db)).toEqual(
       expect.arrayContaining([expect.objectContaining({ type: "Job", id: job.id, status: "RUNNING", clusterId: pool.id })]),
     );
@@ -175,7 +188,7 @@ describe("automatic admission", () => {
     expect(next).toMatchObject({ status: "APPROVED", waiting: { reason: "WAITING_FOR_DEPENDENCIES" } });
     await w.api.untilWaiting(next.id);
 
-    expect((await w.api.act(w.admin.token, first.id, "complete")).status).toBe(200);
+    await w.actSettled(first.id, "complete");
     expect(await w.api.job(w.user.token, next.id)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     await w.api.untilInState(next.id, "SimulateGpuRuntime");
   });

@@ -30,6 +30,7 @@ async function world() {
       body: { name: "pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 2, totalCpu: 64, totalRamGb: 512, ...body },
     });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
+    await ctx.settle();
     return res.body as { id: string; [k: string]: any };
   };
   const getPool = async (id: string) => (await call(ctx.app, "GET", `/api/v1/clusters/${id}`, { token: admin.token })).body;
@@ -40,16 +41,24 @@ async function world() {
     expect(res.body).toMatchObject({ status: "APPROVED" });
     await api.untilInState(id, "AwaitStart");
     await api.untilWaiting(id);
+    await ctx.settle();
     return id;
   };
-  /** A job of the user's, approved and admitted on a pool at once: the approval's answer. */
+  /** A job of the user's, approved (answered APPROVED) and admitted on a pool by the approval's reaction. */
   const admitted = async (overrides: Record<string, unknown> = {}) => {
     const { id } = await api.submit(user.token, overrides);
     const res = await api.act(admin.token, id, "approve");
-    expect(res.body, JSON.stringify(res.body)).toMatchObject({ status: "RUNNING" });
-    return res.body as { id: string; [k: string]: any };
+    expect(res.body, JSON.stringify(res.body)).toMatchObject({ status: "APPROVED" });
+    await ctx.settle();
+    const job = await api.job(user.token, id);
+    expect(job, JSON.stringify(job)).toMatchObject({ status: "RUNNING" });
+    return job as { id: string; [k: string]: any };
   };
-  const start = (id: string) => api.act(admin.token, id, "start");
+  const start = async (id: string) => {
+    const res = await api.act(admin.token, id, "start");
+    await ctx.settle();
+    return res;
+  };
   return { ctx, admin, user, api, createPool, getPool, approved, admitted, start };
 }
 
@@ -62,6 +71,7 @@ describe("starts take capacity", () => {
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
     const second = await w.approved({ gpuCount: 2 });
 
+    await w.ctx.settle();
     const before = await readTable(w.ctx.core.db);
     const refused = await w.start(second);
     expect(refused.status).toBe(409);
@@ -69,7 +79,8 @@ describe("starts take capacity", () => {
     expect(await readTable(w.ctx.core.db)).toEqual(before);
 
     expect((await w.api.act(w.admin.token, first.id, "complete")).status).toBe(200);
-    // The release admitted the second.
+    await w.ctx.settle();
+    // The reaction to the release admitted the second.
     expect(await w.api.job(w.user.token, second)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
   });
@@ -96,7 +107,8 @@ describe("starts take capacity", () => {
     const b = await w.approved({ gpuCount: 1, cpu: 8 }); // 8 CPU wanted, 4 left: it waits
     expect((await w.start(b)).body.error.code).toBe("NO_CAPACITY");
     expect((await w.api.cancel(w.user.token, a.id)).status).toBe(200);
-    // The cancel gave everything back, and the release admitted b.
+    await w.ctx.settle();
+    // The cancel gave everything back, and the reaction to the release admitted b.
     expect(await w.api.job(w.user.token, b)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 7, availableCpu: 8, availableRamGb: 64 });
   });
@@ -106,10 +118,12 @@ describe("starts take capacity", () => {
     // Approved while the pool is full (held outside any job), then freed without a trigger: nothing
     // admits them, so the admin's starts race for the room.
     const pool = await w.createPool({ totalGpus: 3 });
-    await transactWrite(w.ctx.core.db, [takeCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 })]);
+    await transactWrite(w.ctx.core.db, [takeCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
     const jobs = await Promise.all(Array.from({ length: 12 }, () => w.approved({ gpuCount: 1 })));
-    await transactWrite(w.ctx.core.db, [releaseCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 })]);
-    const results = await Promise.all(jobs.map((id) => w.start(id)));
+    // No reactions from here on: the release triggers no admission pass.
+    await w.ctx.reactor!.stop();
+    await transactWrite(w.ctx.core.db, [releaseCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    const results = await Promise.all(jobs.map((id) => w.api.act(w.admin.token, id, "start")));
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 409 && r.body.error.code === "NO_CAPACITY")).toHaveLength(9);
     expect(await w.getPool(pool.id)).toMatchObject({ availableGpus: 0 });
@@ -129,6 +143,7 @@ describe("starts take capacity", () => {
     expect((await w.start(pinned)).body.error.code).toBe("NO_CAPACITY");
     // Undraining the pool admits it.
     expect((await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: false } })).status).toBe(200);
+    await w.ctx.settle();
     expect(await w.api.job(w.user.token, pinned)).toMatchObject({ status: "RUNNING", clusterId: drained.id, provider: "onprem" });
   });
 
@@ -147,6 +162,7 @@ describe("submission against the pools", () => {
     const w = await world();
     const small = await w.createPool({ name: "small", totalGpus: 2 });
     const big = await w.createPool({ name: "big", totalGpus: 4, totalCpu: 8 });
+    await w.ctx.settle();
     const before = await readTable(w.ctx.core.db);
     for (const body of [{ gpuCount: 5 }, { gpuCount: 2, cpu: 65 }]) {
       const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", estimatedHours: 1, ...body } });
@@ -166,6 +182,7 @@ describe("submission against the pools", () => {
     const onprem = await w.createPool({ provider: "onprem", totalGpus: 4 });
     const h100 = await w.createPool({ gpuType: "H100", provider: "aws", totalGpus: 4 });
     const base = { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 1, estimatedHours: 2 };
+    await w.ctx.settle();
     const before = await readTable(w.ctx.core.db);
     for (const clusterId of [h100.id, "01JZZZZZZZZZZZZZZZZZZZZZZZ"]) {
       const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { ...base, clusterId } });
@@ -187,7 +204,9 @@ describe("submission against the pools", () => {
     const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 2, estimatedHours: 1 } });
     expect(res.body).toMatchObject({ estimatedCostUsd: "2.58" }); // 2 GPUs × 1 h × 1.29
     // Approved with room: admitted at once, to the cheapest pool that fits.
-    expect((await w.api.act(w.admin.token, res.body.id, "approve")).body).toMatchObject({ status: "RUNNING", provider: "onprem" });
+    expect((await w.api.act(w.admin.token, res.body.id, "approve")).body).toMatchObject({ status: "APPROVED" });
+    await w.ctx.settle();
+    expect(await w.api.job(w.user.token, res.body.id)).toMatchObject({ status: "RUNNING", provider: "onprem" });
     const done = await w.api.act(w.admin.token, res.body.id, "fail", { errorMessage: "stop" });
     expect(Number(done.body.actualCostUsd)).toBeLessThanOrEqual(2.58);
   });

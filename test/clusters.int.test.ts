@@ -50,8 +50,8 @@ async function createPrivate(token = orgOwner.token, overrides: Record<string, u
 const patch = (token: string, id: string, body: unknown) => call(ctx.app, "PATCH", `/api/v1/clusters/${id}`, { token, body });
 const get = (token: string, id: string) => call(ctx.app, "GET", `/api/v1/clusters/${id}`, { token });
 const listIds = async (token: string) => ((await call(ctx.app, "GET", "/api/v1/clusters", { token })).body.items as { id: string }[]).map((c) => c.id);
-const take = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb })]);
-const release = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb })]);
+const take = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
+const release = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
 const stored = async (id: string) => (await readTable(ctx.core.db)).find((i) => i.pk === `CLUSTER#${id}`)!;
 
 describe("creating pools", () => {
@@ -81,6 +81,7 @@ describe("creating pools", () => {
     const created = await createShared({ orgId });
     expect(created).toMatchObject({ orgId, createdBy: admin.id });
 
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     const missing = await call(ctx.app, "POST", "/api/v1/admin/clusters", { token: admin.token, body: pool({ orgId: newId() }) });
     expect(missing.status).toBe(404);
@@ -93,6 +94,7 @@ describe("creating pools", () => {
     expect(await createPrivate(orgOwner.token)).toMatchObject({ orgId, createdBy: orgOwner.id });
     expect(await createPrivate(admin.token)).toMatchObject({ orgId, createdBy: admin.id });
 
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: member.token, body: pool() })).status).toBe(403);
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: outsider.token, body: pool() })).status).toBe(404);
@@ -105,6 +107,7 @@ describe("creating pools", () => {
   });
 
   it("validates the body (400, nothing written), including that the catalog offers the GPU type at the provider", async () => {
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     const bad = [
       {},
@@ -186,6 +189,7 @@ describe("resizing and draining", () => {
     const { id } = await createShared();
     await take(id, 6, 40, 300);
 
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     for (const body of [{ totalGpus: 5 }, { totalCpu: 39 }, { totalRamGb: 299 }, { totalGpus: 10, totalCpu: 1 }]) {
       const res = await patch(admin.token, id, body);
@@ -230,6 +234,7 @@ describe("resizing and draining", () => {
   it("only admins and the owner of the pool's org change it (members 403, others 404, shared pools admins only)", async () => {
     const shared = await createShared();
     const mine = await createPrivate();
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     expect((await patch(member.token, mine.id, { draining: true })).status).toBe(403);
     expect((await patch(outsider.token, mine.id, { draining: true })).status).toBe(404);
@@ -244,6 +249,7 @@ describe("resizing and draining", () => {
 
   it("needs at least one known field (400, nothing written)", async () => {
     const { id } = await createShared();
+    await ctx.settle();
     const before = await readTable(ctx.core.db);
     for (const body of [{}, { name: "renamed" }, { totalGpus: 0 }, { draining: "yes" }, { totalGpus: 4, orgId }, [], null]) {
       const res = await patch(admin.token, id, body);

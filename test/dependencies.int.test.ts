@@ -35,6 +35,8 @@ describe("with runs that take their time", () => {
   }
 
   async function expectCancelledBy(token: string, jobId: string, dependencyId: string, dependencyStatus: string) {
+    // The cascade is the reactions to each cancel, level by level.
+    await ctx.settle();
     const job = await ctx.api.job(token, jobId);
     expect(job.status).toBe("CANCELLED");
     expect(job.waiting).toBeUndefined();
@@ -263,6 +265,7 @@ describe("with runs that take their time", () => {
       api.cancel(user.token, dependents[3]!.id),
     ]);
     for (const res of results) expect([200, 409]).toContain(res.status);
+    await ctx.settle();
     for (const d of dependents) {
       const job = await api.job(user.token, d.id);
       expect(job.status).toBe("CANCELLED");

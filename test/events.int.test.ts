@@ -178,7 +178,7 @@ describe("ensureTable and the stream", () => {
     expect(await tableStreamArn(core.db.client, old)).toBeUndefined();
     expect(await ensureTable(core.db.client, old)).toBe("existed");
     const { Table } = await core.db.client.send(new DescribeTableCommand({ TableName: old }));
-    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_IMAGE" });
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" });
     expect(await tableStreamArn(core.db.client, core.db.table)).toMatch(/stream/);
   });
 });

@@ -14,7 +14,7 @@ import { createApp } from "@gpuaas/functions/api/app";
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from "@gpuaas/local/dynamodb-local";
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
 import { auditTable, readTable } from "./support/audit";
-import { engineCore, TEST_JWT_SECRET } from "./support/core";
+import { engineCore, TEST_JWT_SECRET, withReactions } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
 import { eventually } from "./support/wait";
@@ -46,6 +46,7 @@ beforeAll(async () => {
   core = built.core;
   db = core.db;
   await ensureTable(db.client, db.table);
+  await withReactions(core);
   app = createApp(built.core);
 }, 60_000);
 

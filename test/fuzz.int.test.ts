@@ -465,7 +465,7 @@ beforeAll(async () => {
       call(fixtures.app, "POST", `/api/v1/orgs/${org.id}/clusters`, { token: orgHost.token, body: POOL }),
     ].map(async (created) => {
       const { id } = (await created).body as { id: string };
-      await transactWrite(fixtures.core.db, [takeCapacityItem(fixtures.core.db, id, { gpus: POOL.totalGpus, cpu: POOL.totalCpu, ramGb: POOL.totalRamGb })]);
+      await transactWrite(fixtures.core.db, [takeCapacityItem(fixtures.core.db, id, { gpus: POOL.totalGpus, cpu: POOL.totalCpu, ramGb: POOL.totalRamGb }, new Date().toISOString())]);
       return id;
     }),
   );

@@ -9,7 +9,7 @@ import type { toCluster } from "@gpuaas/core/cluster/cluster";
 import type { getCosts } from "@gpuaas/core/cost/report";
 import type { RollupResult } from "@gpuaas/core/cost/rollup";
 import type { Job } from "@gpuaas/core/job/job";
-import type { Waiting } from "@gpuaas/core/job/dependencies";
+import type { Waiting } from "@gpuaas/core/job/views";
 import type { toAlert, toOrg, toSpend } from "@gpuaas/core/org/org";
 import type { Quota } from "@gpuaas/core/quota/quota";
 import type { ResetResult } from "@gpuaas/core/quota/reset";

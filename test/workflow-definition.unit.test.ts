@@ -82,7 +82,7 @@ describe("job workflow definition", () => {
       ["RUNNING", "PlanGpuRuntime"],
     ]);
     expect(states.RouteByStatus!.Default).toBe("JobClosed");
-    expect(states.SimulateGpuRuntime).toEqual({ Type: "Wait", SecondsPath: "$.runtimeSeconds", Next: "DrawOutcome" });
+    expect(states.SimulateGpuRuntime).toEqual({ Type: "Wait", TimestampPath: "$.runEndsAt", Next: "DrawOutcome" });
   });
 
   it("calls one Lambda per task key, through the lambda:invoke integration", () => {

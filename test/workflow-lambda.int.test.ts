@@ -1,7 +1,8 @@
 /** The Lambdas of the job workflow as AWS runs them, against DynamoDB Local with Step Functions
  * mocked at the SDK: the definition infra deploys binds every Task state to its Lambda; each task
- * entry point answers the payload that definition builds for it; the API Lambda starts executions
- * on the linked state machine and answers the parked task tokens. */
+ * entry point answers the payload that definition builds for it; the reactions Lambda, fed the
+ * table's stream as its event source mapping would, starts executions on the linked state machine
+ * and answers the parked task tokens. */
 import { resolve } from "node:path";
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
@@ -10,7 +11,8 @@ import validateAsl from "asl-validator";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig } from "@gpuaas/core/config/config";
 import { createCore } from "@gpuaas/core/core";
-import { ensureTable } from "@gpuaas/core/db/table";
+import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
+import { createLogger } from "@gpuaas/core/log";
 import { newId } from "@gpuaas/core/util/id";
 import {
   LAMBDA_INVOKE,
@@ -20,7 +22,8 @@ import {
   buildJobWorkflowDefinition,
   type TaskKey,
 } from "@gpuaas/core/workflow/definition";
-import { API_HANDLER, QUOTA_RESET_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
+import { API_HANDLER, QUOTA_RESET_HANDLER, REACTIONS_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
+import { startStreamReader, type StreamReader } from "@gpuaas/local/stream-reader";
 import { apiEvent, invoke } from "./support/apigw";
 import { uniqueEmail, validJob } from "./support/http";
 
@@ -101,7 +104,7 @@ describe("the deployed definition", () => {
   });
 
   it("has an entry point exporting `handler` for the API, each task and each schedule", async () => {
-    for (const path of [API_HANDLER, ...Object.values(WORKFLOW_TASK_HANDLERS), QUOTA_RESET_HANDLER]) {
+    for (const path of [API_HANDLER, REACTIONS_HANDLER, ...Object.values(WORKFLOW_TASK_HANDLERS), QUOTA_RESET_HANDLER]) {
       expect(typeof (await entryPoint(path)), path).toBe("function");
     }
   });
@@ -110,11 +113,16 @@ describe("the deployed definition", () => {
 describe("task Lambdas and the API Lambda, as Step Functions drives them", () => {
   const sfn = mockClient(SFNClient);
   let api: (event: unknown) => Promise<any>;
+  let stream: StreamReader;
   let user: string;
   let admin: string;
 
-  const call = async (method: string, path: string, token: string, body?: unknown) =>
-    invoke(api as never, apiEvent(method, path, { headers: { authorization: `Bearer ${token}` }, body }));
+  /** An API call, once the reactions Lambda has had the changes it committed. */
+  const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const res = await invoke(api as never, apiEvent(method, path, { headers: { authorization: `Bearer ${token}` }, body }));
+    await stream.idle();
+    return res;
+  };
   const submit = async () => {
     const res = await call("POST", "/api/v1/jobs", user, validJob({ estimatedHours: 1 }));
     expect(res.status, JSON.stringify(res.body)).toBe(201);
@@ -128,6 +136,21 @@ describe("task Lambdas and the API Lambda, as Step Functions drives them", () =>
     const core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
     await ensureTable(core.db.client, TABLE_NAME);
     api = await entryPoint(API_HANDLER);
+    // The event source mapping: each batch of the table's stream to the reactions Lambda.
+    const reactions = await entryPoint(REACTIONS_HANDLER);
+    stream = await startStreamReader({
+      endpoint: inject("dynamoEndpoint"),
+      region: core.config.region,
+      streamArn: (await tableStreamArn(core.db.client, TABLE_NAME))!,
+      outbound: core.config.outbound,
+      log: createLogger("SILENT"),
+      pollMs: 50,
+      handle: async (records) => {
+        const { batchItemFailures } = await reactions({ Records: records }, { awsRequestId: "reactions" });
+        const failed = batchItemFailures[0]?.itemIdentifier;
+        return failed === undefined ? undefined : records.findIndex((r) => r.dynamodb?.SequenceNumber === failed);
+      },
+    });
 
     const login = async (email: string, password: string) =>
       (await invoke(api as never, apiEvent("POST", "/api/v1/auth/login", { body: { email, password } }))).body.accessToken;
@@ -148,7 +171,8 @@ describe("task Lambdas and the API Lambda, as Step Functions drives them", () =>
     sfn.onAnyCommand().resolves({});
   });
 
-  afterAll(() => {
+  afterAll(async () => {
+    await stream?.stop();
     sfn.restore();
   });
 

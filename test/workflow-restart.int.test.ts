@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
-import { engineCore, testConfig } from "./support/core";
+import { engineCore, testConfig, withReactions } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
 
@@ -27,6 +27,7 @@ describe("restarting the local workflow engine", () => {
     const config = testConfig({ SIMULATION_SECONDS_PER_HOUR: "2", SIMULATION_FAILURE_RATE: "0" });
     const first = boot(config);
     await ensureTable(first.core.db.client, first.core.db.table);
+    const reactions = await withReactions(first.core);
     const admin = await signUpAdmin(first.app, first.core);
     const user = await signUp(first.app);
 
@@ -41,10 +42,12 @@ describe("restarting the local workflow engine", () => {
     await first.api.untilInState(running.id, "SimulateGpuRuntime");
 
     // The process dies: every execution is gone, the stored jobs are not.
+    await reactions.stop();
     await first.engine.shutdown();
     expect((await first.engine.describe(running.id))?.status).toBe("ABORTED");
 
     const second = boot(config);
+    await withReactions(second.core);
     expect(await second.engine.resumeOpenJobs()).toBe(3);
     expect(await second.engine.resumeOpenJobs()).toBe(0); // already running: not started twice
 
@@ -79,17 +82,20 @@ describe("restarting the local workflow engine", () => {
     const config = testConfig({ SIMULATION_SECONDS_PER_HOUR: "1", SIMULATION_FAILURE_RATE: "0" });
     const first = boot(config);
     await ensureTable(first.core.db.client, first.core.db.table);
+    const reactions = await withReactions(first.core);
     const admin = await signUpAdmin(first.app, first.core);
     const user = await signUp(first.app);
     const job = await first.api.submit(user.token);
     await first.api.act(admin.token, job.id, "approve");
     await first.api.act(admin.token, job.id, "start");
     await first.api.untilInState(job.id, "SimulateGpuRuntime");
+    await reactions.stop();
     await first.engine.shutdown();
 
     // Downtime longer than the run: the next engine starts with the clock past its end.
     const later = new Date(Date.now() + 60_000);
     const second = boot(config, () => later);
+    await withReactions(second.core);
     expect(await second.engine.resumeOpenJobs()).toBe(1);
     await second.engine.settled(job.id);
     const history = (await second.engine.describe(job.id))!.history;

@@ -7,6 +7,21 @@ import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import { newId } from "@gpuaas/core/util/id";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { startReactor, type LocalReactor } from "@gpuaas/local/reactor";
+
+import { reactors } from "./reactors";
+
+/** The local stack's reactions (the table's stream → core's reactions) on `core`'s table, as npm start runs them. */
+export async function withReactions(core: Core): Promise<LocalReactor> {
+  const reactor = await startReactor(core, core.config.dynamoEndpoint ?? inject("dynamoEndpoint"), { pollMs: 100 });
+  reactors.add(reactor);
+  return reactor;
+}
+
+/** Fixture options: `reactions: false` leaves the table's changes without reactions (a test of the reconciler's repairs). */
+export interface FixtureOptions {
+  reactions?: boolean;
+}
 
 export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!!";
 
@@ -31,15 +46,19 @@ export function engineCore(config: CoreConfig, overrides: Partial<Omit<Core, "co
   return { core, engine };
 }
 
-/** A core on its own new table. `now` can be replaced to move the clock. */
-export async function testCore(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}) {
+/** A core on its own new table, with the local reactions. `now` can be replaced to move the clock. */
+export async function testCore(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}, options: FixtureOptions = {}) {
   const { core } = engineCore(testConfig(env), overrides);
   await ensureTable(core.db.client, core.db.table);
+  if (options.reactions !== false) await withReactions(core);
   return core;
 }
 
-export async function testApp(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}) {
+export async function testApp(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}, options: FixtureOptions = {}) {
   const { core, engine } = engineCore(testConfig(env), overrides);
   await ensureTable(core.db.client, core.db.table);
-  return { core, app: createApp(core), engine: engine as LocalWorkflowEngine };
+  const reactor = options.reactions !== false ? await withReactions(core) : undefined;
+  /** Settles once everything committed so far has had its reactions (admission, cascades, alerts). */
+  const settle = () => reactor?.settled() ?? Promise.resolve();
+  return { core, app: createApp(core), engine: engine as LocalWorkflowEngine, settle, reactor };
 }

@@ -20,5 +20,8 @@ export const QUOTA_RESET_HANDLER = `${dir}/schedules/monthlyQuotaReset.handler`;
 /** The table stream's subscriber: domain events to EventBridge. */
 export const EVENT_SUBSCRIBER_HANDLER = `${dir}/events/subscriber.handler`;
 
+/** The table stream's reactions consumer: admission, dependents, executions, budget alerts. */
+export const REACTIONS_HANDLER = `${dir}/reactions/consumer.handler`;
+
 /** Scheduled: the reconciler (admission, cascades and executions a crash left behind). */
 export const RECONCILER_HANDLER = `${dir}/schedules/reconciler.handler`;

@@ -14,6 +14,7 @@ import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
 import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
 import { createApp } from "@gpuaas/functions/api/app";
 import { startEventStream, type EventStreamReader } from "./event-stream";
+import { startReactor, type LocalReactor } from "./reactor";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
@@ -73,12 +74,16 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
   let workflow: LocalWorkflowEngine | undefined;
   let scheduler: Scheduler | undefined;
   let events: EventStreamReader | undefined;
+  let reactor: LocalReactor | undefined;
   try {
     const config = { ...settings, dynamoEndpoint: dynamo.endpoint };
     let core: Core | undefined;
     workflow = createLocalWorkflowEngine({ core: () => core! });
     core = createCore(config, { workflow });
     await ensureTable(core.db.client, config.tableName);
+    // Reactions to every committed change (admission, dependents, executions, budget alerts), from the
+    // table's stream as in AWS; started before anything writes.
+    reactor = await startReactor(core, dynamo.endpoint);
     // Domain events from the table's stream to WEBHOOK_URL; started before anything writes events.
     events = local.WEBHOOK_URL ? await startWebhookEvents(core, dynamo.endpoint, local.WEBHOOK_URL) : undefined;
     const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
@@ -95,6 +100,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     const engine = workflow;
     const schedules = scheduler;
     const reader = events;
+    const reactions = reactor;
     return {
       url: `http://localhost:${port}`,
       core,
@@ -111,6 +117,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
           waitAtMost(schedules.stop(), ENGINE_GRACE_MS),
           waitAtMost(engine.shutdown(), ENGINE_GRACE_MS),
           reader?.stop(),
+          reactions.stop(),
         ]);
         await dynamo.stop();
       },
@@ -119,6 +126,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     server?.close();
     await scheduler?.stop();
     await events?.stop();
+    await reactor?.stop();
     await workflow?.shutdown();
     await dynamo.stop();
     throw error;

@@ -13,10 +13,10 @@ import { choosePool, demandOf, eligiblePools, type Placement } from "./placement
 const ENDS: readonly JobStatus[] = ["COMPLETED", "FAILED", "CANCELLED"];
 
 /** The release of what a RUNNING job held, when it ends (nothing for a job that holds nothing). */
-export function capacityReleaseItems(core: Core, job: JobItem, to: JobStatus): TransactItem[] {
+export function capacityReleaseItems(core: Core, job: JobItem, to: JobStatus, at: string): TransactItem[] {
   if (job.status !== "RUNNING" || !ENDS.includes(to) || !job.allocation) return [];
   const { clusterId, ...held } = job.allocation;
-  return [releaseCapacityItem(core.db, clusterId, held)];
+  return [releaseCapacityItem(core.db, clusterId, held, at)];
 }
 
 /** Where a job starts now: "unpooled" (no pool could ever run it: start as before), or a placement. */
@@ -44,10 +44,11 @@ export class PoolTakenMeanwhile extends Error {
   override name = "PoolTakenMeanwhile";
 }
 
-/** What the start transition records and the capacity it takes, given where it was placed. */
-export function startOnPlacement(core: Core, placement: StartPlacement, job: JobItem) {
-  if (placement.kind === "unpooled") return { details: {}, items: [] as TransactItem[] };
+/** What the start transition records and the capacity it takes (at the start's time `at`), given where it was placed. */
+export function startOnPlacement(core: Core, placement: StartPlacement, job: Pick<JobItem, "gpuCount" | "cpu" | "ramGb">) {
+  if (placement.kind === "unpooled") return { details: {}, items: (_at: string): TransactItem[] => [] };
   const demand = demandOf(job);
+  const poolId = placement.pool.id;
   return {
     details: {
       clusterId: placement.pool.id,
@@ -56,7 +57,7 @@ export function startOnPlacement(core: Core, placement: StartPlacement, job: Job
       pricePerGpuHourMicros: placement.pricePerGpuHourMicros,
       allocation: { clusterId: placement.pool.id, ...demand },
     },
-    items: [takeCapacityItem(core.db, placement.pool.id, demand)],
+    items: (at: string): TransactItem[] => [takeCapacityItem(core.db, poolId, demand, at)],
   };
 }
 

@@ -1,11 +1,12 @@
 /** Admission planning for one capacity pool, as pure functions over estimated runtimes: the queue
- * order (priority, then age), the expected start of every waiting job if jobs start strictly in
- * that order, and which jobs start now — the ones at the front that fit, plus backfill: a job
- * further back starts now only if it fits now AND, by the estimates, ends before the first job
- * ahead of it that is still waiting could start. Such a job is gone before any job ahead of it
- * needs the room, so it never delays one (the property test in test/admission-plan.unit.test.ts
- * checks that against the same workload planned without backfill). Storage and time live
- * elsewhere; this module only computes. */
+ * order (priority, then age) and, in that order, each waiting job's reservation — the earliest time
+ * it fits for its whole estimated runtime beside the running jobs and the reservations of every job
+ * ahead of it (Slurm's backfill: each job considered gets a reservation; a job further back starts
+ * now only where it fits around all of them). The jobs whose reservation is now start now; those
+ * that start ahead of a job still waiting are "backfilled". By construction a backfilled job never
+ * moves the reservation of a job ahead of it (those were placed first), which
+ * test/admission-plan.unit.test.ts checks in simulated time. Storage and time live elsewhere; this
+ * module only computes. O(W × B) for W waiting jobs over a profile of B breakpoints. */
 import type { Priority } from "../job/job";
 
 /** What a job holds while it runs. */
@@ -30,9 +31,9 @@ export interface WaitingJob extends Demand {
 }
 
 export interface PoolPlan {
-  /** Jobs to start now, in the order they were chosen. */
+  /** Jobs to start now, in admission order. */
   admit: string[];
-  /** Of those, the ones started by backfill (ahead of a job still waiting). */
+  /** Of those, the ones started ahead of a job still waiting (backfill). */
   backfilled: string[];
   /** Waiting jobs (not admitted) in admission order with their expected start, epoch ms
    * (Infinity: never fits this pool). */
@@ -49,64 +50,97 @@ export function admissionOrder<T extends Pick<WaitingJob, "id" | "priority">>(jo
 export const fitsIn = (demand: Demand, room: Demand) =>
   demand.gpus <= room.gpus && demand.cpu <= room.cpu && demand.ramGb <= room.ramGb;
 
-/** Resources in use over time: intervals [start, end) each holding a demand. */
-class Profile {
-  private readonly holds: { start: number; end: number; demand: Demand }[] = [];
-  constructor(private readonly total: Demand) {}
+/**
+ * Free capacity over time as a step function: segment i is [at[i], at[i+1]) (the last one never
+ * ends) with free[i] available.
+ */
+export class Profile {
+  private readonly at: number[];
+  private readonly free: Demand[];
 
-  hold(start: number, end: number, demand: Demand) {
-    this.holds.push({ start, end, demand });
-  }
-
-  /** Whether `demand` fits during the whole of [start, end). */
-  fits(start: number, end: number, demand: Demand): boolean {
-    // Usage only rises where a hold starts, so checking `start` and every hold start inside the window suffices.
-    const points = [start, ...this.holds.filter((h) => h.start > start && h.start < end).map((h) => h.start)];
-    return points.every((t) => {
-      const used = { gpus: 0, cpu: 0, ramGb: 0 };
-      for (const h of this.holds) {
-        if (h.start <= t && t < h.end) {
-          used.gpus += h.demand.gpus;
-          used.cpu += h.demand.cpu;
-          used.ramGb += h.demand.ramGb;
-        }
+  /** `total` from `nowMs` on, minus each running job until its expected end (one past its estimate: any moment). */
+  constructor(total: Demand, running: readonly RunningJob[], nowMs: number) {
+    const ends = running.map((r) => ({ end: Math.max(r.expectedEndMs, nowMs + 1), demand: r as Demand })).sort((a, b) => a.end - b.end);
+    const room = { ...total };
+    for (const { demand } of ends) sub(room, demand);
+    this.at = [nowMs];
+    this.free = [{ ...room }];
+    for (const { end, demand } of ends) {
+      add(room, demand);
+      if (this.at.at(-1) === end) this.free[this.free.length - 1] = { ...room };
+      else {
+        this.at.push(end);
+        this.free.push({ ...room });
       }
-      return fitsIn(demand, { gpus: this.total.gpus - used.gpus, cpu: this.total.cpu - used.cpu, ramGb: this.total.ramGb - used.ramGb });
-    });
+    }
   }
 
-  /** Times at which usage can drop: the ends of holds, after `from`. */
-  endsAfter(from: number): number[] {
-    return [...new Set(this.holds.map((h) => h.end).filter((t) => t > from))].sort((a, b) => a - b);
+  /** Free capacity at `t` (from the profile's start on). */
+  freeAt(t: number): Demand {
+    return { ...this.free[this.segmentOf(t)]! };
   }
+
+  /** The earliest time ≥ `from` at which `demand` fits for `duration`; Infinity when it never does. */
+  earliest(from: number, duration: number, demand: Demand): number {
+    let runStart: number | undefined;
+    for (let i = this.segmentOf(from); i < this.at.length; i++) {
+      if (!fitsIn(demand, this.free[i]!)) {
+        runStart = undefined;
+        continue;
+      }
+      runStart ??= Math.max(this.at[i]!, from);
+      const end = i + 1 < this.at.length ? this.at[i + 1]! : Number.POSITIVE_INFINITY;
+      if (end - runStart >= duration) return runStart;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+
+  /** Holds `demand` during [start, end). */
+  reserve(start: number, end: number, demand: Demand): void {
+    if (!Number.isFinite(start) || end <= start) return;
+    const first = this.split(start);
+    const last = Number.isFinite(end) ? this.split(end) : this.at.length;
+    for (let i = first; i < last; i++) sub(this.free[i]!, demand);
+  }
+
+  private segmentOf(t: number): number {
+    // Binary search: the last breakpoint ≤ t (t before the start: the first segment).
+    let lo = 0;
+    let hi = this.at.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.at[mid]! <= t) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Makes `t` a breakpoint; returns its segment index. */
+  private split(t: number): number {
+    const i = this.segmentOf(t);
+    if (this.at[i] === t) return i;
+    if (t < this.at[0]!) return 0;
+    this.at.splice(i + 1, 0, t);
+    this.free.splice(i + 1, 0, { ...this.free[i]! });
+    return i + 1;
+  }
+}
+
+function sub(room: Demand, d: Demand) {
+  room.gpus -= d.gpus;
+  room.cpu -= d.cpu;
+  room.ramGb -= d.ramGb;
+}
+function add(room: Demand, d: Demand) {
+  room.gpus += d.gpus;
+  room.cpu += d.cpu;
+  room.ramGb += d.ramGb;
 }
 
 /**
- * Expected starts if `queue` (already in admission order) starts strictly in order from `nowMs`:
- * each job at the earliest time, not before the job ahead of it, when it fits for its whole
- * estimated runtime beside the running jobs and the jobs planned ahead of it.
+ * What starts now in a pool of `total`, and when the rest is expected to. With `backfill: false`
+ * jobs start strictly in order (none before the one ahead of it), for comparison.
  */
-export function strictOrderStarts(total: Demand, running: readonly RunningJob[], queue: readonly WaitingJob[], nowMs: number): number[] {
-  const profile = new Profile(total);
-  // A job past its estimate is expected to end any moment.
-  for (const r of running) profile.hold(nowMs, Math.max(r.expectedEndMs, nowMs + 1), r);
-  const starts: number[] = [];
-  let earliest = nowMs;
-  for (const job of queue) {
-    if (!fitsIn(job, total)) {
-      starts.push(Number.POSITIVE_INFINITY);
-      continue;
-    }
-    const candidates = [earliest, ...profile.endsAfter(earliest)];
-    const start = candidates.find((t) => profile.fits(t, t + job.runtimeMs, job))!;
-    profile.hold(start, start + job.runtimeMs, job);
-    starts.push(start);
-    earliest = start;
-  }
-  return starts;
-}
-
-/** What starts now in a pool of `total`, and when the rest is expected to. */
 export function planPool(
   total: Demand,
   running: readonly RunningJob[],
@@ -115,55 +149,28 @@ export function planPool(
   options: { backfill: boolean } = { backfill: true },
 ): PoolPlan {
   const queue = admissionOrder(waiting);
-  const starts = strictOrderStarts(total, running, queue, nowMs);
-  // In strict order the front of the queue that can start now does.
-  const admitted = new Set(queue.filter((_, i) => starts[i] === nowMs).map((j) => j.id));
-  const admit = queue.filter((j) => admitted.has(j.id)).map((j) => j.id);
+  const profile = new Profile(total, running, nowMs);
+  const admit: string[] = [];
   const backfilled: string[] = [];
-
-  if (options.backfill) {
-    const room = freeNow(total, running, queue.filter((j) => admitted.has(j.id)));
-    // The expected start of the first job still waiting: nothing may hold room past it.
-    let headStart = Number.POSITIVE_INFINITY;
-    for (const [i, job] of queue.entries()) {
-      if (admitted.has(job.id)) continue;
-      // The head is the first waiting job that can ever start here (one too big for the pool holds nothing up).
-      if (headStart === Number.POSITIVE_INFINITY && Number.isFinite(starts[i]!)) {
-        headStart = starts[i]!;
-        continue;
-      }
-      if (fitsIn(job, room) && nowMs + job.runtimeMs <= headStart) {
-        admitted.add(job.id);
-        admit.push(job.id);
-        backfilled.push(job.id);
-        room.gpus -= job.gpus;
-        room.cpu -= job.cpu;
-        room.ramGb -= job.ramGb;
+  const left: PoolPlan["queue"] = [];
+  let earliest = nowMs;
+  let someoneWaits = false;
+  for (const job of queue) {
+    // A zero estimate still holds its room for a moment, so a plan never overfills the pool.
+    const duration = Math.max(1, job.runtimeMs);
+    const start = fitsIn(job, total) ? profile.earliest(options.backfill ? nowMs : earliest, duration, job) : Number.POSITIVE_INFINITY;
+    profile.reserve(start, start + duration, job);
+    if (start === nowMs) {
+      admit.push(job.id);
+      if (someoneWaits) backfilled.push(job.id);
+    } else {
+      left.push({ id: job.id, position: left.length + 1, expectedStartMs: start });
+      // In strict order a job too big for the pool holds nobody up.
+      if (Number.isFinite(start)) {
+        earliest = start;
+        someoneWaits = true;
       }
     }
   }
-
-  const left = queue.filter((j) => !admitted.has(j.id));
-  // Backfilled jobs end before the head's start, so the strict-order starts of the rest stand.
-  const leftStarts = strictOrderStarts(
-    total,
-    [...running, ...queue.filter((j) => admitted.has(j.id)).map((j) => ({ ...j, expectedEndMs: nowMs + j.runtimeMs }))],
-    left,
-    nowMs,
-  );
-  return {
-    admit,
-    backfilled,
-    queue: left.map((job, i) => ({ id: job.id, position: i + 1, expectedStartMs: leftStarts[i]! })),
-  };
-}
-
-function freeNow(total: Demand, running: readonly Demand[], admitted: readonly Demand[]): Demand {
-  const room = { ...total };
-  for (const d of [...running, ...admitted]) {
-    room.gpus -= d.gpus;
-    room.cpu -= d.cpu;
-    room.ramGb -= d.ramGb;
-  }
-  return room;
+  return { admit, backfilled, queue: left };
 }

@@ -3,12 +3,13 @@ import * as z from "zod";
 import type { Core } from "../core";
 import { AlreadyExistsError, ForbiddenError, UnauthorizedError } from "../errors";
 import { currentQuota } from "../quota/service";
-import { createUserItem, getUserItem, getUserItemByEmail } from "../user/store";
+import { createUserItem, getUserItemByEmail } from "../user/store";
 import { EmailSchema, FullNameSchema, PasswordSchema, toUser, type Role, type User, type UserItem } from "../user/user";
 import { fn } from "../util/fn";
 import { newId } from "../util/id";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
-import { issueAccessToken, verifyAccessToken, type Actor } from "./token";
+import { activeUser } from "./access";
+import { issueAccessToken, type Actor } from "./token";
 
 export const RegisterInput = z.strictObject({
   email: EmailSchema,
@@ -45,44 +46,6 @@ export const login = fn(LoginInput, async (input, core: Core) => {
   if (!user.active) throw new ForbiddenError("This account is disabled");
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role }, core.now());
 });
-
-/** `user` as the account behind a verified token: UnauthorizedError when it no longer exists,
- * ForbiddenError when it was disabled. */
-export function checkAccount(user: UserItem | undefined): UserItem {
-  if (!user) throw new UnauthorizedError("Account no longer exists");
-  if (!user.active) throw new ForbiddenError("This account is disabled");
-  return user;
-}
-
-/** The actor a verified token's account makes: refused when missing or disabled; the stored role. */
-export function accountActor(user: UserItem | undefined): Actor {
-  const account = checkAccount(user);
-  return { userId: account.id, role: account.role, account };
-}
-
-/** The caller's active account, or UnauthorizedError when it no longer exists or was disabled.
- * Reads it unless `authenticate` already did for this request. */
-export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
-  if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
-  return checkAccount(await getUserItem(core.db, actor.userId));
-}
-
-/**
- * The actor behind a bearer token. The token must verify, and its account must still exist and be
- * active; the role is the stored one, so disabling or demoting an account takes effect at once
- * rather than when its tokens expire.
- */
-export async function authenticate(core: Core, token: string): Promise<Actor> {
-  const claims = await verifyAccessToken(core.config.jwt, token, core.now());
-  return accountActor(await activeUser(core, claims));
-}
-
-/**
- * The token's claims only, for use cases that read the account themselves, overlapped with their
- * own reads (getJob, getJobEvents, submitJob): the returned actor has no `account`, and those use
- * cases check the stored account (and take the stored role) before they act or answer anything.
- */
-export const verifyToken = (core: Core, token: string): Promise<Actor> => verifyAccessToken(core.config.jwt, token, core.now());
 
 /** The caller's profile with this month's quota. */
 export async function me(core: Core, actor: Actor) {

@@ -3,15 +3,15 @@
  * an org's owner creates its private pools. Everyone sees the shared pools; a private pool only its
  * org's members and admins (others are told it does not exist, 404). Admins, and the owner of a
  * private pool's org, resize or drain it. Admission (taking and releasing capacity) uses the
- * transaction items of ./store. */
+ * transaction items of ./store; what a new or grown pool means for waiting jobs is a reaction. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { admitFor } from "../admission/engine";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import type { OrgRole } from "../org/org";
-import { orgAccess } from "../org/service";
+import { orgAccess } from "../org/access";
+import { clusterAccess } from "./access";
 import { getMembershipItem, getOrgItem, listMembershipItems } from "../org/store";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
@@ -29,21 +29,6 @@ import {
 
 const MAX_ATTEMPTS = 5;
 
-/**
- * The pool and the caller's role in its org (private pools). Missing pools, malformed ids and
- * private pools of orgs the caller is not a member of (admins excepted) are NotFoundError.
- */
-export async function clusterAccess(core: Core, actor: Actor, clusterId: string, consistent = false): Promise<{ cluster: ClusterItem; role?: OrgRole }> {
-  const notFound = () => new NotFoundError(`Cluster ${clusterId} not found`);
-  if (!isId(clusterId)) throw notFound();
-  const cluster = await getClusterItem(core.db, clusterId, consistent);
-  if (!cluster) throw notFound();
-  if (cluster.orgId === undefined) return { cluster };
-  const membership = await getMembershipItem(core.db, actor.userId, cluster.orgId);
-  if (!membership && actor.role !== "admin") throw notFound();
-  return { cluster, role: membership?.role };
-}
-
 type NewCluster = ReturnType<typeof CreateClusterInput.parse>;
 
 async function create(core: Core, actor: Actor, input: NewCluster) {
@@ -59,8 +44,7 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
     if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0)) throw new NotFoundError(`Org ${input.orgId} not found`);
     throw error;
   }
-  // Jobs approved before the pool existed may start on it now (named: the pool index may not show it yet).
-  await admitFor(core, [cluster.gpuType], `pool ${cluster.id} created`, [cluster.id]);
+  // Jobs approved before the pool existed may start on it now: the reaction to the new pool admits them.
   return toCluster((await getClusterItem(core.db, cluster.id, true)) ?? cluster);
 }
 
@@ -132,10 +116,7 @@ export const updateCluster = fn(UpdateClusterInput, async (input, core: Core, ac
     }
     try {
       const updated = await updateClusterItem(core.db, clusterId, { from: cluster, totals, draining, at: core.now().toISOString() });
-      // More room, or admitting again: admission for the pool's GPU type (best effort, logged).
-      if (updated.availableGpus > cluster.availableGpus || updated.availableCpu > cluster.availableCpu || updated.availableRamGb > cluster.availableRamGb || (cluster.draining && !updated.draining)) {
-        await admitFor(core, [updated.gpuType], `pool ${clusterId} changed`);
-      }
+      // More room, or admitting again: the reaction to the pool's change runs admission.
       return toCluster(updated);
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

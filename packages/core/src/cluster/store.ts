@@ -102,42 +102,49 @@ const CAPACITY_NAMES = {
   "#allocRam": "allocatedRamGb",
 };
 
+/** Capacity changes follow commit order in time: each take and release records its time on the
+ * pool and requires that no change with a later time committed before it, so a job's startedAt
+ * never precedes the finishedAt of the job whose room it took (two writers' clocks and commit order
+ * may otherwise disagree by the length of a transaction). A writer that loses this retries with a
+ * fresh time. */
+const IN_TIME_ORDER = "(attribute_not_exists(#changedAt) OR #changedAt <= :at)";
+
 /**
- * Transaction item taking `want` from a pool: available goes down and allocated up by the same
- * amounts. It fails its condition (item returned) when the pool is missing or draining, or when
- * any resource has less available than wanted, so capacity never goes below zero however many
- * admissions run at once.
+ * Transaction item taking `want` from a pool at time `at`: available goes down and allocated up by
+ * the same amounts. It fails its condition (item returned) when the pool is missing or draining,
+ * when any resource has less available than wanted (so capacity never goes below zero however many
+ * admissions run at once), or when a capacity change later than `at` has committed.
  */
-export const takeCapacityItem = (db: Db, clusterId: string, want: Capacity): TransactItem => ({
+export const takeCapacityItem = (db: Db, clusterId: string, want: Capacity, at: string): TransactItem => ({
   Update: {
     TableName: db.table,
     Key: clusterKeys.cluster(clusterId),
     UpdateExpression:
       "SET #availGpus = #availGpus - :gpus, #availCpu = #availCpu - :cpu, #availRam = #availRam - :ram, " +
-      "#allocGpus = #allocGpus + :gpus, #allocCpu = #allocCpu + :cpu, #allocRam = #allocRam + :ram",
-    ConditionExpression: "#availGpus >= :gpus AND #availCpu >= :cpu AND #availRam >= :ram AND #draining = :false",
-    ExpressionAttributeNames: { ...CAPACITY_NAMES, "#draining": "draining" },
-    ExpressionAttributeValues: { ":gpus": want.gpus, ":cpu": want.cpu, ":ram": want.ramGb, ":false": false },
+      "#allocGpus = #allocGpus + :gpus, #allocCpu = #allocCpu + :cpu, #allocRam = #allocRam + :ram, #changedAt = :at",
+    ConditionExpression: `#availGpus >= :gpus AND #availCpu >= :cpu AND #availRam >= :ram AND #draining = :false AND ${IN_TIME_ORDER}`,
+    ExpressionAttributeNames: { ...CAPACITY_NAMES, "#draining": "draining", "#changedAt": "capacityChangedAt" },
+    ExpressionAttributeValues: { ":gpus": want.gpus, ":cpu": want.cpu, ":ram": want.ramGb, ":false": false, ":at": at },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   },
 });
 
 /**
- * Transaction item giving `give` back to a pool (draining or not): allocated goes down and
- * available up. It fails its condition when less is allocated than given back, so available
+ * Transaction item giving `give` back to a pool (draining or not) at time `at`: allocated goes down
+ * and available up. It fails its condition when less is allocated than given back, so available
  * never exceeds total (available + allocated = total) and a release cannot be counted twice
- * against the pool's counters.
+ * against the pool's counters; and when a capacity change later than `at` has committed.
  */
-export const releaseCapacityItem = (db: Db, clusterId: string, give: Capacity): TransactItem => ({
+export const releaseCapacityItem = (db: Db, clusterId: string, give: Capacity, at: string): TransactItem => ({
   Update: {
     TableName: db.table,
     Key: clusterKeys.cluster(clusterId),
     UpdateExpression:
       "SET #availGpus = #availGpus + :gpus, #availCpu = #availCpu + :cpu, #availRam = #availRam + :ram, " +
-      "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram",
-    ConditionExpression: "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram",
-    ExpressionAttributeNames: CAPACITY_NAMES,
-    ExpressionAttributeValues: { ":gpus": give.gpus, ":cpu": give.cpu, ":ram": give.ramGb },
+      "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram, #changedAt = :at",
+    ConditionExpression: `#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram AND ${IN_TIME_ORDER}`,
+    ExpressionAttributeNames: { ...CAPACITY_NAMES, "#changedAt": "capacityChangedAt" },
+    ExpressionAttributeValues: { ":gpus": give.gpus, ":cpu": give.cpu, ":ram": give.ramGb, ":at": at },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   },
 });
@@ -205,5 +212,6 @@ export async function updateClusterItem(db: Db, clusterId: string, change: Clust
   const { Attributes } = await db.doc.send(new UpdateCommand(updateClusterInput(db, clusterId, change)));
   const updated = Attributes as ClusterItem;
   forgetRecentPools(db, updated.gpuType);
+  db.afterWrite?.();
   return updated;
 }

@@ -4,6 +4,7 @@ import { CreateClusterInput, UpdateClusterInput } from "./cluster";
 import { clusterItem, releaseCapacityItem, takeCapacityItem, updateClusterInput } from "./store";
 
 const db = { table: "t" } as Db;
+const AT = "2026-12-04T00:00:00.000Z";
 const NAMES = {
   "#availGpus": "availableGpus",
   "#availCpu": "availableCpu",
@@ -14,17 +15,18 @@ const NAMES = {
 };
 
 describe("takeCapacityItem", () => {
-  it("takes from available into allocated, only when all three fit and the pool is not draining", () => {
-    expect(takeCapacityItem(db, "C1", { gpus: 2, cpu: 16, ramGb: 64 })).toEqual({
+  it("takes from available into allocated, only when all three fit, the pool is not draining and no later change committed", () => {
+    expect(takeCapacityItem(db, "C1", { gpus: 2, cpu: 16, ramGb: 64 }, AT)).toEqual({
       Update: {
         TableName: "t",
         Key: { pk: "CLUSTER#C1", sk: "CLUSTER" },
         UpdateExpression:
           "SET #availGpus = #availGpus - :gpus, #availCpu = #availCpu - :cpu, #availRam = #availRam - :ram, " +
-          "#allocGpus = #allocGpus + :gpus, #allocCpu = #allocCpu + :cpu, #allocRam = #allocRam + :ram",
-        ConditionExpression: "#availGpus >= :gpus AND #availCpu >= :cpu AND #availRam >= :ram AND #draining = :false",
-        ExpressionAttributeNames: { ...NAMES, "#draining": "draining" },
-        ExpressionAttributeValues: { ":gpus": 2, ":cpu": 16, ":ram": 64, ":false": false },
+          "#allocGpus = #allocGpus + :gpus, #allocCpu = #allocCpu + :cpu, #allocRam = #allocRam + :ram, #changedAt = :at",
+        ConditionExpression:
+          "#availGpus >= :gpus AND #availCpu >= :cpu AND #availRam >= :ram AND #draining = :false AND (attribute_not_exists(#changedAt) OR #changedAt <= :at)",
+        ExpressionAttributeNames: { ...NAMES, "#draining": "draining", "#changedAt": "capacityChangedAt" },
+        ExpressionAttributeValues: { ":gpus": 2, ":cpu": 16, ":ram": 64, ":false": false, ":at": AT },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     });
@@ -33,16 +35,16 @@ describe("takeCapacityItem", () => {
 
 describe("releaseCapacityItem", () => {
   it("gives back from allocated into available, only when at least that much is allocated", () => {
-    expect(releaseCapacityItem(db, "C1", { gpus: 2, cpu: 16, ramGb: 64 })).toEqual({
+    expect(releaseCapacityItem(db, "C1", { gpus: 2, cpu: 16, ramGb: 64 }, AT)).toEqual({
       Update: {
         TableName: "t",
         Key: { pk: "CLUSTER#C1", sk: "CLUSTER" },
         UpdateExpression:
           "SET #availGpus = #availGpus + :gpus, #availCpu = #availCpu + :cpu, #availRam = #availRam + :ram, " +
-          "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram",
-        ConditionExpression: "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram",
-        ExpressionAttributeNames: NAMES,
-        ExpressionAttributeValues: { ":gpus": 2, ":cpu": 16, ":ram": 64 },
+          "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram, #changedAt = :at",
+        ConditionExpression: "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram AND (attribute_not_exists(#changedAt) OR #changedAt <= :at)",
+        ExpressionAttributeNames: { ...NAMES, "#changedAt": "capacityChangedAt" },
+        ExpressionAttributeValues: { ":gpus": 2, ":cpu": 16, ":ram": 64, ":at": AT },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
       },
     });

@@ -9,6 +9,9 @@ export interface Db {
   client: DynamoDBClient;
   doc: DynamoDBDocumentClient;
   table: string;
+  /** Called after each committed write that may call for reactions (transactions, pool changes):
+   * the local stack's stream reader reads at once instead of at its next poll. Unset in AWS. */
+  afterWrite?: () => void;
 }
 
 export interface DbOptions {

@@ -12,8 +12,9 @@ export const tableSchema = {
   partitionKey: "pk",
   sortKey: "sk",
   ttlAttribute: "expiresAt",
-  /** The stream domain events are published from (event/): each new item as written. */
-  stream: "NEW_IMAGE",
+  /** The stream domain events are published from (event/) and reactions are driven by
+   * (reactions/): each change with the item before and after it. */
+  stream: "NEW_AND_OLD_IMAGES",
   /** Overloaded GSIs; what each holds is documented in docs/data-model.md. */
   indexes: {
     gsi1: { partitionKey: "gsi1pk", sortKey: "gsi1sk" },
@@ -27,11 +28,17 @@ export type IndexName = keyof typeof tableSchema.indexes;
 const streamSpecification = { StreamEnabled: true, StreamViewType: tableSchema.stream } as const;
 
 /** Creates the table with its indexes, stream and TTL if it does not exist yet; waits until ACTIVE.
- * A table created before it had a stream (an older local data dir) gets its stream enabled. */
+ * A table created before it had this stream (an older local data dir) gets it: a stream of another
+ * view type is turned off first (a stream's view type cannot change in place). */
 export async function ensureTable(client: DynamoDBClient, tableName: string): Promise<"created" | "existed"> {
   try {
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
-    if (!Table?.StreamSpecification?.StreamEnabled) {
+    const stream = Table?.StreamSpecification;
+    if (!stream?.StreamEnabled || stream.StreamViewType !== tableSchema.stream) {
+      if (stream?.StreamEnabled) {
+        await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: { StreamEnabled: false } }));
+        await waitUntilActive(client, tableName);
+      }
       await client.send(new UpdateTableCommand({ TableName: tableName, StreamSpecification: streamSpecification }));
       await waitUntilActive(client, tableName);
     }

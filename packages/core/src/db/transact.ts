@@ -44,6 +44,7 @@ export async function transactWrite(db: Db, items: TransactItem[], retry: RetryP
   for (let attempt = 1; ; attempt++) {
     try {
       await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
+      db.afterWrite?.();
       return;
     } catch (error) {
       const reasons = cancellationReasons(error);

@@ -47,17 +47,38 @@ export interface DomainEvent {
  * record both fit (their attribute value types differ only in binary values, which we never read). */
 export interface ChangeRecord {
   eventName?: string;
-  dynamodb?: { NewImage?: Record<string, unknown>; SequenceNumber?: string };
+  dynamodb?: { NewImage?: Record<string, unknown>; OldImage?: Record<string, unknown>; SequenceNumber?: string };
 }
 
 type Item = Record<string, unknown>;
 
+/** DynamoDB Local's stream writes an empty map as `{}` instead of `{ M: {} }`: read it as the map it is. */
+function repaired(value: unknown): AttributeValue {
+  if (!value || typeof value !== "object") return value as AttributeValue;
+  const v = value as Record<string, unknown>;
+  if (Object.keys(v).length === 0) return { M: {} };
+  if (v.M) return { M: Object.fromEntries(Object.entries(v.M as Record<string, unknown>).map(([k, x]) => [k, repaired(x)])) };
+  if (v.L) return { L: (v.L as unknown[]).map(repaired) };
+  return v as unknown as AttributeValue;
+}
+
+/** A stream record's image (NewImage or OldImage) as a plain item. */
+export function recordImage<T = Record<string, any>>(raw?: Record<string, unknown>): T | undefined {
+  return raw ? (unmarshall(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, repaired(v)]))) as T) : undefined;
+}
+
+/** The item type a stream record is about, read without unmarshalling the rest. */
+export function recordType(record: ChangeRecord): string | undefined {
+  const raw = (record.dynamodb?.NewImage ?? record.dynamodb?.OldImage) as Record<string, { S?: string }> | undefined;
+  return raw?.type?.S;
+}
+
 /** The domain event a stream record stands for, or undefined: only INSERTs of JobEvent and
  * BudgetAlert items are events (both are written once and never modified). */
 export function toDomainEvent(record: ChangeRecord): DomainEvent | undefined {
-  const image = record.dynamodb?.NewImage;
-  if (record.eventName !== "INSERT" || !image) return undefined;
-  const item = unmarshall(image as Record<string, AttributeValue>) as Item;
+  const type = recordType(record);
+  if (record.eventName !== "INSERT" || (type !== "JobEvent" && type !== "BudgetAlert")) return undefined;
+  const item = recordImage<Item>(record.dynamodb?.NewImage)!;
   const eventId = `${item.pk}#${item.sk}`;
   switch (item.type) {
     case "JobEvent":

@@ -1,5 +1,6 @@
-/** What admins and owners do to a job: approve, reject, start, complete, fail, cancel. Each is a
- * conditional transition in DynamoDB (the truth), then a nudge to the job's workflow execution. */
+/** What admins and owners do to a job: approve, reject, start, complete, fail, cancel. Each is one
+ * conditional transition in DynamoDB (the truth) and answers; telling the job's workflow execution,
+ * admission and the dependents follow as reactions to the committed change (reactions/). */
 import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
@@ -7,10 +8,11 @@ import { placeForStart, PoolTakenMeanwhile, startOnPlacement, withCapacityTake }
 import { ForbiddenError, NoCapacityError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
-import { dependenciesCompleted, jobView } from "./dependencies";
-import { isOpen, type JobItem } from "./job";
+import { dependenciesCompleted } from "./dependencies";
+import type { JobItem } from "./job";
 import { getJobItem } from "./store";
-import { invalidTransition, transitionJob, type TransitionRequest, type TransitionResult } from "./transitions";
+import { invalidTransition, transitionJob, type TransitionRequest } from "./transitions";
+import { jobView } from "./views";
 
 const Reason = z.string().trim().min(1, "must not be empty").max(1000);
 
@@ -23,44 +25,19 @@ function assertAdmin(actor: Actor) {
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
 }
 
-/**
- * Tells the execution that the job moved on. A state parked on the job's task token is completed
- * with the new status; a running simulation is stopped (the job already ended); a job still open
- * with no token parked has its execution ensured (a no-op when it runs, a fresh start, routed by
- * the stored status, when its start at submission failed). Best effort: the stored job is the
- * truth, and an execution that missed this re-reads it (its recording steps are conditional, its
- * waits time out into a status check), so a failure here is logged, not thrown.
- */
-export async function notifyWorkflow(core: Core, { before, job }: TransitionResult): Promise<void> {
-  try {
-    if (before.taskToken) {
-      await core.workflow.sendTaskSuccess(before.taskToken, { jobId: job.id, status: job.status });
-    } else if (before.status === "RUNNING") {
-      await core.workflow.stop(job.id, `Job ${job.status} by ${job.status === "CANCELLED" ? "cancellation" : "an admin"}`);
-    } else if (isOpen(job.status)) {
-      await core.workflow.startJob(job.id);
-    }
-  } catch (error) {
-    core.log.warn("workflow not notified", { jobId: job.id, status: job.status, error });
-  }
-}
-
 async function act(core: Core, jobId: string, request: TransitionRequest) {
-  const result = await transitionJob(core, jobId, request);
-  await notifyWorkflow(core, result);
-  return jobView(core, result.job);
+  const { job } = await transitionJob(core, jobId, request);
+  return jobView(core, job);
 }
 
 /**
- * PENDING → APPROVED (admin). The approval triggers admission (transitionJob), so a job with room
- * on a pool may already be RUNNING: the answer is the job as it now is.
+ * PENDING → APPROVED (admin). Answers APPROVED with why it waits; admission (a reaction to the
+ * approval) starts it within moments when a pool has room.
  */
 export async function approveJob(core: Core, actor: Actor, jobId: string, body?: unknown) {
   assertAdmin(actor);
   const { reason } = parseInput(NoteInput, body);
-  const result = await transitionJob(core, jobId, { action: "approve", from: ["PENDING"], to: "APPROVED", actor: actor.userId, reason: reason ?? "approved" });
-  await notifyWorkflow(core, result);
-  return jobView(core, (await getJobItem(core.db, jobId, true)) ?? result.job);
+  return act(core, jobId, { action: "approve", from: ["PENDING"], to: "APPROVED", actor: actor.userId, reason: reason ?? "approved" });
 }
 
 /** PENDING → REJECTED with a reason (admin); the reservation is released in full. */
@@ -99,7 +76,7 @@ export async function startJob(core: Core, actor: Actor, jobId: string, body?: u
         actor: actor.userId,
         reason: reason ?? (placement.details.clusterId ? `started on pool ${placement.details.clusterId}` : "started"),
         details: placement.details,
-        conditions: (read) => withCapacityTake(dependenciesCompleted(core)(read), placement.items),
+        conditions: (read, at) => withCapacityTake(dependenciesCompleted(core)(read), placement.items(at)),
       });
     } catch (error) {
       if (!(error instanceof PoolTakenMeanwhile)) throw error;

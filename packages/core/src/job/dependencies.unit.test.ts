@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { dependenciesCompleted, waitingFor } from "./dependencies";
+import { dependenciesCompleted } from "./dependencies";
+import { waitingFor } from "./views";
 import type { JobItem, JobStatus } from "./job";
 
 const job = (status: JobStatus, dependsOn: string[] = []) => ({ id: "J", status, dependsOn }) as unknown as JobItem;

@@ -100,6 +100,10 @@ export interface JobItem {
   usedMilli?: MilliHours;
   /** Task token of the workflow state waiting for an admin (internal; never shown to clients). */
   taskToken?: string;
+  /** The task token the last transition answered (the reaction sends it; the reconciler re-sends it to an execution still parked on it). */
+  answeredToken?: string;
+  /** Who made the last transition: a user id, "system" or "workflow". */
+  updatedBy?: string;
   createdAt: string;
   updatedAt: string;
   approvedAt?: string;

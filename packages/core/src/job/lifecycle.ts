@@ -10,6 +10,7 @@ import { fn, parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { ADMIN_WAIT_TIMEOUT_SECONDS } from "../workflow/definition";
 import type { JobItem, JobStatus } from "./job";
+import { listPoolItems } from "../cluster/store";
 import { getJobItem, parkTaskToken } from "./store";
 import { SYSTEM_ACTOR, transitionJob, WORKFLOW_ACTOR, type TransitionRequest } from "./transitions";
 
@@ -81,11 +82,30 @@ export function remainingRuntimeSeconds(core: Core, job: Pick<JobItem, "estimate
   return Math.max(0, Math.ceil((totalMs - elapsedMs) / 1000));
 }
 
-/** PlanGpuRuntime: for a RUNNING job, how long SimulateGpuRuntime waits (what is left after a restart). */
+/**
+ * When the simulated run of a job that started at `startedAt` ends, as the Wait state's timestamp:
+ * start + estimate, to the millisecond (a run lasts its estimate however late its execution resumed;
+ * in AWS Step Functions truncates a Wait timestamp to the second). What is left is measured on
+ * core's clock and the timestamp is on the engine's wall clock (the same clock but in tests that
+ * move core's). Never before now.
+ */
+export function runEndsAt(core: Core, job: Pick<JobItem, "estimatedHours" | "startedAt">): string {
+  const nowMs = core.now().getTime();
+  const startMs = job.startedAt ? Date.parse(job.startedAt) : nowMs;
+  const leftMs = Math.max(0, startMs + job.estimatedHours * core.config.simulation.secondsPerGpuHour * 1000 - nowMs);
+  return new Date(Date.now() + leftMs).toISOString();
+}
+
+/** PlanGpuRuntime: for a RUNNING job, until when SimulateGpuRuntime waits (what is left after a restart, too). */
 export const planRuntime = fn(StepInput, async ({ jobId }, core: Core) => {
   const job = await readJob(core, jobId);
-  const runtimeSeconds = job.status === "RUNNING" ? remainingRuntimeSeconds(core, job) : 0;
-  return { jobId, status: job.status, runtimeSeconds };
+  const running = job.status === "RUNNING";
+  return {
+    jobId,
+    status: job.status,
+    runtimeSeconds: running ? remainingRuntimeSeconds(core, job) : 0,
+    runEndsAt: running ? runEndsAt(core, job) : core.now().toISOString(),
+  };
 });
 
 const FAILURE_MESSAGES = [
@@ -101,13 +121,16 @@ export function outcomeDraw(jobId: string): number {
   return createHash("sha256").update(`outcome:${jobId}`).digest().readUIntBE(0, 6) / 2 ** 48;
 }
 
-/** DrawOutcome: COMPLETED with probability 1 − SIMULATION_FAILURE_RATE, else FAILED with a message. */
+/**
+ * DrawOutcome: COMPLETED with probability 1 − SIMULATION_FAILURE_RATE, else FAILED with a message.
+ * A function of the job id alone, so it reads nothing (the recording step that follows is
+ * conditional on the job still RUNNING); `status` is the one the run was planned for.
+ */
 export const drawOutcome = fn(StepInput, async ({ jobId }, core: Core) => {
-  const job = await readJob(core, jobId);
   const draw = outcomeDraw(jobId);
-  if (draw >= core.config.simulation.failureRate) return { jobId, status: job.status, outcome: "COMPLETED" as const };
+  if (draw >= core.config.simulation.failureRate) return { jobId, status: "RUNNING" as const, outcome: "COMPLETED" as const };
   const errorMessage = FAILURE_MESSAGES[Math.floor(draw * 1e6) % FAILURE_MESSAGES.length]!;
-  return { jobId, status: job.status, outcome: "FAILED" as const, errorMessage };
+  return { jobId, status: "RUNNING" as const, outcome: "FAILED" as const, errorMessage };
 });
 
 /** RecordCompletion: RUNNING → COMPLETED at its full simulated runtime; a job already ended stays as it is. */
@@ -141,10 +164,17 @@ export const ExpireWaitInput = StepInput.extend({ expectedStatus: z.enum(["PENDI
 
 /**
  * ExpireWait: the wait for an admin timed out. A job still waiting is cancelled (reservation
- * released); one that moved on meanwhile (its nudge was lost) just continues from its status.
+ * released); one that moved on meanwhile (its nudge was lost) just continues from its status. An
+ * APPROVED job of a GPU type with pools waits for capacity, not for an admin: it is not cancelled,
+ * and its execution parks again (RouteByStatus → AwaitStart).
  */
 export const expireWait = fn(ExpireWaitInput, async ({ jobId, expectedStatus }, core: Core): Promise<StepResult> => {
   const days = ADMIN_WAIT_TIMEOUT_SECONDS / 86_400;
+  if (expectedStatus === "APPROVED") {
+    const job = await readJob(core, jobId);
+    if (job.status !== "APPROVED") return { jobId, status: job.status };
+    if ((await listPoolItems(core.db, job.gpuType)).length) return { jobId, status: job.status };
+  }
   return transitionIfStill(core, jobId, {
     action: "expire",
     from: [expectedStatus],

@@ -8,9 +8,9 @@ import { getMembershipItem } from "../org/store";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId } from "../util/id";
-import { jobView, jobViews } from "./dependencies";
+import { jobView, jobViews } from "./views";
 import { JOB_STATUSES, toJobEvent, type JobItem } from "./job";
-import { accountActor } from "../auth/service";
+import { accountActor } from "../auth/access";
 import { getUserItem } from "../user/store";
 import { getJobAndUserItems, getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
 

@@ -2,7 +2,7 @@
  * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
 import { canEverFit, demandOf, eligiblePools, largestPool } from "../admission/placement";
 import { recentPoolItems } from "../cluster/store";
-import { activeUser, checkAccount as checkAccountItem } from "../auth/service";
+import { activeUser, checkAccount as checkAccountItem } from "../auth/access";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite, type CancellationReason } from "../db/transact";
@@ -25,7 +25,7 @@ import {
   requestHash,
   type IdempotencyItem,
 } from "../idempotency/idempotency";
-import { orgSubmission, recordBudgetAlerts } from "../org/budget";
+import { orgSubmission } from "../org/budget";
 import { periodOf } from "../quota/quota";
 import { openingLimitMilli } from "../quota/service";
 import { reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
@@ -34,9 +34,9 @@ import { hoursToMilli } from "../util/hours";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
-import { jobView, waitingFor, type Waiting } from "./dependencies";
+import { jobView, waitingFor, type Waiting } from "./views";
 import type { UserItem } from "../user/user";
-import { endedUnsuccessfully, isOpen, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
+import { endedUnsuccessfully, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
 import {
   dependencyCheck,
   getJobItem,
@@ -191,9 +191,6 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         );
       }
       if (org && error.failedAt(SPEND)) {
-        // The budget is (nearly) used up: record any threshold a lost alert write left behind, since
-        // no later submission of this month may succeed to heal it.
-        await recordBudgetAlerts(core, input.orgId!, period).catch((e: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error: e }));
         throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
       }
       const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), actor.userId, input.orgId);
@@ -201,15 +198,8 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       throw error;
     }
   }
-  // The spend just rose: record the thresholds it reached. Best effort, the next write heals a miss.
-  if (input.orgId) {
-    await recordBudgetAlerts(core, input.orgId, period).catch((error: unknown) => core.log.warn("budget alerts not recorded", { orgId: input.orgId, error }));
-  }
-  // After the commit: the job exists before its execution looks for it. The job is the truth and
-  // is already stored, so a failed start must not turn into an error a client would resubmit on;
-  // starting is idempotent and is repeated by the next action on the job (notifyWorkflow), by a
-  // retry with the same Idempotency-Key, and by the local engine's resume at start-up.
-  await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
+  // Committed: the job's execution starts, and the org's budget alerts are recorded, as reactions to
+  // the new items on the table's stream (reactions/): nothing else waits in this request.
   return { job: { ...toJob(job), waiting: waitingFor(job, new Map()) }, replayed: false };
 }
 
@@ -277,7 +267,6 @@ async function replay(core: Core, record: IdempotencyItem, hash: string): Promis
   }
   const job = await getJobItem(core.db, record.jobId, true);
   if (!job) throw new NotFoundError(`Job ${record.jobId} no longer exists`);
-  if (isOpen(job.status)) await core.workflow.startJob(job.id).catch((error: unknown) => logStartFailure(core, job.id, error));
   return { job: await jobView(core, job), replayed: true };
 }
 
@@ -295,8 +284,4 @@ function rememberOpenMonth(month: string) {
 function settled<T>(result: PromiseSettledResult<T>): T {
   if (result.status === "rejected") throw result.reason;
   return result.value;
-}
-
-function logStartFailure(core: Core, jobId: string, error: unknown) {
-  core.log.warn("workflow execution not started", { jobId, error });
 }

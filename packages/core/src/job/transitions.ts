@@ -1,6 +1,8 @@
 /** Lifecycle transitions: every status change is ONE conditional TransactWriteItems holding the job
  * update (status, status-index key, timestamps), its history event and the quota effect, so two
- * racing writers can never both win and quota never drifts from the jobs. */
+ * racing writers can never both win and quota never drifts from the jobs. A transition is a
+ * command about its own job: what it means for others (admission, dependents, the job's workflow
+ * execution, budget alerts) is a reaction to the committed change (reactions/). */
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite, type CancellationReason, type TransactItem } from "../db/transact";
 import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
@@ -12,9 +14,7 @@ import { isId } from "../util/id";
 import { costMicros } from "../util/money";
 import { capacityReleaseItems } from "../admission/capacity";
 import { queueIndexItems } from "../admission/queue";
-import { admitAfterTransition } from "../admission/engine";
-import { cancelDependentsOf } from "./dependencies";
-import { endedUnsuccessfully, type JobItem, type JobStatus } from "./job";
+import type { JobItem, JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
 
 /** Who did it, when it was not a user: the approval policy or the state machine. */
@@ -39,13 +39,12 @@ export interface TransitionRequest {
   /** Runs on the job as read, before anything is written (e.g. an ownership check). */
   guard?: (job: JobItem) => void;
   /**
-   * Extra conditions the write must pass, built from the job as read: ConditionChecks appended to
-   * the transaction (after the job's own items), and the error to throw when any failed, given
-   * each check's cancellation in order (e.g. start: every dependency COMPLETED, dependencies.ts).
+   * Extra conditions the write must pass, built from the job as read and the transition's time:
+   * items appended to the transaction (after the job's own items), and the error to throw when any
+   * failed, given each one's cancellation in order (e.g. start: every dependency COMPLETED,
+   * dependencies.ts, and the capacity take, admission/capacity.ts).
    */
-  conditions?: (job: JobItem) => { items: TransactItem[]; error: (failed: (CancellationReason | undefined)[]) => Error };
-  /** false: do not cancel the dependents of a job this ends unsuccessfully (cancelDependentsOf's own cancels). */
-  cascade?: false;
+  conditions?: (job: JobItem, at: string) => { items: TransactItem[]; error: (failed: (CancellationReason | undefined)[]) => Error };
 }
 
 export interface TransitionResult {
@@ -77,31 +76,25 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
     if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
 
     const at = core.now().toISOString();
-    const { changes, quota } = effects(core, before, request, at);
-    const items: TransactItem[] = [
-      updateJobStatusItem(core.db, before, request.to, changes, at),
-      putJobEventItem(
-        core.db,
-        jobEventItem({ jobId, status: request.to, actor: request.actor, reason: request.reason, at }),
-      ),
-      ...(quota ? [quota] : []),
-      ...usageDayItems(core, before, changes, at),
-      ...orgSpendSettlementItems(core, before, changes, at),
-      ...capacityReleaseItems(core, before, request.to),
-      ...queueIndexItems(core.db, before, request.to, changes),
-    ];
-    const conditions = request.conditions?.(before);
+    const { items, changes } = transitionItems(core, before, request, at);
+    const release = capacityReleaseItems(core, before, request.to, at);
+    const releaseAt = items.length;
+    items.push(...release);
+    const conditions = request.conditions?.(before, at);
     const firstCondition = items.length;
     if (conditions) items.push(...conditions.items);
     try {
       await transactWrite(core.db, items);
     } catch (error) {
-      const jobCondition = error instanceof TransactionCancelled ? error.failedAt(0) : undefined;
-      if (!jobCondition && conditions && error instanceof TransactionCancelled) {
-        const failed = conditions.items.map((_, i) => error.failedAt(firstCondition + i));
-        if (failed.some(Boolean)) throw conditions.error(failed);
+      if (!(error instanceof TransactionCancelled)) throw error;
+      const jobCondition = error.failedAt(0);
+      if (!jobCondition) {
+        const failed = conditions ? conditions.items.map((_, i) => error.failedAt(firstCondition + i)) : [];
+        if (conditions && failed.some(Boolean)) throw conditions.error(failed);
+        // The pool saw a capacity change later than `at` (another writer's clock): again, with a fresh time.
+        if (release.length && error.failedAt(releaseAt)) continue;
+        throw error;
       }
-      if (!jobCondition) throw error;
       const current = jobCondition.item as JobItem | undefined;
       if (!current) throw new NotFoundError(`Job ${jobId} not found`);
       if (current.status !== before.status) throw invalidTransition(request.action, current.status);
@@ -109,18 +102,56 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
     }
     const job: JobItem = { ...before, ...changes, status: request.to, updatedAt: at };
     delete job.taskToken;
-    // After the commit, best effort (logged inside): a job that can no longer complete takes its dependents with it.
-    if (request.cascade !== false && endedUnsuccessfully(job.status)) await cancelDependentsOf(core, job);
-    // Then admission, best effort (logged inside): a job approved, room freed, a waiting job gone, dependents unblocked.
-    if (request.cascade !== false) await admitAfterTransition(core, before, job);
     return { before, job };
   }
   throw new ContentionError(`Job ${jobId} kept changing; please retry`);
 }
 
+/** The transaction items of `before`'s transition at `at` (job, event, quota, usage, spend, queue
+ * index; not the capacity release or the request's conditions), and the attributes it sets. */
+function transitionItems(core: Core, before: JobItem, request: TransitionRequest, at: string) {
+  const { changes, quota } = effects(core, before, request, at);
+  const items: TransactItem[] = [
+    updateJobStatusItem(core.db, before, request.to, changes, at),
+    putJobEventItem(core.db, jobEventItem({ jobId: before.id, status: request.to, actor: request.actor, reason: request.reason, at })),
+    ...(quota ? [quota] : []),
+    ...usageDayItems(core, before, changes, at),
+    ...orgSpendSettlementItems(core, before, changes, at),
+    ...queueIndexItems(core.db, before, request.to, changes),
+  ];
+  return { items, changes };
+}
+
+/** Items a transition of one job writes, at most (job, event, quota, usage day, spend, 3 queue entries): for batching. */
+export const MAX_TRANSITION_ITEMS = 8;
+
+/**
+ * Several jobs' transitions, each as read in `moves[i].before`, in ONE transaction with `extra(at)`
+ * (e.g. one capacity take for all of them). All or nothing: every job must still be as read (its
+ * status, quota period and parked token); on any failed condition TransactionCancelled propagates
+ * and nothing is written (callers then go one by one with transitionJob, which re-reads and
+ * explains). Requests' `guard` and `conditions` are not supported here. Returns the jobs as written.
+ */
+export async function transitionJobsTogether(
+  core: Core,
+  moves: readonly { before: JobItem; request: Omit<TransitionRequest, "guard" | "conditions"> }[],
+  extra: (at: string) => TransactItem[],
+): Promise<JobItem[]> {
+  for (const { before, request } of moves) if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
+  const at = core.now().toISOString();
+  const built = moves.map(({ before, request }) => ({ before, request, ...transitionItems(core, before, request, at) }));
+  await transactWrite(core.db, [...built.flatMap((b) => b.items), ...extra(at)]);
+  return built.map(({ before, request, changes }) => {
+    const job: JobItem = { ...before, ...changes, status: request.to, updatedAt: at };
+    delete job.taskToken;
+    return job;
+  });
+}
+
 /** The job attributes and the quota item a transition writes. */
 function effects(core: Core, job: JobItem, request: TransitionRequest, at: string) {
-  const changes: Partial<JobItem> = { ...request.details };
+  // Who moved it, and the token answered (the reaction that tells the execution reads both from the change).
+  const changes: Partial<JobItem> = { ...request.details, updatedBy: request.actor, ...(job.taskToken ? { answeredToken: job.taskToken } : {}) };
   if (request.to === "APPROVED") Object.assign(changes, { approvedAt: at, approvedBy: request.actor });
   if (request.to === "RUNNING") changes.startedAt = at;
   if (!TERMINAL.includes(request.to)) return { changes, quota: undefined };

@@ -10,7 +10,7 @@ import { periodOf } from "../quota/quota";
 import { parseInput } from "../util/fn";
 import type { Micros } from "../util/money";
 import { ALERT_THRESHOLDS, SetBudgetInput, toAlert, toSpend } from "./org";
-import { orgAccess, ownedOrg } from "./service";
+import { orgAccess, ownedOrg } from "./access";
 import {
   adjustSpendItem,
   commitSpendItem,
@@ -35,8 +35,7 @@ export async function setOrgBudget(core: Core, actor: Actor, orgId: string, rawI
     setOrgBudgetItem(core.db, orgId, input.monthlyUsd, at),
     setSpendBudgetItem(core.db, { orgId, period, budgetMicros: input.monthlyUsd, at }),
   ]);
-  // A lower budget can put the spend past a threshold.
-  await recordBudgetAlerts(core, orgId, period);
+  // A lower budget can put the spend past a threshold: the reaction to the spend item records the alert.
   return toSpend(orgId, period, await getSpendItem(core.db, orgId, period, true), input.monthlyUsd);
 }
 
@@ -88,8 +87,8 @@ export function orgSpendSettlementItems(core: Core, before: JobItem, changes: Pa
 
 /**
  * Records every threshold the org's spend in `period` has reached and that has no alert yet.
- * Runs after each write that raises the spend or lowers the budget; the conditional Put makes
- * concurrent writers record each alert once, and a crash before it is healed by the next write.
+ * A reaction to each change of the month's spend item (a submission raising it, a budget lowered);
+ * the conditional Put records each alert once however often it runs.
  */
 export async function recordBudgetAlerts(core: Core, orgId: string, period: string): Promise<void> {
   const spend = await getSpendItem(core.db, orgId, period, true);

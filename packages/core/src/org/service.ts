@@ -4,17 +4,14 @@
  * not own. A non-member is told the org does not exist (404), like someone else's job. */
 import { getUserItems } from "../user/store";
 import { randomBytes } from "node:crypto";
-import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
-import { getJobItem } from "../job/store";
-import { jobViews } from "../job/dependencies";
-import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId, newId } from "../util/id";
 import { periodOf } from "../quota/quota";
+import { orgAccess, ownedOrg } from "./access";
 import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
 import {
   addMemberItems,
@@ -26,7 +23,6 @@ import {
   inviteOpensCheck,
   listMemberItems,
   listMembershipItems,
-  listOrgJobIds,
   orgItem,
   rotateInviteItems,
 } from "./store";
@@ -35,25 +31,6 @@ const MAX_ATTEMPTS = 3;
 
 /** A fresh invite code: 128 random bits as 22 base64url characters. */
 export const newInviteCode = () => randomBytes(16).toString("base64url");
-
-/**
- * The org and the caller's role in it. Non-members (and malformed ids) get NotFoundError;
- * admins get the org with their role if they have one.
- */
-export async function orgAccess(core: Core, actor: Actor, orgId: string): Promise<{ org: OrgItem; role?: OrgRole }> {
-  const notFound = () => new NotFoundError(`Org ${orgId} not found`);
-  if (!isId(orgId)) throw notFound();
-  const [membership, org] = await Promise.all([getMembershipItem(core.db, actor.userId, orgId), getOrgItem(core.db, orgId, true)]);
-  if (!org || (!membership && actor.role !== "admin")) throw notFound();
-  return { org, role: membership?.role };
-}
-
-/** The org, when the caller owns it: ForbiddenError for its other members (and admins), NotFoundError for non-members. */
-export async function ownedOrg(core: Core, actor: Actor, orgId: string, action: string): Promise<OrgItem> {
-  const { org, role } = await orgAccess(core, actor, orgId);
-  if (role !== "owner") throw new ForbiddenError(`Only the org's owner can ${action}`);
-  return org;
-}
 
 /** Creates an org owned by the caller. Its name must be free in any letter case (AlreadyExistsError). */
 export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Actor) => {
@@ -146,21 +123,3 @@ export async function listOrgMembers(core: Core, actor: Actor, orgId: string) {
   return { items: members.map((m) => ({ ...toMember(m), email: users.get(m.userId)?.email, fullName: users.get(m.userId)?.fullName })) };
 }
 
-export const ListOrgJobsInput = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  cursor: z.string().max(2048).optional(),
-});
-const OrgJobsCursor = z.object({ after: z.string().refine(isId) });
-
-/** The jobs submitted in an org, newest first (its owner and admins). */
-export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor: Actor, orgId: string) => {
-  const { role } = await orgAccess(core, actor, orgId);
-  if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can list its jobs");
-  const after = input.cursor ? decodeCursor(OrgJobsCursor, input.cursor).after : undefined;
-  const page = await listOrgJobIds(core.db, orgId, { limit: input.limit, afterId: after });
-  const jobs = await Promise.all(page.ids.map((id) => getJobItem(core.db, id)));
-  return {
-    items: await jobViews(core, jobs.flatMap((job) => (job ? [job] : []))),
-    nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
-  };
-});

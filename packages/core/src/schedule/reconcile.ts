@@ -7,19 +7,26 @@
  *    start after submission failed), or — when its execution ended while the job stayed open, and
  *    in AWS its name cannot be reused — the job is closed (FAILED if it was running, else
  *    CANCELLED), releasing its quota and capacity;
- * 3. admission runs for every GPU type that has pools (an APPROVED job beside free room).
- * Idempotent: every repair is a conditional transition or an idempotent start. */
-import { admitWaiting } from "../admission/engine";
-import { listQueueJobIds, restoreQueueEntryItems } from "../admission/queue";
+ * 3. admission runs for every GPU type that has pools (an APPROVED job beside free room), through the
+ *    same coalescing loop the stream's reactions use;
+ * 4. an execution still parked on a task token the job's last transition answered (the answer,
+ *    a reaction, was lost) is answered again;
+ * 5. the queue index is made whole: missing entries restored, entries of an older layout rewritten,
+ *    approved jobs whose dependencies all completed queued.
+ * Idempotent: every repair is a conditional transition, an idempotent start or answer. It calls the
+ * same functions the reactions call. */
+import { requestAdmission } from "../admission/loop";
+import { deleteQueueEntryItem, listQueueJobIds, promoteItems, restoreQueueEntryItems } from "../admission/queue";
+import { dependenciesDone } from "../admission/readiness";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { GPU_TYPES } from "../catalog/catalog";
 import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
-import { cancelDependentsOf } from "../job/dependencies";
+import { cancelDependentsOf } from "../job/cascade";
 import { endedUnsuccessfully, OPEN_STATUSES, type JobItem } from "../job/job";
 import { getJobItems, listJobItemsSharded, type ShardPositions } from "../job/store";
 import { SYSTEM_ACTOR, transitionJob } from "../job/transitions";
-import { ExecutionEndedError } from "../workflow/port";
+import { ExecutionEndedError, TaskNotWaitingError } from "../workflow/port";
 import { InvalidTransitionError } from "../errors";
 
 const PAGE = 100;
@@ -30,6 +37,8 @@ export interface ReconcileReport {
   dependentsCancelled: string[];
   /** Open jobs whose execution was (re)started. */
   executionsEnsured: number;
+  /** Executions answered again: still parked on a token the job's last transition answered. */
+  tasksAnsweredAgain: number;
   /** Open jobs closed because their execution had ended. */
   jobsClosed: string[];
   /** Jobs started by admission. */
@@ -46,7 +55,7 @@ export interface ReconcileReport {
 const SWEEP_BUDGET_MS = 150_000;
 
 export async function reconcile(core: Core, options: { sweepBudgetMs?: number } = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, sweepCutShort: false, failures: 0 };
+  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, tasksAnsweredAgain: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, sweepCutShort: false, failures: 0 };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -59,7 +68,7 @@ export async function reconcile(core: Core, options: { sweepBudgetMs?: number } 
   const admitAll = async () => {
     for (const gpuType of GPU_TYPES) {
       await attempt(`admission ${gpuType}`, async () => {
-        if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await admitWaiting(core, gpuType)));
+        if ((await listPoolItems(core.db, gpuType)).length) report.admitted.push(...(await requestAdmission(core, gpuType)));
       });
     }
   };
@@ -104,16 +113,43 @@ async function cancelForFailedDependencies(core: Core, jobs: JobItem[], report: 
   const deps = await getJobItems(core.db, [...new Set(waiting.flatMap((j) => j.dependsOn))]);
   const failed = [...deps.values()].filter((d) => endedUnsuccessfully(d.status));
   for (const dep of failed) {
-    const cancelled = await cancelDependentsOf(core, dep);
+    const cancelled = await cancelDependentsOf(core, dep, { transitive: true });
     if (cancelled.length) core.log.warn("reconciler cancelled dependents of an unsuccessful job", { jobId: dep.id, status: dep.status, cancelled });
     report.dependentsCancelled.push(...cancelled);
   }
 }
 
+/** How long an answered token may look unanswered before the reconciler answers it again. */
+const ANSWER_GRACE_MS = 60_000;
+
+/**
+ * Whether the job's execution looks parked on the token its last transition answered: an APPROVED
+ * job with no start token parked a while after its approval, or a RUNNING job well past the end of
+ * its simulated run (its execution, once resumed, would have ended it).
+ */
+function stillParked(core: Core, job: JobItem): boolean {
+  if (!job.answeredToken) return false;
+  const nowMs = core.now().getTime();
+  if (job.status === "APPROVED") return !job.taskToken && nowMs - Date.parse(job.updatedAt) > ANSWER_GRACE_MS;
+  if (job.status !== "RUNNING" || !job.startedAt) return false;
+  const endMs = Date.parse(job.startedAt) + job.estimatedHours * core.config.simulation.secondsPerGpuHour * 1000;
+  return nowMs - Math.max(endMs, Date.parse(job.updatedAt)) > ANSWER_GRACE_MS;
+}
+
 /** Makes sure an open job has a running execution, or closes it when its execution is gone for good. */
 async function ensureExecution(core: Core, job: JobItem, report: ReconcileReport) {
   const execution = await core.workflow.describe(job.id);
-  if (execution?.status === "RUNNING") return;
+  if (execution?.status === "RUNNING") {
+    if (!stillParked(core, job)) return;
+    try {
+      await core.workflow.sendTaskSuccess(job.answeredToken!, { jobId: job.id, status: job.status });
+      report.tasksAnsweredAgain++;
+      core.log.warn("reconciler answered a task its job's transition had answered", { jobId: job.id, status: job.status });
+    } catch (error) {
+      if (!(error instanceof TaskNotWaitingError)) throw error;
+    }
+    return;
+  }
   try {
     await core.workflow.startJob(job.id);
     report.executionsEnsured++;
@@ -138,18 +174,25 @@ async function ensureExecution(core: Core, job: JobItem, report: ReconcileReport
   }
 }
 
-/** Restores the queue-index entry of every APPROVED or pool-holding RUNNING job that lacks one. */
+/** Restores the queue-index entry of every APPROVED or pool-holding RUNNING job that lacks one (an
+ * APPROVED job whose dependencies are all COMPLETED goes to WAIT#, else HOLD#), moves ready jobs
+ * from HOLD# to WAIT#, and rewrites entries of an older layout. */
 async function restoreQueueEntries(core: Core, jobs: JobItem[], report: ReconcileReport) {
   for (const gpuType of new Set(jobs.map((j) => j.gpuType))) {
     const ids = await listQueueJobIds(core.db, gpuType);
-    const indexed = new Set([...ids.waiting, ...ids.running]);
-    for (const job of jobs.filter((j) => j.gpuType === gpuType && !indexed.has(j.id))) {
-      const items = restoreQueueEntryItems(core.db, job);
+    for (const key of ids.outdated) await transactWrite(core.db, [deleteQueueEntryItem(core.db, key)]);
+    const waiting = new Set(ids.waiting);
+    const held = new Set(ids.held);
+    const indexed = new Set([...ids.waiting, ...ids.held, ...ids.running]);
+    for (const job of jobs.filter((j) => j.gpuType === gpuType && (!indexed.has(j.id) || (j.status === "APPROVED" && !waiting.has(j.id))))) {
+      const ready = job.status === "APPROVED" && (await dependenciesDone(core, job));
+      if (indexed.has(job.id) && !ready) continue; // held, and rightly so
+      const items = ready && held.has(job.id) ? promoteItems(core.db, job) : restoreQueueEntryItems(core.db, job, ready);
       if (!items) continue;
       try {
         await transactWrite(core.db, items);
         report.queueEntriesRestored++;
-        core.log.warn("reconciler restored a queue-index entry", { jobId: job.id, status: job.status });
+        core.log.warn("reconciler restored a queue-index entry", { jobId: job.id, status: job.status, ready });
       } catch (error) {
         // The job moved on since it was read: it needs no entry any more.
         if (!(error instanceof TransactionCancelled)) throw error;

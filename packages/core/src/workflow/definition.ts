@@ -10,7 +10,7 @@ export const TASKS = {
   awaitApproval: "AwaitApproval",
   /** Parks the start task token on an APPROVED job (callback pattern). */
   awaitStart: "AwaitStart",
-  /** For a RUNNING job: the simulated run time still to go, from its startedAt. */
+  /** For a RUNNING job: when its simulated run ends (startedAt + estimate). */
   planRuntime: "PlanGpuRuntime",
   /** The simulated outcome, reproducible per job id. */
   drawOutcome: "DrawOutcome",
@@ -117,7 +117,7 @@ export function buildJobWorkflowDefinition(taskResources: Record<TaskKey, string
       [TASKS.awaitApproval]: awaitAdmin(fn("awaitApproval")),
       [TASKS.awaitStart]: awaitAdmin(fn("awaitStart")),
       [TASKS.planRuntime]: invoke(fn("planRuntime"), JOB, "SimulateGpuRuntime"),
-      SimulateGpuRuntime: { Type: "Wait", SecondsPath: "$.runtimeSeconds", Next: TASKS.drawOutcome },
+      SimulateGpuRuntime: { Type: "Wait", TimestampPath: "$.runEndsAt", Next: TASKS.drawOutcome },
       [TASKS.drawOutcome]: invoke(fn("drawOutcome"), JOB, "RouteByOutcome"),
       RouteByOutcome: {
         Type: "Choice",

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { authenticate, verifyToken } from "@gpuaas/core/auth/service";
+import { authenticate, verifyToken } from "@gpuaas/core/auth/access";
 import type { Core } from "@gpuaas/core/core";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
 import type { AppEnv } from "./context";

@@ -14,7 +14,7 @@ import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
 import { SubmitJobInput } from "@gpuaas/core/job/job";
 import { ListJobsInput } from "@gpuaas/core/job/queries";
 import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
-import { ListOrgJobsInput } from "@gpuaas/core/org/service";
+import { ListOrgJobsInput } from "@gpuaas/core/org/views";
 import { ListUsersInput, SetQuotaInput } from "@gpuaas/core/quota/admin";
 import { responseSchemas } from "./responses";
 

@@ -1,7 +1,8 @@
 /** /orgs: teams (create, join, rotate the invite code, members) and their monthly budget and alerts. */
 import { Hono } from "hono";
 import { listOrgAlerts, setOrgBudget } from "@gpuaas/core/org/budget";
-import { createOrg, joinOrg, listMyOrgs, listOrgJobs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
+import { createOrg, joinOrg, listMyOrgs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
+import { listOrgJobs } from "@gpuaas/core/org/views";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";
 import { listQuery } from "./query";
