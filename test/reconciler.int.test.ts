@@ -104,6 +104,32 @@ describe("the reconciler", () => {
     await api.untilInState(job.id, "AwaitStart");
   });
 
+  it("leaves alone a job its sweep listed open that ended before its execution was described", async () => {
+    const { ctx, user, api } = await world();
+    const job = await api.submit(user.token);
+    await api.untilWaiting(job.id);
+    let started = 0;
+    // The race: the sweep's page says PENDING, then the job is cancelled and its execution ends.
+    const racing: Core = {
+      ...ctx.core,
+      workflow: {
+        ...ctx.core.workflow,
+        describe: async (jobId) => {
+          await transitionJob(ctx.core, jobId, { action: "cancel", from: ["PENDING"], to: "CANCELLED", actor: user.id, reason: "test" });
+          return { name: jobId, status: "SUCCEEDED", startedAt: new Date().toISOString() };
+        },
+        startJob: async () => {
+          started++;
+        },
+      },
+    };
+    const report = await reconcile(racing);
+    expect(started).toBe(0);
+    expect(report.executionsEnsured).toBe(0);
+    expect(report.jobsClosed).toEqual([]);
+    expect(await api.job(user.token, job.id)).toMatchObject({ status: "CANCELLED" });
+  });
+
   it("closes an open job whose execution ended for good (a name Step Functions will not reuse), releasing its quota", async () => {
     const { ctx, admin, user, api } = await world();
     const pending = await api.submit(user.token);

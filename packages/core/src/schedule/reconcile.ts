@@ -23,8 +23,8 @@ import { GPU_TYPES } from "../catalog/catalog";
 import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
 import { cancelDependentsOf } from "../job/cascade";
-import { endedUnsuccessfully, OPEN_STATUSES, type JobItem } from "../job/job";
-import { getJobItems, listJobItemsSharded, type ShardPositions } from "../job/store";
+import { endedUnsuccessfully, isOpen, OPEN_STATUSES, type JobItem } from "../job/job";
+import { getJobItem, getJobItems, listJobItemsSharded, type ShardPositions } from "../job/store";
 import { SYSTEM_ACTOR, transitionJob } from "../job/transitions";
 import { ExecutionEndedError, TaskNotWaitingError } from "../workflow/port";
 import { InvalidTransitionError } from "../errors";
@@ -137,19 +137,23 @@ function stillParked(core: Core, job: JobItem): boolean {
 }
 
 /** Makes sure an open job has a running execution, or closes it when its execution is gone for good. */
-async function ensureExecution(core: Core, job: JobItem, report: ReconcileReport) {
-  const execution = await core.workflow.describe(job.id);
+async function ensureExecution(core: Core, listed: JobItem, report: ReconcileReport) {
+  const execution = await core.workflow.describe(listed.id);
   if (execution?.status === "RUNNING") {
-    if (!stillParked(core, job)) return;
+    if (!stillParked(core, listed)) return;
     try {
-      await core.workflow.sendTaskSuccess(job.answeredToken!, { jobId: job.id, status: job.status });
+      await core.workflow.sendTaskSuccess(listed.answeredToken!, { jobId: listed.id, status: listed.status });
       report.tasksAnsweredAgain++;
-      core.log.warn("reconciler answered a task its job's transition had answered", { jobId: job.id, status: job.status });
+      core.log.warn("reconciler answered a task its job's transition had answered", { jobId: listed.id, status: listed.status });
     } catch (error) {
       if (!(error instanceof TaskNotWaitingError)) throw error;
     }
     return;
   }
+  // The sweep's page is an index read from before the describe: a job that ended meanwhile (its
+  // execution SUCCEEDED with it) is not a job left without one.
+  const job = await getJobItem(core.db, listed.id, true);
+  if (!job || !isOpen(job.status)) return;
   try {
     await core.workflow.startJob(job.id);
     report.executionsEnsured++;
