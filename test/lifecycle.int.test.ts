@@ -385,9 +385,16 @@ describe("auto-approve policy", () => {
     const sensitive = await api.submit(user.token, { estimatedHours: 1, sensitive: true });
     const large = await api.submit(user.token, { gpuCount: 3, estimatedHours: 1.5 });
 
-    const approved = await api.untilStatus(user.token, small.id, "APPROVED");
-    expect(approved.approvedBy).toBe("system");
-    expect((await api.events(user.token, small.id)).at(-1)).toMatchObject({ actor: "system", reason: expect.stringContaining("auto-approved") });
+    // Approved by the submission itself: the answer is APPROVED, the history has both steps, in order.
+    expect(small).toMatchObject({ status: "APPROVED", approvedBy: "system" });
+    expect((await api.job(user.token, small.id)).approvedBy).toBe("system");
+    expect((await api.events(user.token, small.id)).map((e: any) => [e.status, e.actor])).toEqual([
+      ["PENDING", user.id],
+      ["APPROVED", "system"],
+    ]);
+    expect((await api.events(user.token, small.id)).at(-1)).toMatchObject({ reason: expect.stringContaining("auto-approved") });
+    expect(sensitive.status).toBe("PENDING");
+    expect(large.status).toBe("PENDING");
 
     await api.untilWaiting(sensitive.id);
     await api.untilWaiting(large.id);

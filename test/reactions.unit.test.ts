@@ -19,6 +19,12 @@ const job = (status: string, extra: object = {}) => ({ pk: "JOB#j1", sk: "JOB", 
 describe("reactionsTo", () => {
   it("starts a new job's execution", () => {
     expect(reactionsTo(record("INSERT", undefined, job("PENDING")))).toEqual([{ kind: "startExecution", jobId: "j1" }]);
+    // Auto-approved at submission: without dependencies its WAIT# entry calls for admission; with them, it is promoted if they are done.
+    expect(reactionsTo(record("INSERT", undefined, job("APPROVED")))).toEqual([{ kind: "startExecution", jobId: "j1" }]);
+    expect(reactionsTo(record("INSERT", undefined, job("APPROVED", { dependsOn: ["j0"] })))).toEqual([
+      { kind: "startExecution", jobId: "j1" },
+      { kind: "promoteIfReady", jobId: "j1" },
+    ]);
   });
 
   it("answers the token the execution was parked on; an approval with dependencies promotes the job if they are done", () => {

@@ -5,10 +5,10 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import type { Core } from "../core";
 import { InvalidTransitionError, NotFoundError } from "../errors";
-import { hoursToMilli } from "../util/hours";
 import { fn, parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { ADMIN_WAIT_TIMEOUT_SECONDS } from "../workflow/definition";
+import { autoApprovalReason, autoApproves } from "./approval-policy";
 import type { JobItem, JobStatus } from "./job";
 import { listPoolItems } from "../cluster/store";
 import { getJobItem, parkTaskToken } from "./store";
@@ -41,12 +41,6 @@ async function transitionIfStill(core: Core, jobId: string, request: TransitionR
   }
 }
 
-/** Whether the auto-approve policy approves `job` without an admin. Sensitive jobs never. */
-export function autoApproves(core: Core, job: Pick<JobItem, "sensitive" | "reservedMilli">): boolean {
-  const max = core.config.autoApproveMaxGpuHours;
-  return max > 0 && !job.sensitive && job.reservedMilli <= hoursToMilli(max);
-}
-
 /** ApplyApprovalPolicy: approves a PENDING job the policy covers; answers the job's status. */
 export const applyApprovalPolicy = fn(StepInput, async ({ jobId }, core: Core): Promise<StepResult> => {
   const job = await readJob(core, jobId);
@@ -56,7 +50,7 @@ export const applyApprovalPolicy = fn(StepInput, async ({ jobId }, core: Core): 
     from: ["PENDING"],
     to: "APPROVED",
     actor: SYSTEM_ACTOR,
-    reason: `auto-approved: not sensitive and at most ${core.config.autoApproveMaxGpuHours} GPU-hours`,
+    reason: autoApprovalReason(core),
   });
 });
 

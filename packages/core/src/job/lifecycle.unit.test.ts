@@ -4,7 +4,8 @@ import { createCore } from "../core";
 import { newId } from "../util/id";
 import { noWorkflow } from "../workflow/port";
 import type { JobItem } from "./job";
-import { autoApproves, describeStepError, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
+import { autoApproves } from "./approval-policy";
+import { describeStepError, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
 import { runMilliHours } from "./transitions";
 
 const at = new Date("2026-11-02T10:00:00.000Z");

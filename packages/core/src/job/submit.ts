@@ -5,7 +5,8 @@ import { recentPoolItems } from "../cluster/store";
 import { activeUser, checkAccount as checkAccountItem } from "../auth/access";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { TransactionCancelled, transactWrite, type CancellationReason } from "../db/transact";
+import { queueIndexItems } from "../admission/queue";
+import { TransactionCancelled, transactWrite, type CancellationReason, type TransactItem } from "../db/transact";
 import {
   BudgetExceededError,
   ContentionError,
@@ -34,6 +35,8 @@ import { hoursToMilli } from "../util/hours";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
+import { autoApprovalReason, autoApproves } from "./approval-policy";
+import { SYSTEM_ACTOR } from "./transitions";
 import { jobView, waitingFor, type Waiting } from "./views";
 import type { UserItem } from "../user/user";
 import { endedUnsuccessfully, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
@@ -117,11 +120,15 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
 
   const at = now.toISOString();
   const reservedMilli = input.gpuCount * hoursToMilli(input.estimatedHours);
+  // The auto-approve policy is applied by the submission itself: the job is written APPROVED and
+  // joins its queue in this transaction (approval-policy.ts), so admission follows at once.
+  const approved = autoApproves(core, { sensitive: input.sensitive, reservedMilli });
   const job = jobItem({
     id: newId(),
     ownerId: actor.userId,
     ...input,
-    status: "PENDING",
+    status: approved ? "APPROVED" : "PENDING",
+    ...(approved ? { approvedAt: at, approvedBy: SYSTEM_ACTOR, updatedBy: SYSTEM_ACTOR } : {}),
     reservedMilli,
     quotaPeriod: period,
     ...(input.orgId ? { budgetPeriod: period } : {}),
@@ -149,6 +156,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: actor.userId, reason: "submitted", at })),
       ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, actor.userId, input.orgId)),
       ...input.dependsOn.map((dep) => putJobDependentItem(core.db, jobDependentItem({ jobId: job.id, dependsOn: dep }))),
+      ...(approved ? approvalItems(core, job, at) : []),
     ];
     const IDEMPOTENCY = items.length;
     if (key) items.push(putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now }));
@@ -198,9 +206,19 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       throw error;
     }
   }
-  // Committed: the job's execution starts, and the org's budget alerts are recorded, as reactions to
-  // the new items on the table's stream (reactions/): nothing else waits in this request.
-  return { job: { ...toJob(job), waiting: waitingFor(job, new Map()) }, replayed: false };
+  // Committed: the job's execution starts, admission runs, and the org's budget alerts are recorded,
+  // as reactions to the new items on the table's stream (reactions/). An approved job answers with
+  // its place in the queue (the plan's, or planned from the bounded snapshot a pass reads).
+  return { job: approved ? await jobView(core, job) : { ...toJob(job), waiting: waitingFor(job, new Map()) }, replayed: false };
+}
+
+/** An auto-approved submission's approval: its history event after the submission's, and its queue
+ * entry (WAIT#, or HOLD# with dependencies: a reaction moves it once they have COMPLETED). */
+function approvalItems(core: Core, job: JobItem, at: string): TransactItem[] {
+  return [
+    putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "APPROVED", actor: SYSTEM_ACTOR, reason: autoApprovalReason(core), at })),
+    ...queueIndexItems(core.db, { ...job, status: "PENDING" }, "APPROVED", {}),
+  ];
 }
 
 /**

@@ -56,7 +56,8 @@ export function reactionsTo(record: ChangeRecord): Reaction[] {
 function jobReactions(before?: Item, after?: Item): Reaction[] {
   if (!after) return [];
   const jobId: string = after.id;
-  if (!before) return [{ kind: "startExecution", jobId }];
+  // A new job (written APPROVED by the auto-approve policy when it covers it: then queued as an approval is).
+  if (!before) return [{ kind: "startExecution", jobId }, ...(after.status === "APPROVED" && after.dependsOn?.length ? [{ kind: "promoteIfReady" as const, jobId }] : [])];
   const from = before.status as JobStatus;
   const to = after.status as JobStatus;
   if (from === to) return [];
