@@ -8,15 +8,16 @@
  * the expected start was right. Prints one table and writes the method and the table into
  * docs/performance.md between its `bench:replay` markers. Leaves no process behind: the stack is
  * stopped in `finally`, and bench/stack.ts kills it (and it its Java) on any other exit.
- * Run: npm run bench:replay   (REPLAY_SEED, REPLAY_JOBS, REPLAY_POOL_GPUS, REPLAY_LOAD,
- *                              REPLAY_SECONDS_PER_HOUR, REPLAY_TIMEOUT_S) */
+ * Run: npm run bench:replay   (REPLAY_SEED, REPLAY_JOBS, REPLAY_POOL_GPUS, REPLAY_LOAD, REPLAY_SWEEP,
+ *                              REPLAY_SECONDS_PER_HOUR, REPLAY_TIMEOUT_S; REPLAY_DUMP=<file> also
+ *                              writes the trace and every job's observations there as JSON) */
 import { readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { idealPredictions, isHit, simulate, summarize, type Schedule, type SimJob, type Summary } from "./replay-ideal";
-import { generateTrace, type TraceJob } from "./replay-trace";
+import { DURATION, generateTrace, SWEEP_SPACING_H, type TraceJob } from "./replay-trace";
 import { startStack, type BenchStack } from "./stack";
 import { quantile } from "./stats";
 
@@ -26,10 +27,11 @@ const doc = join(root, "docs/performance.md");
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
 const SEED = env("REPLAY_SEED", 1);
-const JOBS = env("REPLAY_JOBS", 600);
+const JOBS = env("REPLAY_JOBS", 1000);
 const POOL = env("REPLAY_POOL_GPUS", 48);
 const LOAD = env("REPLAY_LOAD", 0.9);
 const USERS = 8;
+const SWEEP = env("REPLAY_SWEEP", 4);
 /** Wall-clock seconds per simulated hour. */
 const SPH = env("REPLAY_SECONDS_PER_HOUR", 0.1);
 /** How often a job is read until it leaves PENDING, and the open jobs are counted at the end. */
@@ -93,7 +95,7 @@ interface Observed {
   /** The first APPROVED or RUNNING reply: "expected" with its expectedStartAt, "running", or "none". */
   prediction?: { kind: "expected"; atMs: number } | { kind: "running" } | { kind: "none"; why: string };
   /** The job as read at the end. */
-  final?: { status: string; createdAt: string; startedAt?: string; finishedAt?: string; estimatedHours: number; gpuCount: number; priority: SimJob["priority"] };
+  final?: { status: string; createdAt: string; approvedAt?: string; startedAt?: string; finishedAt?: string; estimatedHours: number; gpuCount: number; priority: SimJob["priority"] };
 }
 
 async function setUp(stack: BenchStack) {
@@ -287,9 +289,10 @@ function writeDoc(started: Date, rows: Record<string, string>[], notes: string) 
   const section = `<!-- bench:replay -->
 Written by \`npm run bench:replay\` (\`bench/replay.ts\`); edit outside these markers.
 
-**Method.** A seeded trace (\`bench/replay-trace.ts\`, mulberry32; seed ${SEED}): ${JOBS} jobs with
-Poisson arrivals, 1/2/4/8 GPUs (50/25/15/10 %), lognormal durations (median 3 h, σ 1.2, clipped to
-[0.05, 200] h), priorities 20 % high / 60 % medium / 20 % low, 8 users; the arrival rate makes the
+**Method.** A seeded trace (\`bench/replay-trace.ts\`, mulberry32; seed ${SEED}): ${JOBS} jobs in
+sweeps (a Poisson process of sweeps, each a geometric number of jobs, mean ${SWEEP}, from one user with one
+GPU count and priority, ${SWEEP_SPACING_H} h apart; mean 1 is plain Poisson arrivals), 1/2/4/8 GPUs (50/25/15/10 %), lognormal durations (median ${DURATION.median} h, σ ${DURATION.sigma}, clipped to
+[${DURATION.min}, ${DURATION.max}] h), priorities 20 % high / 60 % medium / 20 % low, 8 users; the arrival rate makes the
 offered load ${LOAD} of a ${POOL}-GPU pool. \`npm start\` runs with one ${POOL}-GPU V100 pool,
 \`SIMULATION_SECONDS_PER_HOUR=${SPH}\` (so one simulated hour is ${SPH * 1000} ms of wall clock),
 auto-approve for every job and no simulated failures, so admission alone decides when jobs start.
@@ -330,7 +333,7 @@ ${markdown(rows)}
 // ---- Main.
 
 const started = new Date();
-const trace = generateTrace({ seed: SEED, jobs: JOBS, poolGpus: POOL, load: LOAD, users: USERS });
+const trace = generateTrace({ seed: SEED, jobs: JOBS, poolGpus: POOL, load: LOAD, users: USERS, sweep: SWEEP });
 const traceMakespan = summarize(trace, simulate(trace, POOL, "fifo"), POOL).makespan;
 const TIMEOUT_S = env("REPLAY_TIMEOUT_S", traceMakespan * SPH * 3 + 120);
 console.log(
@@ -356,6 +359,7 @@ try {
   if (open > 0) console.warn(`timed out after ${TIMEOUT_S.toFixed(0)} s with ${open} jobs still open; reporting what ended`);
   await readAll(stack, await admin(), observed);
 
+  if (process.env.REPLAY_DUMP) writeFileSync(process.env.REPLAY_DUMP, JSON.stringify({ trace, observed }));
   const a = analyse(observed);
   const rows = tableRows(a, observed);
   const statuses = [...a.statuses].map(([s, n]) => `${n} ${s}`).join(", ");

@@ -102,10 +102,10 @@ describe("summary", () => {
 });
 
 describe("on a seeded trace", () => {
-  const trace = generateTrace({ seed: 7, jobs: 2000, poolGpus: 48, load: 0.9, users: 8 });
+  const trace = generateTrace({ seed: 7, jobs: 2000, poolGpus: 48, load: 0.9, users: 8, sweep: 4 });
 
   it("is reproducible and offers about the asked load", () => {
-    expect(generateTrace({ seed: 7, jobs: 2000, poolGpus: 48, load: 0.9, users: 8 })).toEqual(trace);
+    expect(generateTrace({ seed: 7, jobs: 2000, poolGpus: 48, load: 0.9, users: 8, sweep: 4 })).toEqual(trace);
     const work = trace.reduce((s, j) => s + j.gpus * j.duration, 0);
     expect(work / (48 * trace.at(-1)!.arrival)).toBeGreaterThan(0.8);
     expect(work / (48 * trace.at(-1)!.arrival)).toBeLessThan(1);
