@@ -469,6 +469,9 @@ beforeAll(async () => {
       return id;
     }),
   );
+  // Every reaction to the fixtures (admission passes rewriting the PLAN) has run before the snapshot.
+  await fixtures.settle();
+  await fixtures.reactor?.stop();
   await fixtures.engine.shutdown();
   const pageCursor = async (path: string, token: string) => (await call(fixtures.app, "GET", path, { token })).body.nextCursor as string;
 
