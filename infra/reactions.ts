@@ -25,7 +25,7 @@ table.subscribe(
     filters: [{ dynamodb: { NewImage: { type: { S: ["Job", "QueueEntry", "Cluster", "OrgSpend"] } } } }],
     transform: {
       eventSourceMapping: (args) => {
-        // A short batching window: a job's end and the next start are a handover of the pool.
+        // No batching window: a job's end and the next start are a handover of the pool.
         args.maximumBatchingWindowInSeconds = 0;
         args.batchSize = 100;
         // One batch per shard at a time, in order.

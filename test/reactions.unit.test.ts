@@ -4,7 +4,11 @@
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { describe, expect, it } from "vitest";
 import { recordImage, toDomainEvent, type ChangeRecord } from "@gpuaas/core/event/event";
+import type { Core } from "@gpuaas/core/core";
+import { run } from "@gpuaas/core/reactions/react";
 import { reactionsTo } from "@gpuaas/core/reactions/reactions";
+import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
+import { recordingLog } from "./support/log";
 
 const record = (eventName: ChangeRecord["eventName"], before?: object, after?: object): ChangeRecord => ({
   eventName,
@@ -69,5 +73,27 @@ describe("reactionsTo", () => {
     expect(reactionsTo(plan)).toEqual([]);
     expect(toDomainEvent(plan)).toBeUndefined();
     expect(recordImage(plan.dynamodb!.NewImage)).toEqual({ pk: "QUEUE#V100", sk: "PLAN", type: "QueuePlan", atMs: 1, places: {} });
+  });
+});
+
+describe("run", () => {
+  const coreWith = (startJob: () => Promise<void>) => {
+    const { log, lines } = recordingLog();
+    return { core: { workflow: { startJob }, log } as unknown as Core, lines };
+  };
+
+  it("takes an execution that already ended as done (a record delivered again), so the batch is not held", async () => {
+    const { core, lines } = coreWith(async () => {
+      throw new ExecutionEndedError("Execution j1 already ended (SUCCEEDED) while its job is open");
+    });
+    await expect(run(core, { kind: "startExecution", jobId: "j1" })).resolves.toBeUndefined();
+    expect(lines).toEqual([expect.objectContaining({ level: "warn", fields: expect.objectContaining({ jobId: "j1" }) })]);
+  });
+
+  it("fails on any other error starting it, so the record is delivered again", async () => {
+    const { core } = coreWith(async () => {
+      throw new Error("Step Functions is unavailable");
+    });
+    await expect(run(core, { kind: "startExecution", jobId: "j1" })).rejects.toThrow("unavailable");
   });
 });

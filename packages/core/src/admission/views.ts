@@ -1,7 +1,8 @@
 /** Admission read models: a ready job's place in a pool's queue (WAITING_FOR_CAPACITY, with its
- * expected start) and a pool's queue. They read the plan the last admission pass stored (one
- * GetItem per GPU type, whatever the queue's length); only a job approved after that pass, and so
- * not in it yet, is planned on the spot from the same bounded snapshot a pass reads. */
+ * expected start) reads the plan the last admission pass stored (one GetItem per GPU type, whatever
+ * the queue's length); only a job approved after that pass, and so not in it yet, is planned on the
+ * spot from the same bounded snapshot a pass reads. A pool's queue (an admin's or its org's list)
+ * is planned from a fresh snapshot of that kind. */
 import type { Actor } from "../auth/token";
 import type { GpuType } from "../catalog/catalog";
 import { clusterAccess } from "../cluster/access";

@@ -32,7 +32,8 @@ const recentPools = new Map<string, { atMs: number; items: Promise<ClusterItem[]
 
 /**
  * listPoolItems as this process read it at most POOL_LIST_MAX_AGE_MS ago (submission's NEVER_FITS
- * check and estimate price; admission always reads afresh). A pool write in this process drops the
+ * check and estimate price; an admission pass takes the pool ids from it, plus the pools its
+ * trigger named, and then reads each pool consistently). A pool write in this process drops the
  * entry at once (forgetRecentPools); one made by another process (another Lambda instance) is seen
  * within POOL_LIST_MAX_AGE_MS plus the index's own lag (gsi3 is eventually consistent, so even a
  * fresh read may briefly miss a write).

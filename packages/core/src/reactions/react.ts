@@ -1,5 +1,6 @@
 /** Runs the reactions of a batch of stream records (reactions.ts): the same code for the stream
- * consumer Lambda in AWS, the local stack's stream reader and the reconciler's repairs. Every
+ * consumer Lambda in AWS and the local stack's stream reader (the reconciler repairs with the same
+ * functions the reactions call). Every
  * reaction is idempotent — the same record twice changes nothing more — so a batch that fails is
  * simply delivered again. Admissions are coalesced: one pass per GPU type for the whole batch,
  * through the process's admission loop (one pass per type at a time). */
@@ -10,7 +11,7 @@ import type { Core } from "../core";
 import type { ChangeRecord } from "../event/event";
 import { cancelDependentsOf } from "../job/cascade";
 import { recordBudgetAlerts } from "../org/budget";
-import { TaskNotWaitingError } from "../workflow/port";
+import { ExecutionEndedError, TaskNotWaitingError } from "../workflow/port";
 import { reactionsTo, type Reaction } from "./reactions";
 
 export interface BatchOutcome {
@@ -58,7 +59,16 @@ export async function react(core: Core, records: readonly ChangeRecord[]): Promi
 export async function run(core: Core, reaction: Reaction): Promise<void> {
   switch (reaction.kind) {
     case "startExecution":
-      return core.workflow.startJob(reaction.jobId);
+      try {
+        await core.workflow.startJob(reaction.jobId);
+      } catch (error) {
+        // A record seen again after its job's execution ended (its name cannot be reused): nothing
+        // to start, and failing would hold the batch until the dead-letter queue. An open job left
+        // without a running execution is the reconciler's to close.
+        if (!(error instanceof ExecutionEndedError)) throw error;
+        core.log.warn("execution already ended; not started again", { jobId: reaction.jobId, error: error.message });
+      }
+      return;
     case "answerTask":
       try {
         await core.workflow.sendTaskSuccess(reaction.token, { jobId: reaction.jobId, status: reaction.status });
