@@ -21,6 +21,7 @@ import { resetQuotas } from "@gpuaas/core/quota/reset";
 import { reconcile } from "@gpuaas/core/schedule/reconcile";
 import { dailyAt, everyMinutes, startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
+import { warmUpDynamoDbLocal } from "./warm-up";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
 const LocalEnv = z.object({
@@ -31,6 +32,8 @@ const LocalEnv = z.object({
   ADMIN_PASSWORD: PasswordSchema.default("admin-change-me"),
   /** Where domain events are POSTed (docs/architecture.md, "Events"); unset: no events locally. */
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  /** How long DynamoDB Local is warmed up before the API answers (warm-up.ts); 0: not at all. */
+  WARM_UP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
 });
 
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
@@ -80,6 +83,8 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     let core: Core | undefined;
     workflow = createLocalWorkflowEngine({ core: () => core! });
     core = createCore(config, { workflow });
+    // A cold JVM is several times slower for its first few thousand calls: warm it on a scratch table.
+    await warmUpDynamoDbLocal({ client: core.db.client, endpoint: dynamo.endpoint, region: config.region, budgetMs: local.WARM_UP_MS, log: core.log });
     await ensureTable(core.db.client, config.tableName);
     // Reactions to every committed change (admission, dependents, executions, budget alerts), from the
     // table's stream as in AWS; started before anything writes.
