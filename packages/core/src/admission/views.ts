@@ -15,6 +15,7 @@ import { ADMISSION_WINDOW, placesOf, planSnapshot, readPassSnapshot, type Planne
 import type { PoolPlan } from "./plan";
 import { getPlanItem, queueKeys, type PlannedPlace } from "./queue";
 import { getClusterItem } from "../cluster/store";
+import { coalesced } from "../util/coalesce";
 
 /** A ready job waiting for room on a pool. */
 export interface CapacityWaiting {
@@ -53,6 +54,15 @@ async function livePlaces(core: Core, gpuType: GpuType): Promise<Places | undefi
   return { pools: planned.map((p) => p.pool), places, windowEnd: snap.windowEnd };
 }
 
+/** livePlaces per core, coalesced (util/coalesce.ts): a burst of submissions of one GPU type in this
+ * process shares a few snapshot reads, each begun after the submissions that share it committed. */
+const liveReads = new WeakMap<Core, (gpuType: string) => Promise<Places | undefined>>();
+function sharedLivePlaces(core: Core, gpuType: GpuType): Promise<Places | undefined> {
+  let read = liveReads.get(core);
+  if (!read) liveReads.set(core, (read = coalesced((type) => livePlaces(core, type as GpuType))));
+  return read(gpuType);
+}
+
 /** A pool's plan with the jobs it admits now at the front of its queue (start now). */
 function withAdmitted(plan: PoolPlan, nowMs: number): PoolPlan {
   const now = plan.admit.map((id, i) => ({ id, position: i + 1, expectedStartMs: nowMs }));
@@ -72,6 +82,9 @@ function describe(pool: ClusterItem, position: number, at: string | null, behind
   };
 }
 
+/** A job approved less than this long ago is planned from a fresh snapshot without reading the stored plan. */
+const JUST_APPROVED_MS = 250;
+
 /**
  * WAITING_FOR_CAPACITY for each of `jobs` (APPROVED, dependencies met) that some pool may run: its
  * position and expected start in the last plan. Jobs of a GPU type without pools are absent.
@@ -80,10 +93,15 @@ export async function capacityWaiting(core: Core, jobs: JobItem[]): Promise<Map<
   const out = new Map<string, CapacityWaiting>();
   for (const gpuType of new Set(jobs.map((j) => j.gpuType))) {
     const mine = jobs.filter((j) => j.gpuType === gpuType);
-    let known = await storedPlaces(core, gpuType);
+    // Approved a moment ago (the answer of the submission or approval itself): a pass has most
+    // likely not planned them yet, so the stored plan is not worth reading (a fresh snapshot is as right).
+    const nowMs = core.now().getTime();
+    const sinceApproval = (j: JobItem) => (j.approvedAt === undefined ? Number.NaN : nowMs - Date.parse(j.approvedAt));
+    const justApproved = mine.every((j) => sinceApproval(j) >= 0 && sinceApproval(j) < JUST_APPROVED_MS);
+    let known = justApproved ? undefined : await storedPlaces(core, gpuType);
     const beyond = (job: JobItem) => known?.windowEnd !== undefined && queueKeys.waiting(gpuType, job).sk > known.windowEnd;
     // Approved after the last pass (it is about to plan them): plan now, from the same bounded snapshot.
-    if (!known || mine.some((j) => !known!.places[j.id] && !beyond(j))) known = (await livePlaces(core, gpuType)) ?? known;
+    if (!known || mine.some((j) => !known!.places[j.id] && !beyond(j))) known = (await sharedLivePlaces(core, gpuType)) ?? known;
     if (!known) continue;
     for (const job of mine) {
       const place = known.places[job.id];
