@@ -17,6 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { idealPredictions, isHit, simulate, summarize, type Schedule, type SimJob, type Summary } from "./replay-ideal";
+import { idleWhileFitting, simulatePlanner } from "./replay-planner";
 import { DURATION, generateTrace, SWEEP_SPACING_H, type TraceJob } from "./replay-trace";
 import { startStack, type BenchStack } from "./stack";
 import { quantile } from "./stats";
@@ -203,6 +204,8 @@ async function readAll(stack: BenchStack, token: string, observed: Observed[]) {
 interface Row {
   summary: Summary;
   hits?: string;
+  /** GPU-hours idle while a waiting job would have fitted (replay-planner.ts). */
+  idleFit: number;
 }
 
 function analyse(observed: Observed[]) {
@@ -213,6 +216,8 @@ function analyse(observed: Observed[]) {
   const system: Schedule = { start: jobs.map((o) => hours(o.final!.startedAt)), end: jobs.map((o) => hours(o.final!.finishedAt)) };
   const fifo = simulate(sim, POOL, "fifo");
   const easy = idealPredictions(sim, POOL);
+  const planner = simulatePlanner(sim, POOL);
+  const idle = (s: Schedule) => idleWhileFitting(sim, s, POOL);
 
   // The system's predictions: an expected start, "now" for a job first seen RUNNING, none otherwise (a miss).
   const started = jobs.map((_, i) => i).filter((i) => Number.isFinite(system.start[i]));
@@ -228,9 +233,10 @@ function analyse(observed: Observed[]) {
   const noPrediction = new Map<string, number>();
   for (const o of jobs) if (o.prediction?.kind === "none") noPrediction.set(o.prediction.why, (noPrediction.get(o.prediction.why) ?? 0) + 1);
   return {
-    system: { summary: summarize(sim, system, POOL), hits: share(systemHits, started.length, `; ${withoutPrediction} without one`) } as Row,
-    fifo: { summary: summarize(sim, fifo, POOL) } as Row,
-    easy: { summary: summarize(sim, easy.schedule, POOL), hits: share(idealHits, sim.length) } as Row,
+    system: { summary: summarize(sim, system, POOL), hits: share(systemHits, started.length, `; ${withoutPrediction} without one`), idleFit: idle(system) } as Row,
+    fifo: { summary: summarize(sim, fifo, POOL), idleFit: idle(fifo) } as Row,
+    easy: { summary: summarize(sim, easy.schedule, POOL), hits: share(idealHits, sim.length), idleFit: idle(easy.schedule) } as Row,
+    planner: { summary: summarize(sim, planner, POOL), idleFit: idle(planner) } as Row,
     accepted: jobs.length,
     unstarted: jobs.length - started.length,
     unfinished: jobs.filter((o) => !o.final!.finishedAt).length,
@@ -253,6 +259,7 @@ function tableRows(a: ReturnType<typeof analyse>, observed: Observed[]) {
     utilisation: `${fmt(100 * r.summary.utilisation, 1)} %`,
     "makespan h": fmt(r.summary.makespan, 1),
     "high mean wait h": fmt(r.summary.highMeanWait),
+    "GPU-h idle while a job fit": fmt(r.idleFit, 0),
     refused: system ? String(refused) : "",
     "5xx": system ? String(replies.filter((o) => o.status! >= 500).length) : "",
     "network errors": system ? String(observed.filter((o) => o.error).length) : "",
@@ -264,6 +271,7 @@ function tableRows(a: ReturnType<typeof analyse>, observed: Observed[]) {
     row("system", a.system, true),
     row("ideal FIFO", a.fifo, false),
     row("ideal priority+EASY", a.easy, false),
+    row("ideal, the system's planner", a.planner, false),
     {
       schedule: "system ÷ ideal priority+EASY",
       "mean wait h": ratio((s) => s.meanWait),
@@ -271,6 +279,7 @@ function tableRows(a: ReturnType<typeof analyse>, observed: Observed[]) {
       utilisation: ratio((s) => s.utilisation),
       "makespan h": "",
       "high mean wait h": ratio((s) => s.highMeanWait),
+      "GPU-h idle while a job fit": "",
       refused: "",
       "5xx": "",
       "network errors": "",
@@ -309,7 +318,12 @@ arrivals as the system recorded them (its \`createdAt\`s) and the estimates as d
 run takes exactly its estimate), and decide instantly at every arrival and end: *FIFO* in strict
 arrival order without backfill; *priority+EASY* by priority (high, medium, low) then age, with EASY
 backfill (the head gets a reservation at its earliest start; a job behind it starts now if it fits
-now and either ends by that reservation or uses only GPUs the head will not need then). The *ideal
+now and either ends by that reservation or uses only GPUs the head will not need then); *the
+system's planner* is core's own \`planPool\` (every waiting job reserved in order, conservative
+backfill) called the same way (\`bench/replay-planner.ts\`), so the system's row against it is what
+the delays of the real path cost, and it against priority+EASY what the policy costs. *GPU-h idle
+while a job fit*: GPU-hours (sampled every 0.1 h) during which free GPUs could have held a waiting
+job. The *ideal
 predictor* replays priority+EASY at each arrival on only the jobs known then (running ones with
 their remaining time, waiting ones, the new job; no future arrivals) and is judged against the ideal
 priority+EASY schedule. **Hit rule**: a prediction is a hit when it is within 10 % of the job's

@@ -1,5 +1,5 @@
 /** `npm run bench`: the request path against the storage floor (npm start + a raw DynamoDB client,
- * bench/request-path.ts), admission latency, storage costs (bench/storage.ts) and the API Lambda
+ * bench/request-path.ts), admission latency, the pool-growth probe (bench/pool-growth.ts), storage costs (bench/storage.ts) and the API Lambda
  * bundle (bench/bundle.ts), in one run. Prints one table and writes the method and the numbers into
  * docs/performance.md between its `bench:run` markers. Leaves no process behind: the stack is
  * stopped in `finally`, and bench/stack.ts kills it (and it its Java) on any other exit. */
@@ -8,6 +8,7 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runBundle } from "./bundle";
+import { runPoolGrowth } from "./pool-growth";
 import { closeHttp } from "./http";
 import { BENCH_TIMEOUT_MS, runAdmission, runRequestPath } from "./request-path";
 import { startStack } from "./stack";
@@ -22,9 +23,11 @@ const started = new Date();
 const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS }, process.env.BENCH_CPU_PROF || undefined);
 let path: Awaited<ReturnType<typeof runRequestPath>>;
 let admission: Awaited<ReturnType<typeof runAdmission>>;
+let growth: Awaited<ReturnType<typeof runPoolGrowth>>;
 try {
   path = await runRequestPath(stack);
   admission = await runAdmission(stack);
+  growth = await runPoolGrowth(stack);
 } finally {
   closeHttp();
   await stack.stop();
@@ -36,6 +39,7 @@ const f = path.figures;
 const summary = [
   ...path.rows.map((r) => ({ figure: r.figure, value: `${r.ratio}  (API ${r.api}; raw ${r.raw})`, goal: r.goal })),
   ...admission.map((r) => ({ figure: r.figure, value: `p50 ${r.p50}, p95 ${r.p95}`, goal: "" })),
+  ...growth,
   ...storage.scheduler.map((r) => ({ figure: `admission pass: ${r.case}`, value: `${r["admission pass (median of 5)"]}, ${r["read units"]} read units, ${r["items read"]} items read`, goal: "≤ 150 ms, ≤ 50 read units at 10,000 waiting + 500 running" })),
   ...storage.rollup.map((r) => ({ figure: `rollup: ${r.case}`, value: `items read ÷ N = ${r["items read ÷ N"]}`, goal: "1.0" })),
   ...bundle.map((r) => ({ figure: `API Lambda bundle (${r.build})`, value: `${r.size} (gzip ${r.gzip}); import + first response ${r["import + first (median)"]}`, goal: "" })),
@@ -58,6 +62,10 @@ ${table(path.rows)}
 **Admission latency** (npm start, a 1-GPU pool):
 
 ${table(admission)}
+
+**Pool growth** (npm start: N one-GPU jobs wait in a 1-GPU L4 pool, then an admin grows it to fit them all; bench/pool-growth.ts):
+
+${table(growth)}
 
 **DynamoDB capacity per operation** (\`ReturnConsumedCapacity: INDEXES\` as DynamoDB Local reports it, in-process core on an on-disk DynamoDB Local):
 
