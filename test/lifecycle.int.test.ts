@@ -3,10 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { recordCompletion } from "@gpuaas/core/job/lifecycle";
 import { getJobItem } from "@gpuaas/core/job/store";
+import { transitionJobsTogether } from "@gpuaas/core/job/transitions";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
-import { sleep } from "./support/wait";
+import { eventually, sleep } from "./support/wait";
 
 type Ctx = Awaited<ReturnType<typeof testApp>> & {
   api: ReturnType<typeof lifecycleApi>;
@@ -109,6 +110,27 @@ describe("with instant runs that succeed", () => {
     await api.untilStatus(user.token, job.id, "COMPLETED");
     expect((await api.executionEnded(job.id)).status).toBe("SUCCEEDED");
     expect(await api.quota(user.token)).toEqual(quotaOf(0, 1));
+  });
+
+  it("a transition decided on a read from before the workflow parked its token still answers that token", async () => {
+    const { api, admin } = ctx;
+    const user = await signUp(ctx.app);
+    const job = await api.submit(user.token);
+    const parked = await eventually("the token parked on the job", async () => {
+      const item = await getJobItem(ctx.core.db, job.id, true);
+      return item?.taskToken ? item : undefined;
+    });
+    // As an admission pass or an admin that read the job a moment before AwaitApproval parked.
+    const readBefore = { ...parked, taskToken: undefined };
+    await transitionJobsTogether(ctx.core, [{ before: readBefore, request: { action: "approve", from: ["PENDING"], to: "APPROVED", actor: admin.id } }], () => []);
+    const stored = (await getJobItem(ctx.core.db, job.id, true))!;
+    expect(stored).toMatchObject({ status: "APPROVED", answeredToken: parked.taskToken });
+    expect(stored.taskToken).toBeUndefined();
+    // The stream's old image carries the token: the execution is told and moves on to wait for its start.
+    await api.untilInState(job.id, "AwaitStart");
+    expect((await api.act(admin.token, job.id, "start")).status).toBe(200);
+    await api.untilStatus(user.token, job.id, "COMPLETED");
+    expect((await api.executionEnded(job.id)).status).toBe("SUCCEEDED");
   });
 
   it("reject needs a reason, releases the reservation in full and ends the execution", async () => {

@@ -4,6 +4,7 @@
 import type { Core } from "@gpuaas/core/core";
 import { tableStreamArn } from "@gpuaas/core/db/table";
 import { react } from "@gpuaas/core/reactions/react";
+import { inLane } from "./dynamodb-lanes";
 import { startStreamReader, type StreamReader } from "./stream-reader";
 
 export interface LocalReactor {
@@ -25,7 +26,7 @@ export async function startReactor(core: Core, endpoint: string, options: { poll
     outbound: core.config.outbound,
     log,
     pollMs: options.pollMs ?? 250,
-    handle: async (records) => (await react(reactCore, records)).firstFailed,
+    handle: (records) => inLane("system", async () => (await react(reactCore, records)).firstFailed),
   });
   core.db.afterWrite = () => reader.nudge();
   return {

@@ -15,6 +15,7 @@ import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
 import { createApp } from "@gpuaas/functions/api/app";
 import { startEventStream, type EventStreamReader } from "./event-stream";
 import { startReactor, type LocalReactor } from "./reactor";
+import { createLaneGate, gateClient, inLane } from "./dynamodb-lanes";
 import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
@@ -34,6 +35,8 @@ const LocalEnv = z.object({
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   /** How long DynamoDB Local is warmed up before the API answers (warm-up.ts); 0: not at all. */
   WARM_UP_MS: z.coerce.number().int().min(0).max(60_000).default(3000),
+  /** Calls at DynamoDB Local at once, the reactions' and workflow's first (dynamodb-lanes.ts); 0: no limit. */
+  DYNAMODB_LOCAL_IN_FLIGHT: z.coerce.number().int().min(0).max(1000).default(8),
 });
 
 /** Defaults that make sense on a laptop (simulated GPU-hours pass in seconds). */
@@ -83,6 +86,10 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     let core: Core | undefined;
     workflow = createLocalWorkflowEngine({ core: () => core! });
     core = createCore(config, { workflow });
+    // One Java process serves every caller here: admission's handovers go before HTTP requests.
+    if (local.DYNAMODB_LOCAL_IN_FLIGHT > 0) {
+      gateClient(core.db.client, createLaneGate({ inFlight: local.DYNAMODB_LOCAL_IN_FLIGHT, maxWaitMs: config.outbound.requestTimeoutMs }));
+    }
     // A cold JVM is several times slower for its first few thousand calls: warm it on a scratch table.
     await warmUpDynamoDbLocal({ client: core.db.client, endpoint: dynamo.endpoint, region: config.region, budgetMs: local.WARM_UP_MS, log: core.log });
     await ensureTable(core.db.client, config.tableName);
@@ -97,7 +104,8 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     // The schedules AWS runs on EventBridge, on a local timer; each also runs once now to catch up.
     scheduler = startScheduler({ tasks: localSchedules(core), now: core.now, log: core.log, runAtStart: true });
 
-    server = createLocalServer(createApp(core).fetch);
+    const app = createApp(core);
+    server = createLocalServer((request, env) => inLane("api", () => app.fetch(request, env)));
     const port = await listen(server, local.PORT, "0.0.0.0").catch((error: NodeJS.ErrnoException) =>
       Promise.reject(error.code === "EADDRINUSE" ? new PortInUseError(local.PORT, "the API", "PORT") : error),
     );

@@ -19,6 +19,7 @@ import {
 import { TaskNotWaitingError, type ExecutionStatus, type ExecutionView, type TaskResult, type WorkflowPort } from "@gpuaas/core/workflow/port";
 import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
 import type { TaskStep } from "@gpuaas/functions/workflow/core";
+import { inLane } from "./dynamodb-lanes";
 
 type RunHandle = ReturnType<StateMachine["run"]>;
 type TaskHandlers = NonNullable<NonNullable<NonNullable<Parameters<StateMachine["run"]>[1]>["overrides"]>["taskResourceLocalHandlers"]>;
@@ -133,7 +134,9 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
     return Object.fromEntries(
       taskStates.map(({ name, key, callback }) => {
         const step = steps[key];
-        const run = async (input: unknown) => {
+        // A step runs in the system lane (dynamodb-lanes.ts) even when an API request resumed it.
+        const run = (input: unknown) => inLane("system", () => runStep(input));
+        const runStep = async (input: unknown) => {
           const payload = (input as { Payload: Record<string, unknown> }).Payload;
           if (!callback) return { Payload: await step(payload, coreOf()) };
           // Step Functions would mint the token; here the engine does, and keeps its resolvers.

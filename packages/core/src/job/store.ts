@@ -106,34 +106,34 @@ export const putJobEventItem = (db: Db, event: JobEventItem): TransactItem => ({
 /**
  * Transaction item moving `job` to status `to` (with its status-index keys), setting `changes` and
  * clearing the parked task token. Conditional on the job being as it was read: same status, same
- * quota period, same task token. A failed condition returns the job as it now is (ALL_OLD).
+ * quota period. Not on the token: an execution may park one between the read and this write (it can
+ * only do so while the job is still in its status), and this write answers whatever is parked: the
+ * stream record's old image names it (reactions.ts answerTask), and `answeredToken` copies it from
+ * the item itself (what the reconciler answers again if that answer was lost), else keeps the one a
+ * previous transition answered. A failed condition returns the job as it now is (ALL_OLD).
  */
 export function updateJobStatusItem(
   db: Db,
-  job: Pick<JobItem, "id" | "status" | "quotaPeriod" | "taskToken">,
+  job: Pick<JobItem, "id" | "status" | "quotaPeriod" | "answeredToken">,
   to: JobStatus,
   changes: Record<string, unknown>,
   at: string,
 ): TransactItem {
-  const set = { ...changes, ...keys.jobByStatus(to, job.id), status: to, updatedAt: at };
+  const { answeredToken: _answered, ...rest } = changes;
+  const set = { ...rest, ...keys.jobByStatus(to, job.id), status: to, updatedAt: at };
   const fields = Object.entries(set).filter(([, v]) => v !== undefined);
-  const names: Record<string, string> = { "#status": "status", "#period": "quotaPeriod", "#token": "taskToken" };
-  const values: Record<string, unknown> = { ":from": job.status, ":period": job.quotaPeriod };
+  const names: Record<string, string> = { "#status": "status", "#period": "quotaPeriod", "#token": "taskToken", "#answered": "answeredToken" };
+  const values: Record<string, unknown> = { ":from": job.status, ":period": job.quotaPeriod, ":answered": job.answeredToken ?? "" };
   fields.forEach(([name, value], i) => {
     names[`#f${i}`] = name;
     values[`:f${i}`] = value;
   });
-  if (job.taskToken !== undefined) values[":token"] = job.taskToken;
   return {
     Update: {
       TableName: db.table,
       Key: keys.job(job.id),
-      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(", ")} REMOVE #token`,
-      ConditionExpression: [
-        "#status = :from",
-        "#period = :period",
-        job.taskToken === undefined ? "attribute_not_exists(#token)" : "#token = :token",
-      ].join(" AND "),
+      UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(", ")}, #answered = if_not_exists(#token, :answered) REMOVE #token`,
+      ConditionExpression: "#status = :from AND #period = :period",
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: values,
       ReturnValuesOnConditionCheckFailure: "ALL_OLD",

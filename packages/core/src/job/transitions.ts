@@ -63,9 +63,9 @@ export const invalidTransition = (action: string, status: JobStatus) =>
 /**
  * Moves job `jobId` along `request`. Throws NotFoundError (no such job), InvalidTransitionError
  * with the job's real current status (not in `from`, or another writer won the race) or
- * ContentionError. Optimistic: the write is conditional on the status, quota period and parked
- * task token that were read, and a lost race on the token alone (a workflow state parking it
- * meanwhile) is re-read and retried.
+ * ContentionError. Optimistic: the write is conditional on the status and quota period that were
+ * read (a token parked meanwhile is answered all the same: store.ts updateJobStatusItem), and a lost
+ * race on the period alone (a monthly reset meanwhile) is re-read and retried.
  */
 export async function transitionJob(core: Core, jobId: string, request: TransitionRequest): Promise<TransitionResult> {
   if (!isId(jobId)) throw new NotFoundError(`Job ${jobId} not found`);
@@ -98,7 +98,7 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
       const current = jobCondition.item as JobItem | undefined;
       if (!current) throw new NotFoundError(`Job ${jobId} not found`);
       if (current.status !== before.status) throw invalidTransition(request.action, current.status);
-      continue; // same status, but its task token or quota period changed under us: read again
+      continue; // same status, but its quota period changed under us: read again
     }
     const job: JobItem = { ...before, ...changes, status: request.to, updatedAt: at };
     delete job.taskToken;
@@ -128,7 +128,7 @@ export const MAX_TRANSITION_ITEMS = 8;
 /**
  * Several jobs' transitions, each as read in `moves[i].before`, in ONE transaction with `extra(at)`
  * (e.g. one capacity take for all of them). All or nothing: every job must still be as read (its
- * status, quota period and parked token); on any failed condition TransactionCancelled propagates
+ * status and quota period; a token parked meanwhile is answered too); on any failed condition TransactionCancelled propagates
  * and nothing is written (callers then go one by one with transitionJob, which re-reads and
  * explains). Requests' `guard` and `conditions` are not supported here. Returns the jobs as written.
  */
