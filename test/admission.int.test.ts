@@ -6,6 +6,8 @@ import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/stor
 import { transactWrite } from "@gpuaas/core/db/transact";
 import { afterEach, describe, expect, it } from "vitest";
 import { admissionPass } from "@gpuaas/core/admission/pass";
+import { capacityWaiting } from "@gpuaas/core/admission/views";
+import { getJobItem } from "@gpuaas/core/job/store";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -208,6 +210,18 @@ describe("automatic admission", () => {
     expect((await w.api.act(w.admin.token, id, "complete")).status).toBe(200);
     await w.api.untilStatus(w.user.token, next, "RUNNING");
     await w.api.untilInState(next, "SimulateGpuRuntime");
+  });
+
+  it("a job admitted between its approval and the read that answers for it is shown with its actual start", async () => {
+    const w = await world({ AUTO_APPROVE_MAX_GPU_HOURS: "10" });
+    const pool = await w.createPool({ totalGpus: 2 });
+    const { id } = await w.api.submit(w.user.token, { gpuCount: 1 });
+    const running = await w.api.untilStatus(w.user.token, id, "RUNNING");
+    // The copy a submission's answer holds: the job as it committed it, APPROVED.
+    const asCommitted = { ...(await getJobItem(w.ctx.core.db, id, true))!, status: "APPROVED" as const };
+    const waiting = (await capacityWaiting(w.ctx.core, [asCommitted])).get(id);
+    expect(waiting).toMatchObject({ reason: "WAITING_FOR_CAPACITY", clusterId: pool.id, position: 1, expectedStartAt: running.startedAt });
+    expect(waiting!.message).toContain("started at");
   });
 
   it("keeps AWAITING_START (an admin's start) for a GPU type without pools", async () => {

@@ -35,6 +35,9 @@ interface Places {
   pools: (ClusterItem | undefined)[];
   places: Record<string, PlannedPlace>;
   windowEnd?: string;
+  /** Jobs the snapshot saw running (a fresh one only): a job admitted between its approval and this
+   * read is answered with its actual start, not as lost behind the window. */
+  started?: Map<string, { clusterId: string; startedAt: string }>;
 }
 
 async function storedPlaces(core: Core, gpuType: GpuType): Promise<Places | undefined> {
@@ -51,7 +54,8 @@ async function livePlaces(core: Core, gpuType: GpuType): Promise<Places | undefi
   const planned = planSnapshot(core, snap);
   // Jobs the plan would admit now are shown at the front of their pool's queue, starting now.
   const places = placesOf(planned.map((p) => ({ ...p, plan: withAdmitted(p.plan, snap.nowMs) })), new Set());
-  return { pools: planned.map((p) => p.pool), places, windowEnd: snap.windowEnd };
+  const started = new Map(snap.running.map((r) => [r.jobId, { clusterId: r.clusterId, startedAt: r.startedAt }]));
+  return { pools: planned.map((p) => p.pool), places, windowEnd: snap.windowEnd, started };
 }
 
 /** livePlaces per core, coalesced (util/coalesce.ts): a burst of submissions of one GPU type in this
@@ -82,6 +86,17 @@ function describe(pool: ClusterItem, position: number, at: string | null, behind
   };
 }
 
+/** A job the snapshot saw running while the caller's copy still says APPROVED (admitted a moment ago). */
+function admitted(pool: ClusterItem, startedAt: string): CapacityWaiting {
+  return {
+    reason: "WAITING_FOR_CAPACITY",
+    clusterId: pool.id,
+    position: 1,
+    expectedStartAt: startedAt,
+    message: `Admitted to pool ${pool.name} (${pool.id}): started at ${startedAt}`,
+  };
+}
+
 /** A job approved less than this long ago is planned from a fresh snapshot without reading the stored plan. */
 const JUST_APPROVED_MS = 250;
 
@@ -108,6 +123,12 @@ export async function capacityWaiting(core: Core, jobs: JobItem[]): Promise<Map<
       const pool = place ? known.pools[place[0]] : undefined;
       if (place && pool) {
         out.set(job.id, describe(pool, place[1], iso(place[2]), false));
+        continue;
+      }
+      const run = known.started?.get(job.id);
+      const runPool = run && known.pools.find((p) => p?.id === run.clusterId);
+      if (run && runPool) {
+        out.set(job.id, admitted(runPool, run.startedAt));
         continue;
       }
       // Behind the window: the cheapest pool that may ever run it.
