@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@gpuaas/core/config/config";
 import type { Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
+import { getJobItem } from "@gpuaas/core/job/store";
 import { newId } from "@gpuaas/core/util/id";
 import { createApp } from "@gpuaas/functions/api/app";
 import { freePort, startDynamoDbLocal, type DynamoDbLocal } from "@gpuaas/local/dynamodb-local";
@@ -77,7 +78,11 @@ const expectUnavailable = (res: Awaited<ReturnType<typeof timed>>) => {
 /** Waits until every open job's execution rests (parked on a token), so the table stops moving. */
 async function quiet(ids: string[]) {
   const api = lifecycleApi(app, engine);
-  for (const id of ids) await api.untilWaiting(id);
+  for (const id of ids) {
+    await api.untilWaiting(id);
+    // The engine knows it waits as soon as the step runs; the token's write lands a moment later.
+    await eventually(`job ${id}'s token parked`, async () => (await getJobItem(db, id, true))?.taskToken !== undefined);
+  }
 }
 
 describe("DynamoDB paused and killed", () => {
