@@ -63,7 +63,9 @@ function run(jobs: readonly SimJob[], poolGpus: number, policy: Policy, initial:
   // Arrival order: by time, then input index (so equal times keep the input's order = age).
   const order = [...jobs.keys()].sort((a, b) => jobs[a]!.arrival - jobs[b]!.arrival || a - b);
   const seq = new Array<number>(n);
-  order.forEach((k, i) => (seq[k] = i));
+  order.forEach((k, i) => {
+    seq[k] = i;
+  });
   // The queue key: arrival sequence (FIFO), or priority rank then arrival sequence.
   const key = (k: number) => (policy === "fifo" ? seq[k]! : RANK[jobs[k]!.priority] * n + seq[k]!);
 

@@ -52,7 +52,7 @@ export function simulatePlanner(jobs: readonly SimJob[], poolGpus: number): Sche
  * late decisions.
  */
 export function idleWhileFitting(jobs: readonly Pick<SimJob, "arrival" | "gpus">[], schedule: Schedule, poolGpus: number, stepH = 0.1): number {
-  const events = jobs.flatMap((j, i) => (Number.isFinite(schedule.start[i]!) ? [{ t: schedule.start[i]!, i }] : []));
+  const events = jobs.flatMap((_j, i) => (Number.isFinite(schedule.start[i]!) ? [{ t: schedule.start[i]!, i }] : []));
   if (!events.length) return 0;
   const lastEnd = Math.max(...jobs.map((_, i) => schedule.end[i]!).filter(Number.isFinite));
   let idle = 0;

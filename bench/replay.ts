@@ -369,7 +369,11 @@ try {
   const deadline = Date.now() + TIMEOUT_S * 1000;
   const { observed, maxLagMs } = await replay(stack, trace, users, `replay-${SEED}-${Date.now()}`, deadline);
   let open = Infinity;
-  while (Date.now() < deadline && (open = await openJobs(stack, await admin())) > 0) await sleep(COUNT_MS);
+  while (Date.now() < deadline) {
+    open = await openJobs(stack, await admin());
+    if (open === 0) break;
+    await sleep(COUNT_MS);
+  }
   if (open > 0) console.warn(`timed out after ${TIMEOUT_S.toFixed(0)} s with ${open} jobs still open; reporting what ended`);
   await readAll(stack, await admin(), observed);
 

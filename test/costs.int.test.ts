@@ -186,7 +186,7 @@ describe("the daily rollup", () => {
 
     expect(second.snapshots).toEqual(first.snapshots);
     expect(storedAgain).toEqual(stored);
-    expect(stored.map((i) => i.sk)).toEqual(["ORG#" + stored.find((i) => i.type === "OrgCostSnapshot")!.orgId, "PROVIDER#aws#GPU#L4", "PROVIDER#lambda#GPU#H100"]);
+    expect(stored.map((i) => i.sk)).toEqual([`ORG#${stored.find((i) => i.type === "OrgCostSnapshot")!.orgId}`, "PROVIDER#aws#GPU#L4", "PROVIDER#lambda#GPU#H100"]);
     expect(byProvider(first.snapshots, "aws", "L4")).toMatchObject({ gpuHours: 3, costUsd: "2.415", jobCount: 2 });
     expect(first.snapshots.find((s: Snapshot) => s.kind === "org")).toMatchObject({ gpuHours: 1, costUsd: "2.49", jobCount: 1 });
     const snapshots = await w.as(w.admin, "GET", "/api/v1/admin/costs/snapshots?date=2026-02-20");

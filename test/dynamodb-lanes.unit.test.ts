@@ -39,7 +39,10 @@ describe("lane gate", () => {
   it("a gated client sends each call in its caller's lane; code outside any lane is system", async () => {
     const gate = createLaneGate({ inFlight: 1, maxWaitMs: 5000 });
     let middleware: ((next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>) | undefined;
-    gateClient({ middlewareStack: { add: (m) => void (middleware = m) } }, gate);
+    gateClient({ middlewareStack: { add: (m) => {
+          middleware = m;
+        },
+      }, }, gate);
     const seen: string[] = [];
     const send = (name: string) => middleware!(async () => seen.push(name))({});
     await gate.acquire("system");

@@ -47,7 +47,7 @@ function specifiers(path: string): string[] {
 const graph = new Map(
   sources(CORE).map((path) => {
     const specs = specifiers(path);
-    const local = specs.filter((s) => s.startsWith(".")).map((s) => relative(CORE, resolve(dirname(path), s)) + ".ts");
+    const local = specs.filter((s) => s.startsWith(".")).map((s) => `${relative(CORE, resolve(dirname(path), s))}.ts`);
     const packages = specs.filter((s) => !s.startsWith("."));
     return [relative(CORE, path), { local, packages }] as const;
   }),

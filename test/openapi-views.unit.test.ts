@@ -19,7 +19,7 @@ import { responseSchemas } from "@gpuaas/functions/api/openapi/responses";
 
 type Documented<K extends keyof ReturnType<typeof responseSchemas>> = z.output<ReturnType<typeof responseSchemas>[K]>;
 /** Compiles only when `View` is assignable to `Schema`. */
-const fits = <View extends Schema, Schema>() => true;
+const fits = <_View extends Schema, Schema>() => true;
 
 it("core's views fit the documented response schemas", () => {
   expect([

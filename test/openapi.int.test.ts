@@ -39,7 +39,10 @@ function validatorFor(schema: unknown): ValidateFunction {
   // Refs point into the document ("#/components/schemas/Job"): resolve them against the copy added as "doc".
   const text = JSON.stringify(schema).replaceAll('"#/components/', '"doc#/components/');
   let validate = compiled.get(text);
-  if (!validate) compiled.set(text, (validate = ajv.compile(JSON.parse(text))));
+  if (!validate) {
+    validate = ajv.compile(JSON.parse(text));
+    compiled.set(text, validate);
+  }
   return validate;
 }
 

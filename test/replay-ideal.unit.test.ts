@@ -140,8 +140,13 @@ describe("on a seeded trace", () => {
       ]);
       edges.sort((a, b) => a.t - b.t || a.d - b.d);
       let used = 0;
-      for (const e of edges) expect((used += e.d)).toBeLessThanOrEqual(48);
-      trace.forEach((j, i) => expect(s.start[i]).toBeGreaterThanOrEqual(j.arrival));
+      for (const e of edges) {
+        used += e.d;
+        expect(used).toBeLessThanOrEqual(48);
+      }
+      trace.forEach((j, i) => {
+        expect(s.start[i]).toBeGreaterThanOrEqual(j.arrival);
+      });
     }
     expect(predicted.every(Number.isFinite)).toBe(true);
     expect(summarize(trace, easy, 48).meanWait).toBeLessThanOrEqual(summarize(trace, fifo, 48).meanWait);
@@ -155,8 +160,13 @@ describe("on a seeded trace", () => {
     ]);
     edges.sort((a, b) => a.t - b.t || a.d - b.d);
     let used = 0;
-    for (const e of edges) expect((used += e.d)).toBeLessThanOrEqual(48);
-    trace.forEach((j, i) => expect(planned.start[i]).toBeGreaterThanOrEqual(j.arrival));
+    for (const e of edges) {
+        used += e.d;
+        expect(used).toBeLessThanOrEqual(48);
+      }
+    trace.forEach((j, i) => {
+      expect(planned.start[i]).toBeGreaterThanOrEqual(j.arrival);
+    });
     const ratio = summarize(trace, planned, 48).meanWait / summarize(trace, idealPredictions(trace, 48).schedule, 48).meanWait;
     // Conservative backfill reserves every job ahead, EASY only the head: it may wait a little longer (1.16 here, 0.96 on seed 1).
     expect(ratio).toBeLessThan(1.25);

@@ -65,7 +65,12 @@ describe("startScheduler", () => {
     let finish!: () => void;
     const runs: string[] = [];
     const scheduler = startScheduler({
-      tasks: [{ name: "slow", nextRun: dailyAt(0, 5), run: () => new Promise<void>((resolve) => (runs.push("started"), (finish = resolve))) }],
+      tasks: [{ name: "slow", nextRun: dailyAt(0, 5), run: () =>
+            new Promise<void>((resolve) => {
+              runs.push("started");
+              finish = resolve;
+            }),
+        },],
       now: () => new Date(),
       log,
       runAtStart: true,

@@ -71,6 +71,7 @@ export function createLaneGate({ inFlight, maxWaitMs }: { inFlight: number; maxW
 
 interface MiddlewareClient {
   middlewareStack: {
+    // biome-ignore lint/suspicious/noExplicitAny: the SDK's middleware types differ per client and command
     add(middleware: (next: (args: any) => Promise<any>) => (args: any) => Promise<any>, options: object): void;
   };
 }

@@ -134,7 +134,10 @@ export async function warmUpDynamoDbLocal(options: WarmUpOptions): Promise<WarmU
         if (i % 200 === 0) await readStream();
       }
     };
-    const ended = await Promise.allSettled(Array.from({ length: options.concurrency ?? 8 }, () => worker().catch((error) => ((stop = true), Promise.reject(error)))));
+    const ended = await Promise.allSettled(Array.from({ length: options.concurrency ?? 8 }, () => worker().catch((error) => {
+        stop = true;
+        throw error;
+      })));
     const failed = ended.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   } catch (error) {

@@ -24,7 +24,10 @@ const slots = new Map<string, Slot>();
 export function requestAdmission(core: Core, gpuType: GpuType, alsoPools: readonly string[] = []): Promise<string[]> {
   const key = `${core.db.table}#${gpuType}`;
   let slot = slots.get(key);
-  if (!slot) slots.set(key, (slot = { tail: Promise.resolve(), alsoPools: new Set() }));
+  if (!slot) {
+    slot = { tail: Promise.resolve(), alsoPools: new Set() };
+    slots.set(key, slot);
+  }
   const s = slot;
   for (const id of alsoPools) s.alsoPools.add(id);
   if (s.next) return s.next;

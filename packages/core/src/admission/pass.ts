@@ -101,7 +101,9 @@ async function admitList(core: Core, pool: ClusterItem, price: number, plan: Poo
     }
     i += group.length;
     const outcomes = group.length === 1 ? [await admitOn(core, group[0]!, pool, price, backfilled.has(group[0]!.jobId))] : await admitTogether(core, group, pool, price, backfilled);
-    outcomes.forEach((o, k) => o === "started" && started.push(group[k]!.jobId));
+    outcomes.forEach((o, k) => {
+      if (o === "started") started.push(group[k]!.jobId);
+    });
     if (outcomes.some((o) => o === "raced" || o === "pool-full")) raced = true;
     if (outcomes.includes("pool-full")) break;
   }
@@ -130,7 +132,7 @@ export async function admissionPass(core: Core, gpuType: GpuType, alsoPools: rea
     let raced = false;
     for (const { pool, price, plan } of planned) {
       const outcome = await admitList(core, pool, price, plan, byId);
-      outcome.started.forEach((id) => startedNow.add(id));
+      for (const id of outcome.started) startedNow.add(id);
       raced ||= outcome.raced;
     }
     started.push(...startedNow);

@@ -63,7 +63,10 @@ async function livePlaces(core: Core, gpuType: GpuType): Promise<Places | undefi
 const liveReads = new WeakMap<Core, (gpuType: string) => Promise<Places | undefined>>();
 function sharedLivePlaces(core: Core, gpuType: GpuType): Promise<Places | undefined> {
   let read = liveReads.get(core);
-  if (!read) liveReads.set(core, (read = coalesced((type) => livePlaces(core, type as GpuType))));
+  if (!read) {
+    read = coalesced((type) => livePlaces(core, type as GpuType));
+    liveReads.set(core, read);
+  }
   return read(gpuType);
 }
 
@@ -82,7 +85,7 @@ function describe(pool: ClusterItem, position: number, at: string | null, behind
     expectedStartAt: at,
     message: behind
       ? `${where}: behind the first ${ADMISSION_WINDOW} jobs of its queue; it gets an expected start once it is among them`
-      : `${where}: position ${position} in its queue` + (at ? `, expected to start around ${at}` : pool.draining ? ", which is draining" : ""),
+      : `${where}: position ${position} in its queue${at ? `, expected to start around ${at}` : pool.draining ? ", which is draining" : ""}`,
   };
 }
 

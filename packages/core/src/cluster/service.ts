@@ -9,12 +9,11 @@ import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
-import type { OrgRole } from "../org/org";
 import { orgAccess } from "../org/access";
 import { clusterAccess } from "./access";
-import { getMembershipItem, getOrgItem, listMembershipItems } from "../org/store";
+import { getOrgItem, listMembershipItems } from "../org/store";
 import { fn } from "../util/fn";
-import { isId, newId } from "../util/id";
+import { newId } from "../util/id";
 import { CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInput, type ClusterItem } from "./cluster";
 import {
   clusterItem,

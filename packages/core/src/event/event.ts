@@ -63,6 +63,7 @@ function repaired(value: unknown): AttributeValue {
 }
 
 /** A stream record's image (NewImage or OldImage) as a plain item. */
+// biome-ignore lint/suspicious/noExplicitAny: an item of any type; callers name the type they expect
 export function recordImage<T = Record<string, any>>(raw?: Record<string, unknown>): T | undefined {
   return raw ? (unmarshall(Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, repaired(v)]))) as T) : undefined;
 }

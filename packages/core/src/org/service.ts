@@ -7,12 +7,12 @@ import { randomBytes } from "node:crypto";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
-import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
+import { AlreadyExistsError, ContentionError, NotFoundError } from "../errors";
 import { fn } from "../util/fn";
-import { isId, newId } from "../util/id";
+import { newId } from "../util/id";
 import { periodOf } from "../quota/quota";
 import { orgAccess, ownedOrg } from "./access";
-import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend, type OrgItem, type OrgRole } from "./org";
+import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend, } from "./org";
 import {
   addMemberItems,
   createOrgItems,

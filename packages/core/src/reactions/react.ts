@@ -35,7 +35,7 @@ export async function react(core: Core, records: readonly ChangeRecord[]): Promi
     const others = reactions.filter((r) => r.kind !== "admit");
     for (const r of reactions) if (r.kind === "admit") {
       const pools = admit.get(r.gpuType) ?? new Set<string>();
-      r.alsoPools.forEach((p) => pools.add(p));
+      for (const p of r.alsoPools) pools.add(p);
       admit.set(r.gpuType, pools);
     }
     const results = await Promise.allSettled(others.map((r) => run(core, r)));

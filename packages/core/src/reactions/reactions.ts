@@ -25,6 +25,7 @@ export type Reaction =
   /** An org's month spend (or budget) changed: record the thresholds it reached. */
   | { kind: "budgetAlerts"; orgId: string; period: string };
 
+// biome-ignore lint/suspicious/noExplicitAny: a stream image: any item type's attributes, read by name
 type Item = Record<string, any>;
 
 /** The item types whose changes call for reactions; every other record is skipped unread. */

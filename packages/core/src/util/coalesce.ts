@@ -7,7 +7,10 @@ export function coalesced<T>(read: (key: string) => Promise<T>): (key: string) =
   const slots = new Map<string, { tail: Promise<unknown>; next?: Promise<T> }>();
   return (key) => {
     let slot = slots.get(key);
-    if (!slot) slots.set(key, (slot = { tail: Promise.resolve() }));
+    if (!slot) {
+      slot = { tail: Promise.resolve() };
+      slots.set(key, slot);
+    }
     const s = slot;
     if (s.next) return s.next;
     const next = s.tail.then(() => {

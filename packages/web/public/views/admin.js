@@ -43,7 +43,7 @@ const jobCells = (job) => html`<td><a href="#/jobs/${job.id}">${job.name}</a><br
   <td>${job.estimatedHours} h · ${usd(job.estimatedCostUsd)}</td>
   <td><code>${job.ownerId}</code>${job.sensitive ? html`<br /><strong>sensitive</strong>` : ""}</td>`;
 
-function jobTable(ctx, jobs, actions, testid) {
+function jobTable(_ctx, jobs, actions, testid) {
   if (!jobs.items.length) return html`<p class="muted">None right now.</p>`;
   return html`<div class="overflow-auto"><table data-testid=${testid}>
     <thead><tr><th>Job</th><th>GPUs</th><th>Estimate</th><th>Owner</th><th>Status</th><th>Actions</th></tr></thead>

@@ -267,7 +267,7 @@ function operation(key: string, route: RouteDoc) {
 
   // Signed-in routes re-read the account (401 when it is gone, 403 when disabled) and so need storage.
   const errors = new Set<ErrorStatus>(route.errors);
-  if (route.access !== "public") [401, 403, 503].forEach((s) => errors.add(s as ErrorStatus));
+  if (route.access !== "public") for (const s of [401, 403, 503] as ErrorStatus[]) errors.add(s);
   if (path.includes(":id")) errors.add(404);
   if (route.body || route.query) errors.add(400);
   if (route.body) errors.add(413);
@@ -320,7 +320,8 @@ export function buildOpenApiDocument() {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [key, route] of Object.entries(ROUTES)) {
     const [method, path] = key.split(" ") as [string, string];
-    (paths[openApiPath(path)] ??= {})[method.toLowerCase()] = operation(key, route);
+    paths[openApiPath(path)] ??= {};
+    paths[openApiPath(path)]![method.toLowerCase()] = operation(key, route);
   }
   return {
     openapi: "3.1.0",
