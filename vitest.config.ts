@@ -16,7 +16,12 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: "unit+int", include: ["test/**/*.test.ts", "packages/*/src/**/*.test.ts"], exclude: E2E, sequence: { groupOrder: 0 } },
+        test: {
+          name: "unit+int",
+          include: ["test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          exclude: E2E,
+          sequence: { groupOrder: 0 },
+        },
       },
       { extends: true, test: { name: "e2e", include: E2E, sequence: { groupOrder: 1 }, maxWorkers: 1 } },
     ],

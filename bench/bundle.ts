@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:f
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
-import { build, type BuildOptions } from "esbuild";
+import { type BuildOptions, build } from "esbuild";
 import { median, ms, quantile } from "./stats";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -125,7 +125,12 @@ export async function runBundle(runs: number): Promise<Record<string, string>[]>
       "cold import (median)": ms(importMs),
       "first response (median)": ms(firstMs),
       "import + first (median)": ms(median(samples.map((s) => s.importMs + s.firstResponseMs))),
-      "import + first (p90)": ms(quantile(samples.map((s) => s.importMs + s.firstResponseMs), 0.9)),
+      "import + first (p90)": ms(
+        quantile(
+          samples.map((s) => s.importMs + s.firstResponseMs),
+          0.9,
+        ),
+      ),
       "second response (median)": ms(median(samples.map((s) => s.warmResponseMs))),
     });
   }

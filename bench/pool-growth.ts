@@ -12,7 +12,7 @@ import { loadConfig } from "../packages/core/src/config/config";
 import { createDb } from "../packages/core/src/db/client";
 import { call, closeHttp, expect } from "./http";
 import { BENCH_TIMEOUT_MS } from "./request-path";
-import { startStack, type BenchStack } from "./stack";
+import { type BenchStack, startStack } from "./stack";
 import { median, ms, quantile } from "./stats";
 
 const GPU_TYPE = "L4";
@@ -22,13 +22,20 @@ const READS = 50;
 /** Runs `fn` over 0..n-1, `width` at a time. */
 async function pool(n: number, width: number, fn: (i: number) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    for (let i = next++; i < n; i = next++) await fn(i);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      for (let i = next++; i < n; i = next++) await fn(i);
+    }),
+  );
 }
 
 export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env.BENCH_GROWTH_JOBS ?? 1000)) {
-  const config = loadConfig({ DYNAMODB_ENDPOINT: stack.dynamoEndpoint, TABLE_NAME: stack.table, JWT_SECRET: stack.jwtSecret, AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS });
+  const config = loadConfig({
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+    TABLE_NAME: stack.table,
+    JWT_SECRET: stack.jwtSecret,
+    AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
+  });
   const raw = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });
   const running = async () => {
     let count = 0;
@@ -50,12 +57,22 @@ export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env
     return count;
   };
   try {
-    const admin = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, stack.admin), 200, "admin login").accessToken as string;
+    const admin = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, stack.admin), 200, "admin login")
+      .accessToken as string;
     const email = `growth-${Date.now()}@example.com`;
     const password = "bench password 1";
     expect(await call(stack.url, "POST", "/api/v1/auth/register", undefined, { email, password, fullName: "Growth" }), 201, "register");
-    const user = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, { email, password }), 200, "login").accessToken as string;
-    const spec = { name: "growth", provider: "aws", region: "us-east-1", gpuType: GPU_TYPE, totalGpus: 1, totalCpu: 8 * (jobs + 1), totalRamGb: 64 * (jobs + 1) };
+    const user = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, { email, password }), 200, "login")
+      .accessToken as string;
+    const spec = {
+      name: "growth",
+      provider: "aws",
+      region: "us-east-1",
+      gpuType: GPU_TYPE,
+      totalGpus: 1,
+      totalCpu: 8 * (jobs + 1),
+      totalRamGb: 64 * (jobs + 1),
+    };
     const created = expect(await call(stack.url, "POST", "/api/v1/admin/clusters", admin, spec), 201, "pool");
 
     // Fill: the first job takes the GPU, the rest wait. Each is approved as soon as its execution parks it.
@@ -84,7 +101,11 @@ export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env
     let runningId: string | undefined;
     for (let tries = 0; !runningId && tries < 500; tries++) {
       if ((await running()) === 1) {
-        for (const id of ids) if ((await statusOf(id)) === "RUNNING") { runningId = id; break; }
+        for (const id of ids)
+          if ((await statusOf(id)) === "RUNNING") {
+            runningId = id;
+            break;
+          }
       } else await new Promise((r) => setTimeout(r, 20));
     }
     if (!runningId) throw new Error("no job started in the 1-GPU pool");
@@ -94,7 +115,10 @@ export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env
     const readWaiting: number[] = [];
     const readRunning: number[] = [];
     for (let i = 0; i < READS; i++) {
-      for (const [id, into] of [[waitingId, readWaiting], [runningId, readRunning]] as const) {
+      for (const [id, into] of [
+        [waitingId, readWaiting],
+        [runningId, readRunning],
+      ] as const) {
         const t0 = performance.now();
         expect(await call(stack.url, "GET", `/api/v1/jobs/${id}`, user), 200, "read");
         into.push(performance.now() - t0);
@@ -117,10 +141,22 @@ export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env
     const admitted = now - 1;
     const rate = admitted / (allMs / 1000);
     return [
-      { figure: `filling the queue: POST /jobs (${jobs + 1} submissions, ${CONCURRENCY} at a time, each then approved)`, value: `p50 ${ms(median(submitMs))}, p99 ${ms(quantile(submitMs, 0.99))}; ${refused} refused`, goal: "0 refused" },
-      { figure: `reading a job with ${ids.length - 1} waiting: waiting ÷ running (p50)`, value: `${(median(readWaiting) / median(readRunning)).toFixed(2)} (${ms(median(readWaiting))} vs ${ms(median(readRunning))})`, goal: "≤ 2" },
+      {
+        figure: `filling the queue: POST /jobs (${jobs + 1} submissions, ${CONCURRENCY} at a time, each then approved)`,
+        value: `p50 ${ms(median(submitMs))}, p99 ${ms(quantile(submitMs, 0.99))}; ${refused} refused`,
+        goal: "0 refused",
+      },
+      {
+        figure: `reading a job with ${ids.length - 1} waiting: waiting ÷ running (p50)`,
+        value: `${(median(readWaiting) / median(readRunning)).toFixed(2)} (${ms(median(readWaiting))} vs ${ms(median(readRunning))})`,
+        goal: "≤ 2",
+      },
       { figure: "PATCH growing the pool to fit them all: answered in", value: ms(patchMs), goal: "≤ 200 ms" },
-      { figure: `admitting the ${ids.length - 1} waiting jobs after the PATCH`, value: `${admitted} in ${ms(allMs)} (first after ${ms(firstMs)}): ${rate.toFixed(0)} admissions/s`, goal: "≥ 100 admissions/s" },
+      {
+        figure: `admitting the ${ids.length - 1} waiting jobs after the PATCH`,
+        value: `${admitted} in ${ms(allMs)} (first after ${ms(firstMs)}): ${rate.toFixed(0)} admissions/s`,
+        goal: "≥ 100 admissions/s",
+      },
     ];
   } finally {
     raw.client.destroy();

@@ -2,12 +2,30 @@
  * Run: npx tsx bench/profile-summary.ts <file.cpuprofile> */
 import { readFileSync } from "node:fs";
 
-interface Node { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
-interface Profile { nodes: Node[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number }
+interface Node {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
+interface Profile {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+  startTime: number;
+  endTime: number;
+}
 
 /** The area a frame belongs to, by its file. */
 export function areaOf(url: string, fn: string): string {
-  if (!url) return fn === "(garbage collector)" ? "GC" : fn === "(idle)" ? "idle" : fn === "(program)" ? "V8/native (program)" : `native ${fn || "(anonymous)"}`;
+  if (!url)
+    return fn === "(garbage collector)"
+      ? "GC"
+      : fn === "(idle)"
+        ? "idle"
+        : fn === "(program)"
+          ? "V8/native (program)"
+          : `native ${fn || "(anonymous)"}`;
   const m = /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(url);
   if (m) {
     const pkg = m[1]!;
@@ -44,8 +62,14 @@ export function summarise(file: string, top = 15) {
   return {
     wallSeconds: (profile.endTime - profile.startTime) / 1e6,
     busySeconds: busy / 1e6,
-    areas: [...areas].sort((a, b) => b[1] - a[1]).slice(0, top).map(([area, t]) => ({ area, "share of busy CPU": pct(t), ms: (t / 1000).toFixed(0) })),
-    functions: [...fns].sort((a, b) => b[1] - a[1]).slice(0, top).map(([fn, t]) => ({ function: fn, "share of busy CPU": pct(t) })),
+    areas: [...areas]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([area, t]) => ({ area, "share of busy CPU": pct(t), ms: (t / 1000).toFixed(0) })),
+    functions: [...fns]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([fn, t]) => ({ function: fn, "share of busy CPU": pct(t) })),
   };
 }
 

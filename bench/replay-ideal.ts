@@ -55,9 +55,16 @@ function upperBound<T>(xs: readonly T[], key: number, keyOf: (x: T) => number): 
   return lo;
 }
 
-function run(jobs: readonly SimJob[], poolGpus: number, policy: Policy, initial: readonly RunningJob[], onArrival?: (k: number, view: ArrivalView) => void): Schedule {
+function run(
+  jobs: readonly SimJob[],
+  poolGpus: number,
+  policy: Policy,
+  initial: readonly RunningJob[],
+  onArrival?: (k: number, view: ArrivalView) => void,
+): Schedule {
   const n = jobs.length;
-  for (const j of jobs) if (j.gpus > poolGpus || j.gpus < 1) throw new Error(`a job of ${j.gpus} GPUs can never run on a pool of ${poolGpus}`);
+  for (const j of jobs)
+    if (j.gpus > poolGpus || j.gpus < 1) throw new Error(`a job of ${j.gpus} GPUs can never run on a pool of ${poolGpus}`);
   const start = new Array<number>(n).fill(NaN);
   const end = new Array<number>(n).fill(NaN);
   // Arrival order: by time, then input index (so equal times keep the input's order = age).
@@ -81,7 +88,11 @@ function run(jobs: readonly SimJob[], poolGpus: number, policy: Policy, initial:
     end[k] = t + job.duration;
     free -= job.gpus;
     const r = { gpus: job.gpus, end: end[k]! };
-    running.splice(upperBound(running, r.end, (x) => x.end), 0, r);
+    running.splice(
+      upperBound(running, r.end, (x) => x.end),
+      0,
+      r,
+    );
   };
 
   const decide = (t: number) => {

@@ -31,7 +31,14 @@ export function simulatePlanner(jobs: readonly SimJob[], poolGpus: number): Sche
     const plan = planPool(
       room,
       [...running].map((i) => ({ id: ids[i]!, gpus: jobs[i]!.gpus, cpu: 0, ramGb: 0, expectedEndMs: end[i]! * MS })),
-      [...waiting].map((i) => ({ id: ids[i]!, priority: jobs[i]!.priority, gpus: jobs[i]!.gpus, cpu: 0, ramGb: 0, runtimeMs: jobs[i]!.duration * MS })),
+      [...waiting].map((i) => ({
+        id: ids[i]!,
+        priority: jobs[i]!.priority,
+        gpus: jobs[i]!.gpus,
+        cpu: 0,
+        ramGb: 0,
+        runtimeMs: jobs[i]!.duration * MS,
+      })),
       t * MS,
     );
     for (const id of plan.admit) {
@@ -51,7 +58,12 @@ export function simulatePlanner(jobs: readonly SimJob[], poolGpus: number): Sche
  * backfill leaves some (room kept for a reservation ahead); more than the ideal's is room lost to
  * late decisions.
  */
-export function idleWhileFitting(jobs: readonly Pick<SimJob, "arrival" | "gpus">[], schedule: Schedule, poolGpus: number, stepH = 0.1): number {
+export function idleWhileFitting(
+  jobs: readonly Pick<SimJob, "arrival" | "gpus">[],
+  schedule: Schedule,
+  poolGpus: number,
+  stepH = 0.1,
+): number {
   const events = jobs.flatMap((_j, i) => (Number.isFinite(schedule.start[i]!) ? [{ t: schedule.start[i]!, i }] : []));
   if (!events.length) return 0;
   const lastEnd = Math.max(...jobs.map((_, i) => schedule.end[i]!).filter(Number.isFinite));

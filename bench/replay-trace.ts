@@ -28,8 +28,17 @@ export interface TraceOptions {
 export const SWEEP_SPACING_H = 0.05;
 
 /** The mixes: [value, probability]. */
-export const GPU_MIX: [number, number][] = [[1, 0.5], [2, 0.25], [4, 0.15], [8, 0.1]];
-export const PRIORITY_MIX: [Priority, number][] = [["high", 0.2], ["medium", 0.6], ["low", 0.2]];
+export const GPU_MIX: [number, number][] = [
+  [1, 0.5],
+  [2, 0.25],
+  [4, 0.15],
+  [8, 0.1],
+];
+export const PRIORITY_MIX: [Priority, number][] = [
+  ["high", 0.2],
+  ["medium", 0.6],
+  ["low", 0.2],
+];
 /** Lognormal durations: median 8 h, σ = 1.8 (mean ≈ 35 h after clipping, p99 ≈ 530 h), clipped to
  * [0.05, 720] h (720 h is the API's maximum estimate). Chosen to match the shape of the public GPU-cluster trace issue 18 describes
  * (about 1,000 jobs over 85 days keeping 43 of 48 GPUs busy, so a mean of ≈ 35 GPU-hours per GPU

@@ -16,10 +16,10 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { idealPredictions, isHit, simulate, summarize, type Schedule, type SimJob, type Summary } from "./replay-ideal";
+import { idealPredictions, isHit, type Schedule, type SimJob, type Summary, simulate, summarize } from "./replay-ideal";
 import { idleWhileFitting, simulatePlanner } from "./replay-planner";
 import { DURATION, generateTrace, SWEEP_SPACING_H, type TraceJob } from "./replay-trace";
-import { startStack, type BenchStack } from "./stack";
+import { type BenchStack, startStack } from "./stack";
 import { quantile } from "./stats";
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
@@ -47,10 +47,21 @@ interface Reply {
   body: any;
 }
 
-async function api(url: string, method: string, path: string, token?: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+async function api(
+  url: string,
+  method: string,
+  path: string,
+  token?: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   const res = await fetch(`${url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { "content-type": "application/json" }), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+    headers: {
+      ...(body === undefined ? {} : { "content-type": "application/json" }),
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(60_000),
   });
@@ -77,7 +88,9 @@ function session(url: string, email: string, password: string) {
   return () => {
     if (!token || Date.now() - at > 10 * 60_000) {
       at = Date.now();
-      token = api(url, "POST", "/api/v1/auth/login", undefined, { email, password }).then((r) => expect(r, 200, `login ${email}`).accessToken);
+      token = api(url, "POST", "/api/v1/auth/login", undefined, { email, password }).then(
+        (r) => expect(r, 200, `login ${email}`).accessToken,
+      );
     }
     return token;
   };
@@ -96,17 +109,38 @@ interface Observed {
   /** The first APPROVED or RUNNING reply: "expected" with its expectedStartAt, "running", or "none". */
   prediction?: { kind: "expected"; atMs: number } | { kind: "running" } | { kind: "none"; why: string };
   /** The job as read at the end. */
-  final?: { status: string; createdAt: string; approvedAt?: string; startedAt?: string; finishedAt?: string; estimatedHours: number; gpuCount: number; priority: SimJob["priority"] };
+  final?: {
+    status: string;
+    createdAt: string;
+    approvedAt?: string;
+    startedAt?: string;
+    finishedAt?: string;
+    estimatedHours: number;
+    gpuCount: number;
+    priority: SimJob["priority"];
+  };
 }
 
 async function setUp(stack: BenchStack) {
   const admin = session(stack.url, stack.admin.email, stack.admin.password);
-  const body = { name: "replay-v100", provider: "aws", region: "us-east-1", gpuType: "V100", totalGpus: POOL, totalCpu: 4096, totalRamGb: 65536 };
+  const body = {
+    name: "replay-v100",
+    provider: "aws",
+    region: "us-east-1",
+    gpuType: "V100",
+    totalGpus: POOL,
+    totalCpu: 4096,
+    totalRamGb: 65536,
+  };
   expect(await api(stack.url, "POST", "/api/v1/admin/clusters", await admin(), body), 201, "create pool");
   const users: (() => Promise<string>)[] = [];
   for (let u = 0; u < USERS; u++) {
     const email = `replay-${u}@example.com`;
-    expect(await api(stack.url, "POST", "/api/v1/auth/register", undefined, { email, password: PASSWORD, fullName: `Replay ${u}` }), 201, "register");
+    expect(
+      await api(stack.url, "POST", "/api/v1/auth/register", undefined, { email, password: PASSWORD, fullName: `Replay ${u}` }),
+      201,
+      "register",
+    );
     const user = session(stack.url, email, PASSWORD);
     await user();
     users.push(user);
@@ -120,7 +154,9 @@ function predictionOf(job: any): Observed["prediction"] | undefined {
   if (job.status === "RUNNING") return { kind: "running" };
   if (job.status !== "APPROVED") return { kind: "none", why: `first seen ${job.status}` };
   const at = job.waiting?.expectedStartAt;
-  return at ? { kind: "expected", atMs: Date.parse(at) } : { kind: "none", why: `APPROVED, ${job.waiting?.reason ?? "no waiting"} without expectedStartAt` };
+  return at
+    ? { kind: "expected", atMs: Date.parse(at) }
+    : { kind: "none", why: `APPROVED, ${job.waiting?.reason ?? "no waiting"} without expectedStartAt` };
 }
 
 async function watch(url: string, token: () => Promise<string>, o: Observed, first: any, deadline: number) {
@@ -147,7 +183,15 @@ async function replay(stack: BenchStack, trace: TraceJob[], users: (() => Promis
     const o = observed[i]!;
     maxLagMs = Math.max(maxLagMs, performance.now() - t0 - job.arrival * SPH * 1000);
     const token = users[job.user]!;
-    const body = { name: `replay-${i}`, image: "img:1", command: "run", gpuType: "V100", gpuCount: job.gpus, estimatedHours: job.duration, priority: job.priority };
+    const body = {
+      name: `replay-${i}`,
+      image: "img:1",
+      command: "run",
+      gpuType: "V100",
+      gpuCount: job.gpus,
+      estimatedHours: job.duration,
+      priority: job.priority,
+    };
     const sent = performance.now();
     try {
       const reply = await api(stack.url, "POST", "/api/v1/jobs", await token(), body, { "idempotency-key": `${runId}-${i}` });
@@ -182,7 +226,11 @@ async function openJobs(stack: BenchStack, token: string): Promise<number> {
   for (const status of OPEN) {
     let cursor: string | undefined;
     do {
-      const page = await read(stack, token, `/api/v1/admin/jobs?status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+      const page = await read(
+        stack,
+        token,
+        `/api/v1/admin/jobs?status=${status}&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      );
       open += page.items.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -212,7 +260,12 @@ function analyse(observed: Observed[]) {
   const jobs = observed.filter((o) => o.final);
   const t0 = Math.min(...jobs.map((o) => Date.parse(o.final!.createdAt)));
   const hours = (iso: string | undefined) => (iso ? (Date.parse(iso) - t0) / (SPH * 1000) : NaN);
-  const sim: SimJob[] = jobs.map((o) => ({ arrival: hours(o.final!.createdAt), gpus: o.final!.gpuCount, duration: o.final!.estimatedHours, priority: o.final!.priority }));
+  const sim: SimJob[] = jobs.map((o) => ({
+    arrival: hours(o.final!.createdAt),
+    gpus: o.final!.gpuCount,
+    duration: o.final!.estimatedHours,
+    priority: o.final!.priority,
+  }));
   const system: Schedule = { start: jobs.map((o) => hours(o.final!.startedAt)), end: jobs.map((o) => hours(o.final!.finishedAt)) };
   const fifo = simulate(sim, POOL, "fifo");
   const easy = idealPredictions(sim, POOL);
@@ -231,9 +284,14 @@ function analyse(observed: Observed[]) {
   const share = (hits: number, of: number, extra = "") => `${((100 * hits) / of).toFixed(1)} % (${hits}/${of}${extra})`;
 
   const noPrediction = new Map<string, number>();
-  for (const o of jobs) if (o.prediction?.kind === "none") noPrediction.set(o.prediction.why, (noPrediction.get(o.prediction.why) ?? 0) + 1);
+  for (const o of jobs)
+    if (o.prediction?.kind === "none") noPrediction.set(o.prediction.why, (noPrediction.get(o.prediction.why) ?? 0) + 1);
   return {
-    system: { summary: summarize(sim, system, POOL), hits: share(systemHits, started.length, `; ${withoutPrediction} without one`), idleFit: idle(system) } as Row,
+    system: {
+      summary: summarize(sim, system, POOL),
+      hits: share(systemHits, started.length, `; ${withoutPrediction} without one`),
+      idleFit: idle(system),
+    } as Row,
     fifo: { summary: summarize(sim, fifo, POOL), idleFit: idle(fifo) } as Row,
     easy: { summary: summarize(sim, easy.schedule, POOL), hits: share(idealHits, sim.length), idleFit: idle(easy.schedule) } as Row,
     planner: { summary: summarize(sim, planner, POOL), idleFit: idle(planner) } as Row,
@@ -291,7 +349,11 @@ function tableRows(a: ReturnType<typeof analyse>, observed: Observed[]) {
 
 const markdown = (rows: Record<string, string>[]) => {
   const cols = Object.keys(rows[0] ?? {});
-  return [`| ${cols.join(" | ")} |`, `| ${cols.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? "").replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+  return [
+    `| ${cols.join(" | ")} |`,
+    `| ${cols.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? "").replace(/\|/g, "\\|")).join(" | ")} |`),
+  ].join("\n");
 };
 
 function writeDoc(started: Date, rows: Record<string, string>[], notes: string) {
@@ -384,7 +446,9 @@ try {
   const notes = `${a.accepted} of ${JOBS} accepted: ${statuses}; ${a.unstarted} never started; latest submission ${maxLagMs.toFixed(0)} ms after its time`;
   console.log(`\n${notes}`);
   if (a.noPrediction.size) console.log(`without a prediction: ${[...a.noPrediction].map(([why, n]) => `${n} × ${why}`).join("; ")}`);
-  const refusals = countBy(observed.filter((o) => o.status !== undefined && o.status !== 201).map((o) => `${o.status} ${o.code ?? ""}`.trim()));
+  const refusals = countBy(
+    observed.filter((o) => o.status !== undefined && o.status !== 201).map((o) => `${o.status} ${o.code ?? ""}`.trim()),
+  );
   if (refusals.size) console.log(`refused: ${[...refusals].map(([s, n]) => `${n} × ${s}`).join(", ")}`);
   console.table(rows);
   writeDoc(started, rows, notes);

@@ -7,14 +7,15 @@
  *   - 32 writers on distinct users: submissions/s, counted until every execution has parked its
  *     approval token, vs a raw replay of the calls a submission cannot avoid (UNAVOIDABLE below).
  * Run: npm run bench:path   (BENCH_ROUNDS, BENCH_WRITERS, BENCH_JOBS_PER_WRITER, BENCH_CPU_PROF=dir) */
-import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
 import { performance } from "node:perf_hooks";
+import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { ulid } from "ulid";
 import { loadConfig } from "../packages/core/src/config/config";
 import { createDb, type Db } from "../packages/core/src/db/client";
 import { keys } from "../packages/core/src/db/keys";
 import { call, closeHttp, expect } from "./http";
-import { startStack, type BenchStack } from "./stack";
+import { type BenchStack, startStack } from "./stack";
 import { median, quantile } from "./stats";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
@@ -48,7 +49,12 @@ const time = async <T>(f: () => Promise<T>): Promise<[number, T]> => {
 };
 
 export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
-  const config = loadConfig({ DYNAMODB_ENDPOINT: stack.dynamoEndpoint, TABLE_NAME: stack.table, JWT_SECRET: stack.jwtSecret, AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS });
+  const config = loadConfig({
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+    TABLE_NAME: stack.table,
+    JWT_SECRET: stack.jwtSecret,
+    AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
+  });
   const raw: Db = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });
 
   // A job item as the API stores it: the raw writes put items of the same size.
@@ -71,12 +77,34 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
     // The same index entries as a job (under BENCH-prefixed partitions, so no listing sees them).
     Put: {
       TableName: raw.table,
-      Item: { ...template, pk: `BENCHJOB#${id}`, id, gsi1pk: `BENCH${template.gsi1pk}`, gsi1sk: id, gsi2pk: `BENCH${template.gsi2pk}`, gsi2sk: id, gsi3pk: `BENCH${template.gsi3pk}`, gsi3sk: id },
+      Item: {
+        ...template,
+        pk: `BENCHJOB#${id}`,
+        id,
+        gsi1pk: `BENCH${template.gsi1pk}`,
+        gsi1sk: id,
+        gsi2pk: `BENCH${template.gsi2pk}`,
+        gsi2sk: id,
+        gsi3pk: `BENCH${template.gsi3pk}`,
+        gsi3sk: id,
+      },
       ConditionExpression: "attribute_not_exists(pk)",
     },
   });
   const eventLike = (id: string) => ({
-    Put: { TableName: raw.table, Item: { pk: `BENCHJOB#${id}`, sk: `EVENT#${new Date().toISOString()}#${ulid()}`, type: "JobEvent", jobId: id, status: "PENDING", actor: "u", reason: "submitted", at: new Date().toISOString() } },
+    Put: {
+      TableName: raw.table,
+      Item: {
+        pk: `BENCHJOB#${id}`,
+        sk: `EVENT#${new Date().toISOString()}#${ulid()}`,
+        type: "JobEvent",
+        jobId: id,
+        status: "PENDING",
+        actor: "u",
+        reason: "submitted",
+        at: new Date().toISOString(),
+      },
+    },
   });
   const rawTx2 = (owner: string) => raw.doc.send(new TransactWriteCommand({ TransactItems: [quotaLike(owner), jobLike(ulid())] }));
   const seqUserId = JSON.parse(Buffer.from(seqToken!.split(".")[1]!, "base64url").toString()).sub as string;
@@ -84,7 +112,14 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
    * account's ConditionCheck (exists and active). */
   const rawTx4 = (owner: string) => {
     const id = ulid();
-    const account = { ConditionCheck: { TableName: raw.table, Key: keys.user(seqUserId), ConditionExpression: "attribute_exists(pk) AND active = :t", ExpressionAttributeValues: { ":t": true } } };
+    const account = {
+      ConditionCheck: {
+        TableName: raw.table,
+        Key: keys.user(seqUserId),
+        ConditionExpression: "attribute_exists(pk) AND active = :t",
+        ExpressionAttributeValues: { ":t": true },
+      },
+    };
     return raw.doc.send(new TransactWriteCommand({ TransactItems: [quotaLike(owner), jobLike(id), eventLike(id), account] as never }));
   };
   /** What GET /jobs/{id} must read, raw: the job and the reader's account, one BatchGetItem. */
@@ -94,7 +129,9 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   /** Resolves once the job's execution has parked its approval token (the engine's work for it is done). */
   const parkedOne = async (id: string) => {
     for (;;) {
-      const { Item } = await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(id), ConsistentRead: true, ProjectionExpression: "taskToken" }));
+      const { Item } = await raw.doc.send(
+        new GetCommand({ TableName: raw.table, Key: keys.job(id), ConsistentRead: true, ProjectionExpression: "taskToken" }),
+      );
       if (Item?.taskToken) return;
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -105,9 +142,14 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   const jobs: string[] = [first.id];
   await parkedOne(first.id);
   const lat = {
-    apiGet: [] as number[], rawGet: [] as number[], rawBatch2: [] as number[],
-    apiPost: [] as number[], rawTx2: [] as number[], rawTx4: [] as number[],
-    apiPostBusy: [] as number[], rawTx2Busy: [] as number[],
+    apiGet: [] as number[],
+    rawGet: [] as number[],
+    rawBatch2: [] as number[],
+    apiPost: [] as number[],
+    rawTx2: [] as number[],
+    rawTx4: [] as number[],
+    apiPostBusy: [] as number[],
+    rawTx2Busy: [] as number[],
   };
   const warmup = Math.min(30, Math.ceil(ROUNDS / 5));
   for (let i = 0; i < warmup + ROUNDS; i++) {
@@ -153,7 +195,9 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
       for (let i = 0; i < pending.length; i += 100) {
         const batch = pending.slice(i, i + 100);
         const { Responses } = await raw.doc.send(
-          new BatchGetCommand({ RequestItems: { [raw.table]: { Keys: batch.map((id) => keys.job(id)), ProjectionExpression: "id, taskToken" } } }),
+          new BatchGetCommand({
+            RequestItems: { [raw.table]: { Keys: batch.map((id) => keys.job(id)), ProjectionExpression: "id, taskToken" } },
+          }),
         );
         const done = new Set((Responses?.[raw.table] ?? []).filter((j) => j.taskToken).map((j) => j.id as string));
         still.push(...batch.filter((id) => !done.has(id)));
@@ -196,7 +240,7 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   const api = await apiRun();
   const r2 = await rawReplay();
   const n = WRITERS * JOBS_PER_WRITER;
-  const rawRate = n / (((r1 + r2) / 2) / 1000);
+  const rawRate = n / ((r1 + r2) / 2 / 1000);
   const apiRate = n / (api.settled / 1000);
   const ackRate = n / (api.acked / 1000);
 
@@ -206,13 +250,55 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   const f = (x: number) => x.toFixed(2);
   const msf = (x: number) => `${x.toFixed(2)} ms`;
   const rows = [
-    { figure: "GET /api/v1/jobs/{id} p50 ÷ raw GetItem p50", api: `${msf(median(lat.apiGet))} (p95 ${msf(quantile(lat.apiGet, 0.95))})`, raw: `${msf(median(lat.rawGet))} (p95 ${msf(quantile(lat.rawGet, 0.95))})`, ratio: f(ratioGet), goal: "≤ 1.3" },
-    { figure: "POST /api/v1/jobs p50 ÷ raw 2-item TransactWriteItems p50", api: `${msf(median(lat.apiPost))} (p95 ${msf(quantile(lat.apiPost, 0.95))})`, raw: `${msf(median(lat.rawTx2))} (p95 ${msf(quantile(lat.rawTx2, 0.95))})`, ratio: f(ratioPost), goal: "≤ 1.5" },
-    { figure: "(floor) GET p50 ÷ raw BatchGetItem of the job + the account p50", api: msf(median(lat.apiGet)), raw: msf(median(lat.rawBatch2)), ratio: f(median(lat.apiGet) / median(lat.rawBatch2)), goal: "" },
-    { figure: "(floor) POST p50 ÷ raw submission transaction (quota + job + event + account check) p50", api: msf(median(lat.apiPost)), raw: msf(median(lat.rawTx4)), ratio: f(median(lat.apiPost) / median(lat.rawTx4)), goal: "" },
-    { figure: "(floor) raw submission transaction ÷ raw 2-item TransactWriteItems p50", api: "", raw: `${msf(median(lat.rawTx4))} ÷ ${msf(median(lat.rawTx2))}`, ratio: f(median(lat.rawTx4) / median(lat.rawTx2)), goal: "" },
-    { figure: "(POST p50 ÷ raw 2-item p50, no wait between calls)", api: msf(median(lat.apiPostBusy)), raw: msf(median(lat.rawTx2Busy)), ratio: f(median(lat.apiPostBusy) / median(lat.rawTx2Busy)), goal: "" },
-    { figure: `submissions/s ÷ raw replay/s, ${WRITERS} writers × ${JOBS_PER_WRITER}`, api: `${apiRate.toFixed(0)}/s settled (${ackRate.toFixed(0)}/s acknowledged; p50 ${msf(median(apiLatencies))})`, raw: `${rawRate.toFixed(0)}/s (runs ${(n / (r1 / 1000)).toFixed(0)}, ${(n / (r2 / 1000)).toFixed(0)}; p50 ${msf(median(replayLatencies))})`, ratio: f(ratioRate), goal: "≥ 0.8" },
+    {
+      figure: "GET /api/v1/jobs/{id} p50 ÷ raw GetItem p50",
+      api: `${msf(median(lat.apiGet))} (p95 ${msf(quantile(lat.apiGet, 0.95))})`,
+      raw: `${msf(median(lat.rawGet))} (p95 ${msf(quantile(lat.rawGet, 0.95))})`,
+      ratio: f(ratioGet),
+      goal: "≤ 1.3",
+    },
+    {
+      figure: "POST /api/v1/jobs p50 ÷ raw 2-item TransactWriteItems p50",
+      api: `${msf(median(lat.apiPost))} (p95 ${msf(quantile(lat.apiPost, 0.95))})`,
+      raw: `${msf(median(lat.rawTx2))} (p95 ${msf(quantile(lat.rawTx2, 0.95))})`,
+      ratio: f(ratioPost),
+      goal: "≤ 1.5",
+    },
+    {
+      figure: "(floor) GET p50 ÷ raw BatchGetItem of the job + the account p50",
+      api: msf(median(lat.apiGet)),
+      raw: msf(median(lat.rawBatch2)),
+      ratio: f(median(lat.apiGet) / median(lat.rawBatch2)),
+      goal: "",
+    },
+    {
+      figure: "(floor) POST p50 ÷ raw submission transaction (quota + job + event + account check) p50",
+      api: msf(median(lat.apiPost)),
+      raw: msf(median(lat.rawTx4)),
+      ratio: f(median(lat.apiPost) / median(lat.rawTx4)),
+      goal: "",
+    },
+    {
+      figure: "(floor) raw submission transaction ÷ raw 2-item TransactWriteItems p50",
+      api: "",
+      raw: `${msf(median(lat.rawTx4))} ÷ ${msf(median(lat.rawTx2))}`,
+      ratio: f(median(lat.rawTx4) / median(lat.rawTx2)),
+      goal: "",
+    },
+    {
+      figure: "(POST p50 ÷ raw 2-item p50, no wait between calls)",
+      api: msf(median(lat.apiPostBusy)),
+      raw: msf(median(lat.rawTx2Busy)),
+      ratio: f(median(lat.apiPostBusy) / median(lat.rawTx2Busy)),
+      goal: "",
+    },
+    {
+      figure: `submissions/s ÷ raw replay/s, ${WRITERS} writers × ${JOBS_PER_WRITER}`,
+      api: `${apiRate.toFixed(0)}/s settled (${ackRate.toFixed(0)}/s acknowledged; p50 ${msf(median(apiLatencies))})`,
+      raw: `${rawRate.toFixed(0)}/s (runs ${(n / (r1 / 1000)).toFixed(0)}, ${(n / (r2 / 1000)).toFixed(0)}; p50 ${msf(median(replayLatencies))})`,
+      ratio: f(ratioRate),
+      goal: "≥ 0.8",
+    },
   ];
   raw.client.destroy();
   return { rows, figures: { ratioGet, ratioPost, ratioRate, apiRate, rawRate, ackRate } };
@@ -224,18 +310,42 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
  * the clock runs until the waiting job is RUNNING (raw consistent GetItem polled every millisecond).
  */
 export async function runAdmission(stack: BenchStack, rounds = Number(process.env.BENCH_ADMISSIONS ?? 20)) {
-  const config = loadConfig({ DYNAMODB_ENDPOINT: stack.dynamoEndpoint, TABLE_NAME: stack.table, JWT_SECRET: stack.jwtSecret, AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS });
+  const config = loadConfig({
+    DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
+    TABLE_NAME: stack.table,
+    JWT_SECRET: stack.jwtSecret,
+    AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
+  });
   const raw: Db = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });
-  const admin = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, stack.admin), 200, "admin login").accessToken as string;
+  const admin = expect(await call(stack.url, "POST", "/api/v1/auth/login", undefined, stack.admin), 200, "admin login")
+    .accessToken as string;
   const [token] = await users(stack, 1, "admission");
   expect(
-    await call(stack.url, "POST", "/api/v1/admin/clusters", admin, { name: "bench-h100", provider: "lambda", region: "us-east-1", gpuType: "H100", totalGpus: 1, totalCpu: 8, totalRamGb: 64 }),
+    await call(stack.url, "POST", "/api/v1/admin/clusters", admin, {
+      name: "bench-h100",
+      provider: "lambda",
+      region: "us-east-1",
+      gpuType: "H100",
+      totalGpus: 1,
+      totalCpu: 8,
+      totalRamGb: 64,
+    }),
     201,
     "pool",
   );
   const H100 = { ...JOB, gpuType: "H100", estimatedHours: 100 };
   const status = async (id: string) =>
-    (await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(id), ConsistentRead: true, ProjectionExpression: "#s, taskToken", ExpressionAttributeNames: { "#s": "status" } }))).Item;
+    (
+      await raw.doc.send(
+        new GetCommand({
+          TableName: raw.table,
+          Key: keys.job(id),
+          ConsistentRead: true,
+          ProjectionExpression: "#s, taskToken",
+          ExpressionAttributeNames: { "#s": "status" },
+        }),
+      )
+    ).Item;
   const until = async (id: string, ok: (item: Record<string, unknown> | undefined) => boolean) => {
     while (!ok(await status(id))) await new Promise((r) => setTimeout(r, 1));
   };
@@ -283,7 +393,14 @@ type Builders = { quotaLike: (o: string) => object; jobLike: (id: string) => obj
  * needs it stored). */
 async function UNAVOIDABLE(raw: Db, owner: string, b: Builders) {
   const id = ulid();
-  const account = { ConditionCheck: { TableName: raw.table, Key: keys.user(owner), ConditionExpression: "attribute_exists(pk) AND active = :t", ExpressionAttributeValues: { ":t": true } } };
+  const account = {
+    ConditionCheck: {
+      TableName: raw.table,
+      Key: keys.user(owner),
+      ConditionExpression: "attribute_exists(pk) AND active = :t",
+      ExpressionAttributeValues: { ":t": true },
+    },
+  };
   await raw.doc.send(new TransactWriteCommand({ TransactItems: [b.quotaLike(owner), b.jobLike(id), b.eventLike(id), account] as never }));
   await raw.doc.send(
     new UpdateCommand({
@@ -299,7 +416,10 @@ async function UNAVOIDABLE(raw: Db, owner: string, b: Builders) {
 
 // Run alone: npm run bench:path
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS }, process.env.BENCH_CPU_PROF || undefined);
+  const stack = await startStack(
+    { DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS },
+    process.env.BENCH_CPU_PROF || undefined,
+  );
   try {
     const { rows } = await runRequestPath(stack);
     console.table(rows);

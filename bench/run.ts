@@ -8,8 +8,8 @@ import { cpus } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runBundle } from "./bundle";
-import { runPoolGrowth } from "./pool-growth";
 import { closeHttp } from "./http";
+import { runPoolGrowth } from "./pool-growth";
 import { BENCH_TIMEOUT_MS, runAdmission, runRequestPath } from "./request-path";
 import { startStack } from "./stack";
 import { runStorage } from "./storage";
@@ -20,7 +20,10 @@ const doc = join(root, "docs/performance.md");
 const BUNDLE_RUNS = Number(process.env.BENCH_BUNDLE_RUNS ?? 11);
 
 const started = new Date();
-const stack = await startStack({ DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS }, process.env.BENCH_CPU_PROF || undefined);
+const stack = await startStack(
+  { DEFAULT_MONTHLY_GPU_HOURS: "1000000", AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS },
+  process.env.BENCH_CPU_PROF || undefined,
+);
 let path: Awaited<ReturnType<typeof runRequestPath>>;
 let admission: Awaited<ReturnType<typeof runAdmission>>;
 let growth: Awaited<ReturnType<typeof runPoolGrowth>>;
@@ -40,16 +43,28 @@ const summary = [
   ...path.rows.map((r) => ({ figure: r.figure, value: `${r.ratio}  (API ${r.api}; raw ${r.raw})`, goal: r.goal })),
   ...admission.map((r) => ({ figure: r.figure, value: `p50 ${r.p50}, p95 ${r.p95}`, goal: "" })),
   ...growth,
-  ...storage.scheduler.map((r) => ({ figure: `admission pass: ${r.case}`, value: `${r["admission pass (median of 5)"]}, ${r["read units"]} read units, ${r["items read"]} items read`, goal: "≤ 150 ms, ≤ 50 read units at 10,000 waiting + 500 running" })),
+  ...storage.scheduler.map((r) => ({
+    figure: `admission pass: ${r.case}`,
+    value: `${r["admission pass (median of 5)"]}, ${r["read units"]} read units, ${r["items read"]} items read`,
+    goal: "≤ 150 ms, ≤ 50 read units at 10,000 waiting + 500 running",
+  })),
   ...storage.rollup.map((r) => ({ figure: `rollup: ${r.case}`, value: `items read ÷ N = ${r["items read ÷ N"]}`, goal: "1.0" })),
-  ...bundle.map((r) => ({ figure: `API Lambda bundle (${r.build})`, value: `${r.size} (gzip ${r.gzip}); import + first response ${r["import + first (median)"]}`, goal: "" })),
+  ...bundle.map((r) => ({
+    figure: `API Lambda bundle (${r.build})`,
+    value: `${r.size} (gzip ${r.gzip}); import + first response ${r["import + first (median)"]}`,
+    goal: "",
+  })),
 ];
 console.log(`\nnpm run bench — ${started.toISOString()}, ${cpus().length} CPUs, Node ${process.version}`);
 console.table(summary);
 
 const table = (rows: Record<string, string>[]) => {
   const cols = Object.keys(rows[0] ?? {});
-  return [`| ${cols.join(" | ")} |`, `| ${cols.map(() => "---").join(" | ")} |`, ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? "").replace(/\|/g, "\\|")).join(" | ")} |`)].join("\n");
+  return [
+    `| ${cols.join(" | ")} |`,
+    `| ${cols.map(() => "---").join(" | ")} |`,
+    ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? "").replace(/\|/g, "\\|")).join(" | ")} |`),
+  ].join("\n");
 };
 const section = `<!-- bench:run (written by npm run bench; edit outside these markers) -->
 Run of ${started.toISOString().slice(0, 16)} UTC on the development machine (${cpus().length} vCPU, Node ${process.version}), shared with other work
@@ -86,6 +101,11 @@ ${table(bundle)}
 const text = readFileSync(doc, "utf8");
 const begin = text.indexOf("<!-- bench:run");
 const end = text.indexOf("<!-- /bench:run -->");
-writeFileSync(doc, begin >= 0 && end > begin ? text.slice(0, begin) + section + text.slice(end + "<!-- /bench:run -->".length) : `${text.trimEnd()}\n\n${section}\n`);
+writeFileSync(
+  doc,
+  begin >= 0 && end > begin
+    ? text.slice(0, begin) + section + text.slice(end + "<!-- /bench:run -->".length)
+    : `${text.trimEnd()}\n\n${section}\n`,
+);
 console.log(`Method and numbers written to ${doc}`);
 process.exit(0);

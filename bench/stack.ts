@@ -1,7 +1,7 @@
 /** Starts `npm start` (packages/local/src/main.ts) as a child process on free ports and a fresh data
  * directory, exactly as a developer runs it, and guarantees it (and its Java) is gone on every exit
  * path of the benchmark: stop(), process exit, a signal, or the benchmark being SIGKILLed. */
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -72,7 +72,10 @@ export async function startStack(env: Record<string, string> = {}, cpuProfDir?: 
       child.kill("SIGKILL");
       throw new Error(`npm start did not answer within 60 s:\n${output}`);
     }
-    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/health`, { signal: AbortSignal.timeout(1000) }).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
   }

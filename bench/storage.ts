@@ -2,31 +2,32 @@
  * ReturnConsumedCapacity: capacity per operation next to the data model's minimum, the scheduler's
  * cost with many jobs waiting in one pool, and the items a daily rollup reads.
  * Run: npm run bench:storage   (BENCH_WAITING_SMALL=1000, BENCH_WAITING_LARGE=10000, BENCH_ROLLUP_N=300) */
-import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { BatchWriteCommand } from "@aws-sdk/lib-dynamodb";
 import { admissionPass } from "../packages/core/src/admission/pass";
 import { queueKeys } from "../packages/core/src/admission/queue";
-import { takeCapacityItem } from "../packages/core/src/cluster/store";
-import { transactWrite } from "../packages/core/src/db/transact";
 import { accountActor } from "../packages/core/src/auth/access";
 import { ensureAdmin, register } from "../packages/core/src/auth/service";
-import { getUserItem } from "../packages/core/src/user/store";
 import type { Actor } from "../packages/core/src/auth/token";
 import type { GpuType } from "../packages/core/src/catalog/catalog";
 import { createCluster } from "../packages/core/src/cluster/service";
+import { takeCapacityItem } from "../packages/core/src/cluster/store";
 import { loadConfig } from "../packages/core/src/config/config";
-import { createCore, type Core } from "../packages/core/src/core";
+import { type Core, createCore } from "../packages/core/src/core";
 import { costKeys } from "../packages/core/src/cost/keys";
 import { rollupDay } from "../packages/core/src/cost/rollup";
 import { ensureTable } from "../packages/core/src/db/table";
+import { transactWrite } from "../packages/core/src/db/transact";
 import { approveJob, cancelJob, completeJob, rejectJob, startJob } from "../packages/core/src/job/actions";
 import { getJob, listMyJobs } from "../packages/core/src/job/queries";
 import { jobItem } from "../packages/core/src/job/store";
 import { submitJob } from "../packages/core/src/job/submit";
 import { resetQuotas } from "../packages/core/src/quota/reset";
+import { getUserItem } from "../packages/core/src/user/store";
 import { newId } from "../packages/core/src/util/id";
 import type { WorkflowPort } from "../packages/core/src/workflow/port";
 import { startDynamoDbLocal } from "../packages/local/src/dynamodb-local";
@@ -47,7 +48,14 @@ interface Usage {
 const zero = (): Usage => ({ rcu: 0, wcu: 0, calls: 0, itemsRead: 0 });
 
 const READS = new Set(["GetItemCommand", "QueryCommand", "ScanCommand", "BatchGetItemCommand", "TransactGetItemsCommand"]);
-const WITH_CAPACITY = new Set([...READS, "PutItemCommand", "UpdateItemCommand", "DeleteItemCommand", "BatchWriteItemCommand", "TransactWriteItemsCommand"]);
+const WITH_CAPACITY = new Set([
+  ...READS,
+  "PutItemCommand",
+  "UpdateItemCommand",
+  "DeleteItemCommand",
+  "BatchWriteItemCommand",
+  "TransactWriteItemsCommand",
+]);
 
 /** Adds ReturnConsumedCapacity to every call of `core`'s client and adds what it reports to `meter.current`. */
 function meterCapacity(core: Core) {
@@ -58,7 +66,11 @@ function meterCapacity(core: Core) {
       if (WITH_CAPACITY.has(name)) (args.input as Record<string, unknown>).ReturnConsumedCapacity = "INDEXES";
       const out = await next(args);
       const o = out.output as Record<string, any>;
-      const list = [o.ConsumedCapacity].flat().filter(Boolean) as { CapacityUnits?: number; ReadCapacityUnits?: number; WriteCapacityUnits?: number }[];
+      const list = [o.ConsumedCapacity].flat().filter(Boolean) as {
+        CapacityUnits?: number;
+        ReadCapacityUnits?: number;
+        WriteCapacityUnits?: number;
+      }[];
       for (const c of list) {
         const units = c.CapacityUnits ?? 0;
         if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
@@ -70,7 +82,8 @@ function meterCapacity(core: Core) {
       meter.current.calls++;
       if (name === "GetItemCommand") meter.current.itemsRead += o.Item ? 1 : 0;
       if (name === "QueryCommand" || name === "ScanCommand") meter.current.itemsRead += o.ScannedCount ?? o.Count ?? 0;
-      if (name === "BatchGetItemCommand") meter.current.itemsRead += Object.values(o.Responses ?? {}).reduce((n: number, r) => n + (r as unknown[]).length, 0);
+      if (name === "BatchGetItemCommand")
+        meter.current.itemsRead += Object.values(o.Responses ?? {}).reduce((n: number, r) => n + (r as unknown[]).length, 0);
       return out;
     },
     { step: "initialize", name: "benchCapacityMeter" },
@@ -141,22 +154,54 @@ export async function runStorage(): Promise<StorageResults> {
 
     const rows: Record<string, string>[] = [];
     const row = (operation: string, u: Usage, minimum: string, why: string) =>
-      rows.push({ operation, calls: String(u.calls), RCU: u.rcu.toFixed(1), WCU: u.wcu.toFixed(1), "minimum the data model allows": minimum, "above it, and why": why });
+      rows.push({
+        operation,
+        calls: String(u.calls),
+        RCU: u.rcu.toFixed(1),
+        WCU: u.wcu.toFixed(1),
+        "minimum the data model allows": minimum,
+        "above it, and why": why,
+      });
 
     const [sub, submitted] = await measure(() => submitJob(core, caller, JOB));
-    row("submit (POST /jobs)", sub, "one transaction: quota + job (3 index entries) + event", "+ a ConditionCheck of the account in the same transaction (disabled refused at once, atomically); the pools Query runs at most once a second per GPU type (cached list), so not here");
+    row(
+      "submit (POST /jobs)",
+      sub,
+      "one transaction: quota + job (3 index entries) + event",
+      "+ a ConditionCheck of the account in the same transaction (disabled refused at once, atomically); the pools Query runs at most once a second per GPU type (cached list), so not here",
+    );
     const id = submitted.job.id;
     const [get] = await measure(() => getJob(core, caller, id));
     row("get (GET /jobs/{id})", get, "0.5 RCU (the job) + 0.5 RCU (the account)", "none: one BatchGetItem of both");
     const account = accountActor(await getUserItem(core.db, user.id));
     const [list] = await measure(() => listMyJobs({ limit: 20 }, core, account));
-    row("list page of 20 (GET /jobs)", list, "20 × ~0.6 KB in one eventually consistent Query", "none in the Query (+ the account GetItem of authentication, 0.5 RCU, not in this row)");
+    row(
+      "list page of 20 (GET /jobs)",
+      list,
+      "20 × ~0.6 KB in one eventually consistent Query",
+      "none in the Query (+ the account GetItem of authentication, 0.5 RCU, not in this row)",
+    );
     const [approve] = await measure(() => approveJob(core, adminActor, id));
-    row("approve (PENDING → APPROVED)", approve, "transaction: job (status entry moves) + event + queue entry", "+ a consistent read of the job (the transition is conditional on what it read); admission is a reaction, not in the request");
+    row(
+      "approve (PENDING → APPROVED)",
+      approve,
+      "transaction: job (status entry moves) + event + queue entry",
+      "+ a consistent read of the job (the transition is conditional on what it read); admission is a reaction, not in the request",
+    );
     const [start] = await measure(() => startJob(core, adminActor, id));
-    row("start (APPROVED → RUNNING, no pools)", start, "transaction: job + event + queue entry removed", "+ the consistent read; the pools Query of the placement");
+    row(
+      "start (APPROVED → RUNNING, no pools)",
+      start,
+      "transaction: job + event + queue entry removed",
+      "+ the consistent read; the pools Query of the placement",
+    );
     const [complete] = await measure(() => completeJob(core, adminActor, id));
-    row("complete (RUNNING → COMPLETED)", complete, "transaction: job + event + quota settled + usage day (1 index entry)", "+ the consistent read");
+    row(
+      "complete (RUNNING → COMPLETED)",
+      complete,
+      "transaction: job + event + quota settled + usage day (1 index entry)",
+      "+ the consistent read",
+    );
     const other = (await submitJob(core, caller, JOB)).job.id;
     const [cancel] = await measure(() => cancelJob(core, account, other));
     row("cancel (PENDING → CANCELLED)", cancel, "transaction: job + event + quota released", "+ the consistent read");
@@ -165,7 +210,11 @@ export async function runStorage(): Promise<StorageResults> {
     row("reject (PENDING → REJECTED)", reject, "as cancel", "as cancel");
 
     // Admission: a 1-GPU pool, one job running on it, one waiting; the release admits the next.
-    await createCluster({ name: "bench-h100", provider: "lambda", region: "us-east-1", gpuType: "H100", totalGpus: 1, totalCpu: 8, totalRamGb: 64 }, core, adminActor);
+    await createCluster(
+      { name: "bench-h100", provider: "lambda", region: "us-east-1", gpuType: "H100", totalGpus: 1, totalCpu: 8, totalRamGb: 64 },
+      core,
+      adminActor,
+    );
     const H100 = { ...JOB, gpuType: "H100" };
     const runningId = (await submitJob(core, caller, H100)).job.id;
     await approveJob(core, adminActor, runningId);
@@ -177,7 +226,12 @@ export async function runStorage(): Promise<StorageResults> {
       await completeJob(core, adminActor, runningId);
       return admissionPass(core, "H100"); // the reaction to the release
     });
-    row("release + admission pass (complete on a pool; the pass the release's reaction runs starts the next)", release, "end: job + event + quota + usage day + pool release + RUN# removed; start: job + event + pool take + WAIT# → RUN#", "+ the pass's reads: pools (list, consistent Get), RUN# Query, WAIT# window Query; the start's consistent job read; the plan Put");
+    row(
+      "release + admission pass (complete on a pool; the pass the release's reaction runs starts the next)",
+      release,
+      "end: job + event + quota + usage day + pool release + RUN# removed; start: job + event + pool take + WAIT# → RUN#",
+      "+ the pass's reads: pools (list, consistent Get), RUN# Query, WAIT# window Query; the start's consistent job read; the plan Put",
+    );
     await completeJob(core, adminActor, waitingId);
 
     // Monthly reset per user: open next month for U users.
@@ -196,28 +250,69 @@ export async function runStorage(): Promise<StorageResults> {
     // Scheduler cost: per type a full pool of R GPUs (R RUN# entries) and W waiting jobs (WAIT# entries and jobs).
     const scheduler: Record<string, string>[] = [];
     const fill = async (gpuType: GpuType, provider: "gcp" | "aws", waiting: number, running: number) => {
-      const pool = await createCluster({ name: `bench-${gpuType}`, provider, region: "us-east-1", gpuType, totalGpus: running, totalCpu: 100_000, totalRamGb: 1_000_000 }, core, adminActor);
+      const pool = await createCluster(
+        { name: `bench-${gpuType}`, provider, region: "us-east-1", gpuType, totalGpus: running, totalCpu: 100_000, totalRamGb: 1_000_000 },
+        core,
+        adminActor,
+      );
       const at = new Date().toISOString();
       await transactWrite(core.db, [takeCapacityItem(core.db, pool.id, { gpus: running, cpu: 0, ramGb: 0 }, at)]);
       const items: Record<string, unknown>[] = [];
       for (let i = 0; i < running; i++) {
         const jobId = newId();
-        items.push({ ...queueKeys.running(gpuType, jobId), type: "QueueEntry", jobId, gpuType, clusterId: pool.id, gpus: 1, cpu: 0, ramGb: 0, startedAt: at, estimatedHours: 1 + (i % 700) });
+        items.push({
+          ...queueKeys.running(gpuType, jobId),
+          type: "QueueEntry",
+          jobId,
+          gpuType,
+          clusterId: pool.id,
+          gpus: 1,
+          cpu: 0,
+          ramGb: 0,
+          startedAt: at,
+          estimatedHours: 1 + (i % 700),
+        });
       }
       for (let i = 0; i < waiting; i++) {
         const job = jobItem({
-          id: newId(), ownerId: user.id, name: "w", image: "img:1", command: "run", sensitive: false, gpuType, gpuCount: 1 + (i % 4),
-          estimatedHours: 1 + (i % 24), priority: (["high", "medium", "low"] as const)[i % 3]!, dependsOn: [], status: "APPROVED", reservedMilli: 1000, quotaPeriod: at.slice(0, 7),
-          estimatedCostMicros: 1, pricePerGpuHourMicros: 1, createdAt: at, updatedAt: at,
+          id: newId(),
+          ownerId: user.id,
+          name: "w",
+          image: "img:1",
+          command: "run",
+          sensitive: false,
+          gpuType,
+          gpuCount: 1 + (i % 4),
+          estimatedHours: 1 + (i % 24),
+          priority: (["high", "medium", "low"] as const)[i % 3]!,
+          dependsOn: [],
+          status: "APPROVED",
+          reservedMilli: 1000,
+          quotaPeriod: at.slice(0, 7),
+          estimatedCostMicros: 1,
+          pricePerGpuHourMicros: 1,
+          createdAt: at,
+          updatedAt: at,
         });
         items.push(job as unknown as Record<string, unknown>, {
-          ...queueKeys.waiting(gpuType, job), type: "QueueEntry", jobId: job.id, gpuType, ownerId: user.id, priority: job.priority,
-          gpus: job.gpuCount, cpu: 0, ramGb: 0, estimatedHours: job.estimatedHours,
+          ...queueKeys.waiting(gpuType, job),
+          type: "QueueEntry",
+          jobId: job.id,
+          gpuType,
+          ownerId: user.id,
+          priority: job.priority,
+          gpus: job.gpuCount,
+          cpu: 0,
+          ramGb: 0,
+          estimatedHours: job.estimatedHours,
         });
       }
       await batchPut(core, items);
     };
-    const cases = [["L4", "gcp", WAITING_SMALL, 50], ["T4", "aws", WAITING_LARGE, RUNNING_LARGE]] as const;
+    const cases = [
+      ["L4", "gcp", WAITING_SMALL, 50],
+      ["T4", "aws", WAITING_LARGE, RUNNING_LARGE],
+    ] as const;
     for (const [gpuType, provider, waiting, running] of cases) await fill(gpuType, provider, waiting, running);
     for (const [gpuType, , waiting, running] of cases) {
       const runs: [Usage, number][] = [];
@@ -243,9 +338,19 @@ export async function runStorage(): Promise<StorageResults> {
     const usage = (d: string) => {
       const jobId = newId();
       return {
-        ...costKeys.usageDay(d, jobId), ...costKeys.usageByOwner(user.id, d, jobId), type: "UsageDay", jobId, ownerId: user.id,
-        provider: "aws", gpuType: "A100", gpuCount: 1, day: d, gpuMilli: 1000, costMicros: 4_100_000,
-        startedAt: `${d}T01:00:00.000Z`, finishedAt: `${d}T02:00:00.000Z`,
+        ...costKeys.usageDay(d, jobId),
+        ...costKeys.usageByOwner(user.id, d, jobId),
+        type: "UsageDay",
+        jobId,
+        ownerId: user.id,
+        provider: "aws",
+        gpuType: "A100",
+        gpuCount: 1,
+        day: d,
+        gpuMilli: 1000,
+        costMicros: 4_100_000,
+        startedAt: `${d}T01:00:00.000Z`,
+        finishedAt: `${d}T02:00:00.000Z`,
       };
     };
     await batchPut(core, [

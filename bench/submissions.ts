@@ -4,7 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { ensureAdmin } from "../packages/core/src/auth/service";
 import { loadConfig } from "../packages/core/src/config/config";
-import { createCore, type Core } from "../packages/core/src/core";
+import { type Core, createCore } from "../packages/core/src/core";
 import { ensureTable } from "../packages/core/src/db/table";
 import { createApp } from "../packages/functions/src/api/app";
 import { startDynamoDbLocal } from "../packages/local/src/dynamodb-local";

@@ -6,4 +6,5 @@ $transform(sst.aws.Function, (args) => {
   args.memory ??= "512 MB";
   args.logging ??= { retention: "1 month", format: "json" };
 });
+
 export {};

@@ -1,8 +1,8 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
 import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
-import { jobWorkflow } from "./workflow";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
+import { jobWorkflow } from "./workflow";
 
 /** 00:05 UTC every day: roll up the day that just ended (a few minutes' grace for runs ending at midnight). */
 export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {

@@ -12,9 +12,7 @@ const keyAttributes = [
 export const table = new sst.aws.Dynamo("Table", {
   fields: Object.fromEntries(keyAttributes.map((name) => [name, "string" as const])),
   primaryIndex: { hashKey: tableSchema.partitionKey, rangeKey: tableSchema.sortKey },
-  globalIndexes: Object.fromEntries(
-    indexes.map(([name, index]) => [name, { hashKey: index.partitionKey, rangeKey: index.sortKey }]),
-  ),
+  globalIndexes: Object.fromEntries(indexes.map(([name, index]) => [name, { hashKey: index.partitionKey, rangeKey: index.sortKey }])),
   ttl: tableSchema.ttlAttribute,
   // Domain events (infra/events.ts) and reactions (infra/reactions.ts) come from this stream;
   // tableSchema.stream is NEW_AND_OLD_IMAGES.

@@ -1,7 +1,7 @@
 /** The job lifecycle: one Standard state machine built from core's JSONPath definition (the object
  * the local engine runs too), each Task state bound to its own Lambda. SST's StepFunctions builders
  * emit JSONata only, so the machine is the Pulumi resource, with a role that may only invoke them. */
-import { TASKS, TASK_KEYS, buildJobWorkflowDefinition, type TaskKey } from "@gpuaas/core/workflow/definition";
+import { buildJobWorkflowDefinition, TASK_KEYS, TASKS, type TaskKey } from "@gpuaas/core/workflow/definition";
 import { WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
@@ -80,9 +80,7 @@ export const stateMachine = new aws.sfn.StateMachine(
     name,
     type: "STANDARD",
     roleArn: role.arn,
-    definition: $resolve(taskArns).apply((arns) =>
-      JSON.stringify(buildJobWorkflowDefinition(arns as Record<TaskKey, string>)),
-    ),
+    definition: $resolve(taskArns).apply((arns) => JSON.stringify(buildJobWorkflowDefinition(arns as Record<TaskKey, string>))),
   },
   // Create the machine once its role may invoke the tasks.
   { dependsOn: [invokeTasks] },

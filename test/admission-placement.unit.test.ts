@@ -1,10 +1,11 @@
 /** Placement on capacity pools: eligibility (GPU type, provider, org, pinned pool), the cheapest
  * provider's pool first then the one with most room, and whether a request can ever fit. */
-import { describe, expect, it } from "vitest";
+
 import { canEverFit, choosePool, demandOf, eligiblePools, largestPool, type PlacementRequest } from "@gpuaas/core/admission/placement";
 import { createCatalog } from "@gpuaas/core/catalog/catalog";
 import type { ClusterItem } from "@gpuaas/core/cluster/cluster";
 import { clusterItem } from "@gpuaas/core/cluster/store";
+import { describe, expect, it } from "vitest";
 
 const catalog = createCatalog();
 let n = 0;
@@ -52,7 +53,10 @@ describe("placement", () => {
     const lambdaFull = pool({ provider: "lambda", used: 7 }); // 1.29, one GPU free
     const onpremSmall = pool({ provider: "onprem", used: 4 }); // 0.90, four free
     const onpremBig = pool({ provider: "onprem", used: 1 }); // 0.90, seven free
-    expect(choosePool([aws, lambdaFull, onpremSmall, onpremBig], job(), catalog)).toMatchObject({ pool: { id: onpremBig.id }, pricePerGpuHourMicros: 900_000 });
+    expect(choosePool([aws, lambdaFull, onpremSmall, onpremBig], job(), catalog)).toMatchObject({
+      pool: { id: onpremBig.id },
+      pricePerGpuHourMicros: 900_000,
+    });
     expect(choosePool([aws, lambdaFull], job(), catalog)?.pool.id).toBe(aws.id);
     expect(choosePool([aws, lambdaFull], job({ gpuCount: 1 }), catalog)?.pool.id).toBe(lambdaFull.id);
   });

@@ -1,14 +1,23 @@
 /** The admission planner in simulated time: strict priority-then-age order, expected starts, and
  * backfill's promise — over random workloads (fast-check), no job starts later with backfill than
  * it would without, and the pool is used at least as well (strictly better on some). */
+
+import { admissionOrder, type Demand, planPool, type RunningJob, type WaitingJob } from "@gpuaas/core/admission/plan";
+import type { Priority } from "@gpuaas/core/job/job";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { admissionOrder, planPool, type Demand, type RunningJob, type WaitingJob } from "@gpuaas/core/admission/plan";
-import type { Priority } from "@gpuaas/core/job/job";
 
 const HOUR = 3_600_000;
 const id = (n: number) => `01J${String(n).padStart(23, "0")}`;
-const job = (n: number, over: Partial<WaitingJob> = {}): WaitingJob => ({ id: id(n), priority: "medium", gpus: 1, cpu: 1, ramGb: 1, runtimeMs: HOUR, ...over });
+const job = (n: number, over: Partial<WaitingJob> = {}): WaitingJob => ({
+  id: id(n),
+  priority: "medium",
+  gpus: 1,
+  cpu: 1,
+  ramGb: 1,
+  runtimeMs: HOUR,
+  ...over,
+});
 const POOL: Demand = { gpus: 2, cpu: 64, ramGb: 512 };
 
 describe("admission order and expected starts", () => {
@@ -33,7 +42,10 @@ describe("admission order and expected starts", () => {
     // Three hours would hold a GPU past the head's start at 2 h: it waits behind the head.
     const long = planPool(POOL, running, [head, job(2, { runtimeMs: 3 * HOUR })], 0);
     expect(long.admit).toEqual([]);
-    expect(long.queue.map((q) => [q.id, q.expectedStartMs])).toEqual([[id(1), 2 * HOUR], [id(2), 3 * HOUR]]);
+    expect(long.queue.map((q) => [q.id, q.expectedStartMs])).toEqual([
+      [id(1), 2 * HOUR],
+      [id(2), 3 * HOUR],
+    ]);
     // Without backfill the short one waits too.
     expect(planPool(POOL, running, [head, job(2)], 0, { backfill: false }).admit).toEqual([]);
   });

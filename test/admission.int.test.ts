@@ -2,12 +2,13 @@
  * in priority then age order, with backfill that never delays the head; a release, a completed
  * dependency or an approval triggers it; concurrent admissions never over-allocate nor start a
  * job twice; `waiting` and GET /clusters/{id}/queue give positions and expected starts. */
-import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { afterEach, describe, expect, it } from "vitest";
+
 import { admissionPass } from "@gpuaas/core/admission/pass";
 import { capacityWaiting } from "@gpuaas/core/admission/views";
+import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
+import { transactWrite } from "@gpuaas/core/db/transact";
 import { getJobItem } from "@gpuaas/core/job/store";
+import { afterEach, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -22,7 +23,11 @@ afterEach(async () => {
 /** A fresh table (pools are global per GPU type), an admin, two users and helpers. */
 async function world(env: Record<string, string> = {}, options: { reactions?: boolean } = {}) {
   // By default runs take an hour per simulated hour: a started job holds its pool until an admin ends it.
-  const ctx = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600", SIMULATION_FAILURE_RATE: "0", DEFAULT_MONTHLY_GPU_HOURS: "1000", ...env }, {}, options);
+  const ctx = await testApp(
+    { SIMULATION_SECONDS_PER_HOUR: "3600", SIMULATION_FAILURE_RATE: "0", DEFAULT_MONTHLY_GPU_HOURS: "1000", ...env },
+    {},
+    options,
+  );
   open.push(ctx);
   const [admin, user, other] = await Promise.all([signUpAdmin(ctx.app, ctx.core), signUp(ctx.app), signUp(ctx.app)]);
   const api = lifecycleApi(ctx.app, ctx.engine);
@@ -87,7 +92,12 @@ describe("automatic admission", () => {
     const mine = await w.queue(pool.id, w.user.token);
     expect(mine).toEqual([
       { position: 1, expectedStartAt: highView.waiting.expectedStartAt, gpus: 2 },
-      { position: 2, expectedStartAt: lowView.waiting.expectedStartAt, gpus: 2, job: expect.objectContaining({ id: low.id, priority: "low" }) },
+      {
+        position: 2,
+        expectedStartAt: lowView.waiting.expectedStartAt,
+        gpus: 2,
+        job: expect.objectContaining({ id: low.id, priority: "low" }),
+      },
     ]);
     expect((await w.queue(pool.id, w.admin.token)).map((e) => e.job?.id)).toEqual([high.id, low.id]);
 
@@ -96,7 +106,11 @@ describe("automatic admission", () => {
     expect(await w.api.job(w.other.token, high.id)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
     expect(await w.api.job(w.user.token, low.id)).toMatchObject({ status: "APPROVED", waiting: { position: 1 } });
     const events = await w.api.events(w.other.token, high.id);
-    expect(events.at(-1)).toMatchObject({ status: "RUNNING", actor: "system", reason: expect.stringContaining(`admitted to pool pool (${pool.id})`) });
+    expect(events.at(-1)).toMatchObject({
+      status: "RUNNING",
+      actor: "system",
+      reason: expect.stringContaining(`admitted to pool pool (${pool.id})`),
+    });
 
     await w.actSettled(high.id, "complete");
     expect(await w.api.job(w.user.token, low.id)).toMatchObject({ status: "RUNNING", clusterId: pool.id });
@@ -145,7 +159,8 @@ describe("automatic admission", () => {
     // Approved while the pools are full (held outside any job), then freed without a trigger.
     const small = await w.createPool({ provider: "onprem", totalGpus: 3 });
     const big = await w.createPool({ provider: "aws", totalGpus: 4 });
-    const hold = (pool: { id: string }, gpus: number) => [w.ctx.core.db, pool.id, { gpus, cpu: 0, ramGb: 0 }, new Date().toISOString()] as const;
+    const hold = (pool: { id: string }, gpus: number) =>
+      [w.ctx.core.db, pool.id, { gpus, cpu: 0, ramGb: 0 }, new Date().toISOString()] as const;
     await transactWrite(w.ctx.core.db, [takeCapacityItem(...hold(small, 3)), takeCapacityItem(...hold(big, 4))]);
     const jobs = await Promise.all(Array.from({ length: 10 }, () => w.submitApproved({ gpuCount: 1 })));
     expect(jobs.every((j) => j.status === "APPROVED")).toBe(true);

@@ -1,10 +1,11 @@
 /** Auth over HTTP against DynamoDB Local: register, login, /me and every token failure mode. */
-import { SignJWT, UnsecuredJWT } from "jose";
-import { beforeAll, describe, expect, it } from "vitest";
+
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "@gpuaas/core/db/keys";
-import { call, signUp, signUpAdmin, uniqueEmail } from "./support/http";
+import { SignJWT, UnsecuredJWT } from "jose";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
+import { call, signUp, signUpAdmin, uniqueEmail } from "./support/http";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -185,15 +186,19 @@ describe("bearer tokens", () => {
   const secret = new TextEncoder().encode(TEST_JWT_SECRET);
   const now = () => Math.floor(Date.now() / 1000);
   const good = (sub: string) =>
-    new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject(sub).setIssuer("gpuaas").setAudience("gpuaas-api").setIssuedAt();
+    new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(sub)
+      .setIssuer("gpuaas")
+      .setAudience("gpuaas-api")
+      .setIssuedAt();
   let userId: string;
   let token: string;
   beforeAll(async () => {
     ({ id: userId, token } = await signUp(ctx.app));
   });
 
-  const me = (t?: string, raw?: string) =>
-    call(ctx.app, "GET", "/api/v1/me", raw ? { headers: { authorization: raw } } : { token: t });
+  const me = (t?: string, raw?: string) => call(ctx.app, "GET", "/api/v1/me", raw ? { headers: { authorization: raw } } : { token: t });
 
   it("accepts the token login issued", async () => {
     expect((await me(token)).status).toBe(200);
@@ -201,17 +206,42 @@ describe("bearer tokens", () => {
 
   it.each<[string, () => Promise<string>]>([
     ["no token", async () => ""],
-    ["alg none", async () => new UnsecuredJWT({ role: "admin" }).setSubject("x").setIssuer("gpuaas").setAudience("gpuaas-api").setIssuedAt().setExpirationTime("1h").encode()],
-    ["another key", async () => good(userId).setExpirationTime("1h").sign(new TextEncoder().encode("some-other-secret-of-sufficient-length!!"))],
-    ["expired", async () => good(userId).setIssuedAt(now() - 3600).setExpirationTime(now() - 60).sign(secret)],
+    [
+      "alg none",
+      async () =>
+        new UnsecuredJWT({ role: "admin" })
+          .setSubject("x")
+          .setIssuer("gpuaas")
+          .setAudience("gpuaas-api")
+          .setIssuedAt()
+          .setExpirationTime("1h")
+          .encode(),
+    ],
+    [
+      "another key",
+      async () => good(userId).setExpirationTime("1h").sign(new TextEncoder().encode("some-other-secret-of-sufficient-length!!")),
+    ],
+    [
+      "expired",
+      async () =>
+        good(userId)
+          .setIssuedAt(now() - 3600)
+          .setExpirationTime(now() - 60)
+          .sign(secret),
+    ],
     ["wrong issuer", async () => good(userId).setIssuer("evil").setExpirationTime("1h").sign(secret)],
     ["wrong audience", async () => good(userId).setAudience("other").setExpirationTime("1h").sign(secret)],
     ["no expiry", async () => good(userId).sign(secret)],
-    ["tampered payload", async () => {
-      const [h, , s] = token.split(".");
-      const payload = Buffer.from(JSON.stringify({ sub: userId, role: "admin", iss: "gpuaas", aud: "gpuaas-api", iat: now(), exp: now() + 600 })).toString("base64url");
-      return `${h}.${payload}.${s}`;
-    }],
+    [
+      "tampered payload",
+      async () => {
+        const [h, , s] = token.split(".");
+        const payload = Buffer.from(
+          JSON.stringify({ sub: userId, role: "admin", iss: "gpuaas", aud: "gpuaas-api", iat: now(), exp: now() + 600 }),
+        ).toString("base64url");
+        return `${h}.${payload}.${s}`;
+      },
+    ],
     ["garbage", async () => "not.a.jwt"],
   ])("rejects %s with 401", async (_, make) => {
     const res = await me(await make());

@@ -2,10 +2,11 @@
  * (refused with 400 BUDGET_EXCEEDED, even under 50 concurrent submissions), given back or settled
  * when a job ends, opened at the budget in a new month, and the 80 % / 100 % alerts recorded once,
  * as a reaction to the spend's change on the table's stream (SPEC §10). */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
 import { getSpendItem } from "@gpuaas/core/org/store";
 import { periodOf } from "@gpuaas/core/quota/quota";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTable, readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
@@ -57,7 +58,9 @@ describe("PUT /orgs/{id}/budget", () => {
       expect(res.body.error.code).toBe("VALIDATION_ERROR");
     }
     expect((await call(ctx.app, "PUT", `/api/v1/orgs/${orgId}/budget`, { token: owner.token, body: {} })).status).toBe(400);
-    expect((await call(ctx.app, "PUT", `/api/v1/orgs/${orgId}/budget`, { token: owner.token, body: { monthlyUsd: "5", x: 1 } })).status).toBe(400);
+    expect(
+      (await call(ctx.app, "PUT", `/api/v1/orgs/${orgId}/budget`, { token: owner.token, body: { monthlyUsd: "5", x: 1 } })).status,
+    ).toBe(400);
     expect(await readTable(ctx.core.db)).toEqual(before);
 
     const ok = await setBudget(ctx.app, owner.token, orgId, 1500.5);
@@ -133,7 +136,9 @@ function failingAlertPuts(failing: () => boolean) {
   const send = real.send.bind(real);
   ctx.core.db.doc = Object.assign(Object.create(real), {
     send: (command: unknown) =>
-      failing() && command instanceof PutCommand && command.input.Item?.type === "BudgetAlert" ? Promise.reject(new Error("crashed")) : send(command as never),
+      failing() && command instanceof PutCommand && command.input.Item?.type === "BudgetAlert"
+        ? Promise.reject(new Error("crashed"))
+        : send(command as never),
   });
   return () => {
     ctx.core.db.doc = real;
@@ -184,7 +189,10 @@ describe("the budget under concurrency", () => {
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(N);
     const others = results.filter((r) => r.status !== 201 && r.status !== 400).map((r) => `${r.status} ${JSON.stringify(r.body)}`);
-    expect(statuses.filter((s) => s === 400), others.slice(0, 3).join("; ")).toHaveLength(50 - N);
+    expect(
+      statuses.filter((s) => s === 400),
+      others.slice(0, 3).join("; "),
+    ).toHaveLength(50 - N);
     expect(results.filter((r) => r.status === 400).every((r) => r.body.error.code === "BUDGET_EXCEEDED")).toBe(true);
 
     const item = await spend(orgId);
@@ -233,7 +241,8 @@ describe("settling the spend", () => {
       clock = new Date(clock.getTime() + 30 * 60_000); // ran half an hour: 0.45 USD
       // Tokens expire as the clock moves: log in again.
       const relogin = async (u: { email: string; password: string }) =>
-        (await call(timed.app, "POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password } })).body.accessToken as string;
+        (await call(timed.app, "POST", "/api/v1/auth/login", { body: { email: u.email, password: u.password } })).body
+          .accessToken as string;
       const done = await api.act(await relogin(boss), job.id, "complete");
       expect(done.status).toBe(200);
       expect(done.body.actualCostUsd).toBe("0.45");

@@ -3,9 +3,10 @@
  * NO_CAPACITY when none has, nothing changed), the job records the pool and is charged at its
  * price, the end gives the room back; a request no pool could ever hold is NEVER_FITS at
  * submission; jobs of a GPU type without pools wait for an admin's start as before. */
-import { afterEach, describe, expect, it } from "vitest";
+
 import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
 import { transactWrite } from "@gpuaas/core/db/transact";
+import { afterEach, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -122,7 +123,9 @@ describe("starts take capacity", () => {
     const jobs = await Promise.all(Array.from({ length: 12 }, () => w.approved({ gpuCount: 1 })));
     // No reactions from here on: the release triggers no admission pass.
     await w.ctx.reactor!.stop();
-    await transactWrite(w.ctx.core.db, [releaseCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    await transactWrite(w.ctx.core.db, [
+      releaseCapacityItem(w.ctx.core.db, pool.id, { gpus: 3, cpu: 0, ramGb: 0 }, new Date().toISOString()),
+    ]);
     const results = await Promise.all(jobs.map((id) => w.api.act(w.admin.token, id, "start")));
     expect(results.filter((r) => r.status === 200)).toHaveLength(3);
     expect(results.filter((r) => r.status === 409 && r.body.error.code === "NO_CAPACITY")).toHaveLength(9);
@@ -136,13 +139,17 @@ describe("starts take capacity", () => {
     const w = await world();
     const drained = await w.createPool({ provider: "onprem" });
     const other = await w.createPool({ provider: "aws" });
-    expect((await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: true } })).status).toBe(200);
+    expect(
+      (await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: true } })).status,
+    ).toBe(200);
     expect(await w.admitted({ gpuCount: 1 })).toMatchObject({ clusterId: other.id });
 
     const pinned = await w.approved({ gpuCount: 1, clusterId: drained.id });
     expect((await w.start(pinned)).body.error.code).toBe("NO_CAPACITY");
     // Undraining the pool admits it.
-    expect((await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: false } })).status).toBe(200);
+    expect(
+      (await call(w.ctx.app, "PATCH", `/api/v1/clusters/${drained.id}`, { token: w.admin.token, body: { draining: false } })).status,
+    ).toBe(200);
     await w.ctx.settle();
     expect(await w.api.job(w.user.token, pinned)).toMatchObject({ status: "RUNNING", clusterId: drained.id, provider: "onprem" });
   });
@@ -165,16 +172,29 @@ describe("submission against the pools", () => {
     await w.ctx.settle();
     const before = await readTable(w.ctx.core.db);
     for (const body of [{ gpuCount: 5 }, { gpuCount: 2, cpu: 65 }]) {
-      const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", estimatedHours: 1, ...body } });
+      const res = await call(w.ctx.app, "POST", "/api/v1/jobs", {
+        token: w.user.token,
+        body: { name: "x", image: "i", command: "c", gpuType: "A100", estimatedHours: 1, ...body },
+      });
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe("NEVER_FITS");
     }
-    const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 5, estimatedHours: 1 } });
+    const res = await call(w.ctx.app, "POST", "/api/v1/jobs", {
+      token: w.user.token,
+      body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 5, estimatedHours: 1 },
+    });
     expect(res.body.error.message).toContain(big.id);
     expect(res.body.error.message).not.toContain(small.id);
     expect(await readTable(w.ctx.core.db)).toEqual(before);
     // It fits the big pool (even though that is busy later): accepted.
-    expect((await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 4, estimatedHours: 1 } })).status).toBe(201);
+    expect(
+      (
+        await call(w.ctx.app, "POST", "/api/v1/jobs", {
+          token: w.user.token,
+          body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 4, estimatedHours: 1 },
+        })
+      ).status,
+    ).toBe(201);
   });
 
   it("a pinned pool must be one the job may use; its price makes the estimate", async () => {
@@ -189,7 +209,10 @@ describe("submission against the pools", () => {
       expect(res.status).toBe(400);
       expect(res.body.error.issues).toEqual([{ path: "clusterId", message: expect.any(String) }]);
     }
-    expect((await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { ...base, clusterId: onprem.id, provider: "aws" } })).status).toBe(400);
+    expect(
+      (await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { ...base, clusterId: onprem.id, provider: "aws" } }))
+        .status,
+    ).toBe(400);
     expect(await readTable(w.ctx.core.db)).toEqual(before);
     const pinned = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { ...base, clusterId: onprem.id } });
     expect(pinned.status).toBe(201);
@@ -201,7 +224,10 @@ describe("submission against the pools", () => {
     await w.createPool({ provider: "onprem", totalGpus: 4 }); // A100 at 0.90
     await w.createPool({ provider: "lambda", totalGpus: 4 }); // 1.29
     await w.createPool({ provider: "aws", totalGpus: 1 }); // 4.10, but too small for 2 GPUs
-    const res = await call(w.ctx.app, "POST", "/api/v1/jobs", { token: w.user.token, body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 2, estimatedHours: 1 } });
+    const res = await call(w.ctx.app, "POST", "/api/v1/jobs", {
+      token: w.user.token,
+      body: { name: "x", image: "i", command: "c", gpuType: "A100", gpuCount: 2, estimatedHours: 1 },
+    });
     expect(res.body).toMatchObject({ estimatedCostUsd: "2.58" }); // 2 GPUs × 1 h × 1.29
     // Approved with room: admitted at once, to the cheapest pool that fits.
     expect((await w.api.act(w.admin.token, res.body.id, "approve")).body).toMatchObject({ status: "APPROVED" });

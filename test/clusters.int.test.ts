@@ -1,10 +1,11 @@
 /** Clusters (capacity pools) over HTTP: shared pools (admins) and private ones (an org's owner),
  * who sees which, resizing never below what is allocated, draining, and the capacity items
  * admission will use (never below zero, never above total, under any concurrency). */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
 import { TransactionCancelled, transactWrite } from "@gpuaas/core/db/transact";
 import { newId } from "@gpuaas/core/util/id";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -19,7 +20,12 @@ let orgId: string;
 
 beforeAll(async () => {
   ctx = await testApp();
-  [admin, orgOwner, member, outsider] = await Promise.all([signUpAdmin(ctx.app, ctx.core), signUp(ctx.app), signUp(ctx.app), signUp(ctx.app)]);
+  [admin, orgOwner, member, outsider] = await Promise.all([
+    signUpAdmin(ctx.app, ctx.core),
+    signUp(ctx.app),
+    signUp(ctx.app),
+    signUp(ctx.app),
+  ]);
   const org = await call(ctx.app, "POST", "/api/v1/orgs", { token: orgOwner.token, body: { name: `Pool Org ${Date.now()}` } });
   orgId = org.body.id;
   await call(ctx.app, "POST", "/api/v1/orgs/join", { token: member.token, body: { inviteCode: org.body.inviteCode } });
@@ -49,9 +55,12 @@ async function createPrivate(token = orgOwner.token, overrides: Record<string, u
 }
 const patch = (token: string, id: string, body: unknown) => call(ctx.app, "PATCH", `/api/v1/clusters/${id}`, { token, body });
 const get = (token: string, id: string) => call(ctx.app, "GET", `/api/v1/clusters/${id}`, { token });
-const listIds = async (token: string) => ((await call(ctx.app, "GET", "/api/v1/clusters", { token })).body.items as { id: string }[]).map((c) => c.id);
-const take = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
-const release = (id: string, gpus: number, cpu = 0, ramGb = 0) => transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
+const listIds = async (token: string) =>
+  ((await call(ctx.app, "GET", "/api/v1/clusters", { token })).body.items as { id: string }[]).map((c) => c.id);
+const take = (id: string, gpus: number, cpu = 0, ramGb = 0) =>
+  transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
+const release = (id: string, gpus: number, cpu = 0, ramGb = 0) =>
+  transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, id, { gpus, cpu, ramGb }, new Date().toISOString())]);
 const stored = async (id: string) => (await readTable(ctx.core.db)).find((i) => i.pk === `CLUSTER#${id}`)!;
 
 describe("creating pools", () => {
@@ -74,7 +83,13 @@ describe("creating pools", () => {
       createdAt: expect.any(String),
       updatedAt: expect.any(String),
     });
-    expect(await stored(created.id)).toMatchObject({ type: "Cluster", sk: "CLUSTER", allocatedGpus: 0, allocatedCpu: 0, allocatedRamGb: 0 });
+    expect(await stored(created.id)).toMatchObject({
+      type: "Cluster",
+      sk: "CLUSTER",
+      allocatedGpus: 0,
+      allocatedCpu: 0,
+      allocatedRamGb: 0,
+    });
   });
 
   it("an admin creates a private pool for an existing org; a missing org is 404 and a malformed id 400, nothing written", async () => {
@@ -100,7 +115,9 @@ describe("creating pools", () => {
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: outsider.token, body: pool() })).status).toBe(404);
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${newId()}/clusters`, { token: admin.token, body: pool() })).status).toBe(404);
     // The org comes from the path: the body cannot name one.
-    expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: orgOwner.token, body: pool({ orgId }) })).status).toBe(400);
+    expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: orgOwner.token, body: pool({ orgId }) })).status).toBe(
+      400,
+    );
     expect((await call(ctx.app, "POST", "/api/v1/admin/clusters", { token: orgOwner.token, body: pool() })).status).toBe(403);
     expect((await call(ctx.app, "POST", "/api/v1/admin/clusters", { body: pool() })).status).toBe(401);
     expect(await readTable(ctx.core.db)).toEqual(before);
@@ -135,7 +152,10 @@ describe("creating pools", () => {
       expect(res.status, JSON.stringify(body)).toBe(400);
       expect(res.body.error.code).toBe("VALIDATION_ERROR");
     }
-    const org = await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, { token: orgOwner.token, body: pool({ provider: "lambda", gpuType: "T4" }) });
+    const org = await call(ctx.app, "POST", `/api/v1/orgs/${orgId}/clusters`, {
+      token: orgOwner.token,
+      body: pool({ provider: "lambda", gpuType: "T4" }),
+    });
     expect(org.status).toBe(400);
     expect(org.body.error.message).toMatch(/T4 at lambda/);
     expect(await readTable(ctx.core.db)).toEqual(before);
@@ -147,7 +167,9 @@ describe("seeing pools", () => {
     const shared = await createShared();
     const mine = await createPrivate();
     const otherOrg = await call(ctx.app, "POST", "/api/v1/orgs", { token: outsider.token, body: { name: `Other Org ${Date.now()}` } });
-    const theirs = (await call(ctx.app, "POST", `/api/v1/orgs/${otherOrg.body.id}/clusters`, { token: outsider.token, body: pool({ gpuType: "H100" }) })).body;
+    const theirs = (
+      await call(ctx.app, "POST", `/api/v1/orgs/${otherOrg.body.id}/clusters`, { token: outsider.token, body: pool({ gpuType: "H100" }) })
+    ).body;
 
     const lists = {
       outsider: await listIds(outsider.token),
@@ -179,7 +201,9 @@ describe("seeing pools", () => {
   it("lists totals and what is available now", async () => {
     const shared = await createShared();
     await take(shared.id, 3, 10, 100);
-    const listed = (await call(ctx.app, "GET", "/api/v1/clusters", { token: member.token })).body.items.find((c: { id: string }) => c.id === shared.id);
+    const listed = (await call(ctx.app, "GET", "/api/v1/clusters", { token: member.token })).body.items.find(
+      (c: { id: string }) => c.id === shared.id,
+    );
     expect(listed).toMatchObject({ totalGpus: 8, availableGpus: 5, totalCpu: 64, availableCpu: 54, totalRamGb: 512, availableRamGb: 412 });
   });
 });
@@ -201,12 +225,27 @@ describe("resizing and draining", () => {
 
     const shrunk = await patch(admin.token, id, { totalGpus: 6, totalCpu: 40, totalRamGb: 300 });
     expect(shrunk.status).toBe(200);
-    expect(shrunk.body).toMatchObject({ totalGpus: 6, availableGpus: 0, totalCpu: 40, availableCpu: 0, totalRamGb: 300, availableRamGb: 0 });
+    expect(shrunk.body).toMatchObject({
+      totalGpus: 6,
+      availableGpus: 0,
+      totalCpu: 40,
+      availableCpu: 0,
+      totalRamGb: 300,
+      availableRamGb: 0,
+    });
     const grown = await patch(admin.token, id, { totalGpus: 10 });
     expect(grown.body).toMatchObject({ totalGpus: 10, availableGpus: 4, totalCpu: 40, availableCpu: 0 });
 
     await release(id, 6, 40, 300);
-    expect(await stored(id)).toMatchObject({ totalGpus: 10, availableGpus: 10, allocatedGpus: 0, availableCpu: 40, allocatedCpu: 0, availableRamGb: 300, allocatedRamGb: 0 });
+    expect(await stored(id)).toMatchObject({
+      totalGpus: 10,
+      availableGpus: 10,
+      allocatedGpus: 0,
+      availableCpu: 40,
+      allocatedCpu: 0,
+      availableRamGb: 300,
+      allocatedRamGb: 0,
+    });
   });
 
   it("never gives back more than is allocated (available never above total)", async () => {

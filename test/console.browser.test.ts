@@ -7,14 +7,22 @@
  */
 import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ADMIN_PASSWORD, localStackSandbox, REPO_ROOT, type StartedStack } from "./support/local-stack";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts", "console");
 /** Flags for a headless Chromium on a machine with no network but loopback. */
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const UI_TIMEOUT_MS = 20_000;
 
 const sandbox = localStackSandbox("gpuaas-console-");
@@ -212,7 +220,10 @@ it("/docs renders Swagger UI from the app's own files, with the operations of th
   await page.goto(`${stack.url}/docs`);
   await page.locator(".swagger-ui .info .title").getByText("GPU-as-a-Service API").waitFor();
   await page.locator(".opblock-summary-path", { hasText: "/api/v1/jobs/{id}" }).first().waitFor();
-  await page.getByRole("button", { name: /Authorize/ }).first().waitFor();
+  await page
+    .getByRole("button", { name: /Authorize/ })
+    .first()
+    .waitFor();
   expect(offsite).toEqual([]);
   expect(errors).toEqual([]);
 }, 60_000);

@@ -1,12 +1,13 @@
 /** The web console as the app serves it: its page, every module the page loads (followed through
  * their imports), the libraries from node_modules, and nothing outside the console's files. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { testApp } from "./support/core";
-import { directoryAssets, LAMBDA_COPY_FILES, VENDOR_FILES } from "@gpuaas/web/assets";
-import { createApp } from "@gpuaas/functions/api/app";
+
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createApp } from "@gpuaas/functions/api/app";
+import { directoryAssets, LAMBDA_COPY_FILES, VENDOR_FILES } from "@gpuaas/web/assets";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testApp } from "./support/core";
 import { REPO_ROOT } from "./support/local-stack";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
@@ -29,7 +30,8 @@ async function consoleFiles(app = ctx.app): Promise<Map<string, Response>> {
     seen.set(url, res.clone());
     if (url.endsWith(".js") && !url.includes("/vendor/")) {
       const source = await res.text();
-      for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g)) queue.push(new URL(spec!, `http://x${url}`).pathname);
+      for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)"/g))
+        queue.push(new URL(spec!, `http://x${url}`).pathname);
       for (const [, literal] of source.matchAll(/"(\/console\/[^"]+)"/g)) queue.push(literal!);
     }
   }
@@ -53,12 +55,17 @@ describe("the console page", () => {
     const broken = [...files].filter(([, res]) => res.status !== 200).map(([url, res]) => `${url} → ${res.status}`);
     expect(broken).toEqual([]);
     // The app shell, every view, and each library are among them.
-    for (const url of ["/console/app.js", "/console/api.js", "/console/views/admin.js", "/console/views/chart.js", "/console/styles.css"]) expect(files.has(url), url).toBe(true);
+    for (const url of ["/console/app.js", "/console/api.js", "/console/views/admin.js", "/console/views/chart.js", "/console/styles.css"])
+      expect(files.has(url), url).toBe(true);
     for (const name of Object.keys(VENDOR_FILES).filter((n) => !n.startsWith("swagger-ui-dist/"))) {
       expect(files.has(`/console/vendor/${name}`), name).toBe(true);
     }
     for (const [url, res] of files) {
-      const type = url.endsWith(".css") ? "text/css; charset=utf-8" : url.endsWith(".svg") ? "image/svg+xml" : "text/javascript; charset=utf-8";
+      const type = url.endsWith(".css")
+        ? "text/css; charset=utf-8"
+        : url.endsWith(".svg")
+          ? "image/svg+xml"
+          : "text/javascript; charset=utf-8";
       expect(res.headers.get("content-type"), url).toBe(type);
     }
   });

@@ -2,14 +2,18 @@
  * the conditional replacement of a day's snapshots, and the keys of the report's index queries. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
-import type { Db } from "@gpuaas/core/db/client";
 import type { CostDayItem } from "@gpuaas/core/cost/snapshot";
 import { listOwnedOrgIds, listUsageByOwner, replaceCostDay } from "@gpuaas/core/cost/store";
+import type { Db } from "@gpuaas/core/db/client";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const db: Db = { client: new DynamoDBClient({ region: "eu-west-1" }), doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "eu-west-1" })), table: "t" };
+const db: Db = {
+  client: new DynamoDBClient({ region: "eu-west-1" }),
+  doc: DynamoDBDocumentClient.from(new DynamoDBClient({ region: "eu-west-1" })),
+  table: "t",
+};
 beforeEach(() => ddb.reset());
 
 const snapshot = (n: number): CostDayItem => ({
@@ -23,7 +27,17 @@ const snapshot = (n: number): CostDayItem => ({
   gpuMilli: n,
   jobCount: 1,
 });
-const summary: CostDayItem = { pk: "COST#2026-01-01", sk: "ROLLUP", type: "CostRollup", day: "2026-01-01", runId: "R2", jobsRead: 0, usageItemsRead: 0, runningJobsRead: 0, at: "2026-01-02T00:05:00.000Z" };
+const summary: CostDayItem = {
+  pk: "COST#2026-01-01",
+  sk: "ROLLUP",
+  type: "CostRollup",
+  day: "2026-01-01",
+  runId: "R2",
+  jobsRead: 0,
+  usageItemsRead: 0,
+  runningJobsRead: 0,
+  at: "2026-01-02T00:05:00.000Z",
+};
 
 describe("replaceCostDay", () => {
   it("puts the summary first, conditional on the run it read, then the snapshots and the deletes", async () => {
@@ -31,7 +45,14 @@ describe("replaceCostDay", () => {
     await replaceCostDay(db, "2026-01-01", [snapshot(1), summary], [{ pk: "COST#2026-01-01", sk: "ORG#gone" }], "R1");
     expect(ddb.commandCalls(TransactWriteCommand).map((c) => c.args[0].input.TransactItems)).toEqual([
       [
-        { Put: { TableName: "t", Item: summary, ConditionExpression: "runId = :previous", ExpressionAttributeValues: { ":previous": "R1" } } },
+        {
+          Put: {
+            TableName: "t",
+            Item: summary,
+            ConditionExpression: "runId = :previous",
+            ExpressionAttributeValues: { ":previous": "R1" },
+          },
+        },
         { Put: { TableName: "t", Item: snapshot(1) } },
         { Delete: { TableName: "t", Key: { pk: "COST#2026-01-01", sk: "ORG#gone" } } },
       ],

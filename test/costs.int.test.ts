@@ -4,15 +4,15 @@
  * rollup's reads, validation, and the schedule's entry point. */
 import { resolve } from "node:path";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueAccessToken } from "@gpuaas/core/auth/token";
 import type { Core } from "@gpuaas/core/core";
 import { rollupDay } from "@gpuaas/core/cost/rollup";
-import { usdToMicros } from "@gpuaas/core/util/money";
 import { newId } from "@gpuaas/core/util/id";
+import { usdToMicros } from "@gpuaas/core/util/money";
 import { DAILY_COST_ROLLUP_HANDLER } from "@gpuaas/functions/handlers";
 import { runDailyCostRollup } from "@gpuaas/functions/schedules/dailyCostRollup";
 import { localSchedules } from "@gpuaas/local/stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -37,7 +37,8 @@ async function world() {
     clock.now = new Date(iso);
   };
   /** A token valid at the clock's time (tokens are checked against the same clock). */
-  const token = async (who: Who) => (await issueAccessToken(ctx.core.config.jwt, { userId: who.id, role: who.role }, clock.now)).accessToken;
+  const token = async (who: Who) =>
+    (await issueAccessToken(ctx.core.config.jwt, { userId: who.id, role: who.role }, clock.now)).accessToken;
   const user = async (): Promise<Who> => ({ id: (await signUp(ctx.app)).id, role: "user" });
   const as = async (who: Who, method: string, path: string) => call(ctx.app, method, path, { token: await token(who) });
 
@@ -52,7 +53,11 @@ async function world() {
     set(opts.start);
     const ids = await Promise.all(
       Array.from({ length: opts.count ?? 1 }, async () => {
-        const { id } = await api.submit(await token(owner), { estimatedHours: 10, ...opts.job, ...(opts.orgId ? { orgId: opts.orgId } : {}) });
+        const { id } = await api.submit(await token(owner), {
+          estimatedHours: 10,
+          ...opts.job,
+          ...(opts.orgId ? { orgId: opts.orgId } : {}),
+        });
         return id as string;
       }),
     );
@@ -72,9 +77,10 @@ async function world() {
       set(opts.end);
       await Promise.all(
         ids.map(async (id) => {
-          const res = opts.endWith === "fail"
-            ? await api.act(await token(admin), id, "fail", { errorMessage: "node lost" })
-            : await api.act(await token(admin), id, "complete");
+          const res =
+            opts.endWith === "fail"
+              ? await api.act(await token(admin), id, "fail", { errorMessage: "node lost" })
+              : await api.act(await token(admin), id, "complete");
           expect(res.status, JSON.stringify(res.body)).toBe(200);
           await ctx.engine.settled(id);
         }),
@@ -88,7 +94,10 @@ async function world() {
     const created = await call(ctx.app, "POST", "/api/v1/orgs", { token: await token(owner), body: { name: `costs-${newId()}` } });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     for (const member of members) {
-      const joined = await call(ctx.app, "POST", "/api/v1/orgs/join", { token: await token(member), body: { inviteCode: created.body.inviteCode } });
+      const joined = await call(ctx.app, "POST", "/api/v1/orgs/join", {
+        token: await token(member),
+        body: { inviteCode: created.body.inviteCode },
+      });
       expect(joined.status, JSON.stringify(joined.body)).toBe(200);
     }
     return created.body.id as string;
@@ -142,8 +151,23 @@ describe("the daily rollup", () => {
     // Written with the job's end: one usage item per day, findable by day, by owner (gsi1).
     const usage = (await readTable(w.ctx.core.db)).filter((i) => i.type === "UsageDay");
     expect(usage).toEqual([
-      expect.objectContaining({ pk: "USAGE#2026-02-01", sk: `JOB#${job.id}`, gsi1pk: `USAGE#OWNER#${owner.id}`, gsi1sk: `2026-02-01#${job.id}`, gpuMilli: 1999, costMicros: 699_720, provider: "gcp" }),
-      expect.objectContaining({ pk: "USAGE#2026-02-02", sk: `JOB#${job.id}`, gsi1pk: `USAGE#OWNER#${owner.id}`, gsi1sk: `2026-02-02#${job.id}`, gpuMilli: 2999, costMicros: 1_049_580 }),
+      expect.objectContaining({
+        pk: "USAGE#2026-02-01",
+        sk: `JOB#${job.id}`,
+        gsi1pk: `USAGE#OWNER#${owner.id}`,
+        gsi1sk: `2026-02-01#${job.id}`,
+        gpuMilli: 1999,
+        costMicros: 699_720,
+        provider: "gcp",
+      }),
+      expect.objectContaining({
+        pk: "USAGE#2026-02-02",
+        sk: `JOB#${job.id}`,
+        gsi1pk: `USAGE#OWNER#${owner.id}`,
+        gsi1sk: `2026-02-02#${job.id}`,
+        gpuMilli: 2999,
+        costMicros: 1_049_580,
+      }),
     ]);
     expect(usage[0]).not.toHaveProperty("gsi3pk");
   });
@@ -169,13 +193,33 @@ describe("the daily rollup", () => {
 
   it("gives identical snapshots when a day is rolled up again, with no duplicates and nothing stale", async () => {
     const owner = await w.user();
-    await w.runJobs(owner, { start: "2026-02-20T08:00:00.000Z", end: "2026-02-20T09:30:00.000Z", count: 2, job: { gpuType: "L4", provider: "aws" } });
-    await w.runJobs(owner, { start: "2026-02-20T10:00:00.000Z", end: "2026-02-20T11:00:00.000Z", orgId: await w.org(owner), job: { gpuType: "H100", provider: "lambda" } });
+    await w.runJobs(owner, {
+      start: "2026-02-20T08:00:00.000Z",
+      end: "2026-02-20T09:30:00.000Z",
+      count: 2,
+      job: { gpuType: "L4", provider: "aws" },
+    });
+    await w.runJobs(owner, {
+      start: "2026-02-20T10:00:00.000Z",
+      end: "2026-02-20T11:00:00.000Z",
+      orgId: await w.org(owner),
+      job: { gpuType: "H100", provider: "lambda" },
+    });
     // A snapshot left by an earlier rollup that this one no longer produces.
     await w.ctx.core.db.doc.send(
       new PutCommand({
         TableName: w.ctx.core.db.table,
-        Item: { pk: "COST#2026-02-20", sk: "PROVIDER#azure#GPU#V100", type: "CostSnapshot", day: "2026-02-20", provider: "azure", gpuType: "V100", costMicros: 1, gpuMilli: 1, jobCount: 1 },
+        Item: {
+          pk: "COST#2026-02-20",
+          sk: "PROVIDER#azure#GPU#V100",
+          type: "CostSnapshot",
+          day: "2026-02-20",
+          provider: "azure",
+          gpuType: "V100",
+          costMicros: 1,
+          gpuMilli: 1,
+          jobCount: 1,
+        },
       }),
     );
 
@@ -186,7 +230,11 @@ describe("the daily rollup", () => {
 
     expect(second.snapshots).toEqual(first.snapshots);
     expect(storedAgain).toEqual(stored);
-    expect(stored.map((i) => i.sk)).toEqual([`ORG#${stored.find((i) => i.type === "OrgCostSnapshot")!.orgId}`, "PROVIDER#aws#GPU#L4", "PROVIDER#lambda#GPU#H100"]);
+    expect(stored.map((i) => i.sk)).toEqual([
+      `ORG#${stored.find((i) => i.type === "OrgCostSnapshot")!.orgId}`,
+      "PROVIDER#aws#GPU#L4",
+      "PROVIDER#lambda#GPU#H100",
+    ]);
     expect(byProvider(first.snapshots, "aws", "L4")).toMatchObject({ gpuHours: 3, costUsd: "2.415", jobCount: 2 });
     expect(first.snapshots.find((s: Snapshot) => s.kind === "org")).toMatchObject({ gpuHours: 1, costUsd: "2.49", jobCount: 1 });
     const snapshots = await w.as(w.admin, "GET", "/api/v1/admin/costs/snapshots?date=2026-02-20");
@@ -195,15 +243,27 @@ describe("the daily rollup", () => {
 
   it("lets concurrent rollups of one day settle on the same snapshots", async () => {
     const owner = await w.user();
-    await w.runJobs(owner, { start: "2026-02-22T05:00:00.000Z", end: "2026-02-22T07:00:00.000Z", count: 2, job: { gpuType: "A10G", provider: "lambda" } });
+    await w.runJobs(owner, {
+      start: "2026-02-22T05:00:00.000Z",
+      end: "2026-02-22T07:00:00.000Z",
+      count: 2,
+      job: { gpuType: "A10G", provider: "lambda" },
+    });
     const results = await Promise.all(Array.from({ length: 3 }, () => w.rollup("2026-02-22")));
-    for (const result of results) expect(result.snapshots).toEqual([{ day: "2026-02-22", kind: "providerGpu", provider: "lambda", gpuType: "A10G", costUsd: "3.00", gpuHours: 4, jobCount: 2 }]);
+    for (const result of results)
+      expect(result.snapshots).toEqual([
+        { day: "2026-02-22", kind: "providerGpu", provider: "lambda", gpuType: "A10G", costUsd: "3.00", gpuHours: 4, jobCount: 2 },
+      ]);
     expect((await costItems(w.ctx.core, "2026-02-22")).map((i) => i.sk)).toEqual(["PROVIDER#lambda#GPU#A10G", "ROLLUP"]);
   });
 
   it("runs on schedule for the previous UTC day (the Lambda's work)", async () => {
     const owner = await w.user();
-    await w.runJobs(owner, { start: "2026-02-25T01:00:00.000Z", end: "2026-02-25T02:00:00.000Z", job: { gpuType: "V100", provider: "aws" } });
+    await w.runJobs(owner, {
+      start: "2026-02-25T01:00:00.000Z",
+      end: "2026-02-25T02:00:00.000Z",
+      job: { gpuType: "V100", provider: "aws" },
+    });
     w.set("2026-02-26T00:05:00.000Z");
     expect(await runDailyCostRollup(w.ctx.core)).toMatchObject({ day: "2026-02-25", snapshots: 1 });
     expect((await costItems(w.ctx.core, "2026-02-25")).map((i) => i.sk)).toEqual(["PROVIDER#aws#GPU#V100", "ROLLUP"]);
@@ -224,7 +284,17 @@ describe("the daily rollup", () => {
     expect(res.body.day).toBe("2026-03-01");
     const before = await readTable(w.ctx.core.db);
     // Not a real day, a day that has not begun (the clock says 2026-03-02), or before 2000.
-    for (const date of ["2026-02-30", "2026-2-1", "yesterday", "2026-02-01T00:00:00Z", "0", "2026-03-03", "2030-01-01", "1999-12-31", "0000-01-01"]) {
+    for (const date of [
+      "2026-02-30",
+      "2026-2-1",
+      "yesterday",
+      "2026-02-01T00:00:00Z",
+      "0",
+      "2026-03-03",
+      "2030-01-01",
+      "1999-12-31",
+      "0000-01-01",
+    ]) {
       const bad = await w.as(w.admin, "POST", `/api/v1/admin/costs/rollup?date=${encodeURIComponent(date)}`);
       expect(bad.status, date).toBe(400);
       expect(bad.body.error.code).toBe("VALIDATION_ERROR");
@@ -249,16 +319,40 @@ describe("GET /costs", () => {
     orgId = await w.org(orgOwner, [alice, bob]);
     jobs = {
       alice: [
-        ...(await w.runJobs(alice, { start: "2026-04-03T10:00:00.000Z", end: "2026-04-03T11:15:00.000Z", job: { gpuType: "A100", provider: "aws" } })),
+        ...(await w.runJobs(alice, {
+          start: "2026-04-03T10:00:00.000Z",
+          end: "2026-04-03T11:15:00.000Z",
+          job: { gpuType: "A100", provider: "aws" },
+        })),
         // Across midnight, in the org: split between the 4th and the 5th.
-        ...(await w.runJobs(alice, { start: "2026-04-04T23:00:00.000Z", end: "2026-04-05T00:40:00.000Z", orgId, job: { gpuType: "T4", gpuCount: 3, provider: "gcp" } })),
+        ...(await w.runJobs(alice, {
+          start: "2026-04-04T23:00:00.000Z",
+          end: "2026-04-05T00:40:00.000Z",
+          orgId,
+          job: { gpuType: "T4", gpuCount: 3, provider: "gcp" },
+        })),
         // No provider asked for: charged (and reported) at the cheapest, onprem.
         ...(await w.runJobs(alice, { start: "2026-04-05T12:00:00.000Z", end: "2026-04-05T12:07:00.000Z", job: { gpuType: "A100" } })),
         // A run that failed is paid for what it ran.
-        ...(await w.runJobs(alice, { start: "2026-04-12T08:00:00.000Z", end: "2026-04-12T08:30:00.000Z", endWith: "fail", job: { gpuType: "V100", provider: "azure" } })),
+        ...(await w.runJobs(alice, {
+          start: "2026-04-12T08:00:00.000Z",
+          end: "2026-04-12T08:30:00.000Z",
+          endWith: "fail",
+          job: { gpuType: "V100", provider: "azure" },
+        })),
       ],
-      bob: await w.runJobs(bob, { start: "2026-04-05T13:00:00.000Z", end: "2026-04-05T15:20:00.000Z", orgId, count: 2, job: { gpuType: "H100", gpuCount: 2, provider: "coreweave" } }),
-      outside: await w.runJobs(alice, { start: "2026-05-02T10:00:00.000Z", end: "2026-05-02T11:00:00.000Z", job: { gpuType: "A100", provider: "aws" } }),
+      bob: await w.runJobs(bob, {
+        start: "2026-04-05T13:00:00.000Z",
+        end: "2026-04-05T15:20:00.000Z",
+        orgId,
+        count: 2,
+        job: { gpuType: "H100", gpuCount: 2, provider: "coreweave" },
+      }),
+      outside: await w.runJobs(alice, {
+        start: "2026-05-02T10:00:00.000Z",
+        end: "2026-05-02T11:00:00.000Z",
+        job: { gpuType: "A100", provider: "aws" },
+      }),
     };
     // Still running: not in the report (its actual cost is not known yet).
     await w.runJobs(bob, { start: "2026-04-20T10:00:00.000Z", job: { gpuType: "L4", provider: "aws" } });
@@ -286,12 +380,18 @@ describe("GET /costs", () => {
       expect(Math.round(report.total.gpuHours * 1000), groupBy).toBe(expected.gpuMilli);
       expect(report.total.jobCount, groupBy).toBe(expected.jobCount);
       expect(sumMicros(report.items.map((i: any) => i.costUsd)), groupBy).toBe(expected.costUsd);
-      if (groupBy !== "day") expect(report.items.reduce((s: number, i: any) => s + i.jobCount, 0), groupBy).toBe(expected.jobCount);
+      if (groupBy !== "day")
+        expect(
+          report.items.reduce((s: number, i: any) => s + i.jobCount, 0),
+          groupBy,
+        ).toBe(expected.jobCount);
       // Each group equals the sum of its jobs' actual costs (day groups are checked below: a job can span two days).
       const field = { provider: "provider", gpuType: "gpuType", org: "orgId", day: undefined }[groupBy];
       if (!field) continue;
       for (const item of report.items) {
-        const mine = list.filter((j) => (j[field] ?? null) === item[field] || (field === "provider" && !j.provider && item.provider === "onprem"));
+        const mine = list.filter(
+          (j) => (j[field] ?? null) === item[field] || (field === "provider" && !j.provider && item.provider === "onprem"),
+        );
         expect(micros(item.costUsd), `${groupBy} ${item[field]}`).toBe(totalOf(mine).costUsd);
         expect(item.jobCount, `${groupBy} ${item[field]}`).toBe(mine.length);
       }
@@ -363,7 +463,12 @@ describe("what the rollup reads", () => {
           const out: any = await (target.send as any)(command, ...rest);
           calls.push(
             command instanceof QueryCommand
-              ? { command: "Query", partition: command.input.ExpressionAttributeValues?.[":pk"] as string, index: command.input.IndexName, scanned: out.ScannedCount }
+              ? {
+                  command: "Query",
+                  partition: command.input.ExpressionAttributeValues?.[":pk"] as string,
+                  index: command.input.IndexName,
+                  scanned: out.ScannedCount,
+                }
               : { command: command.constructor.name },
           );
           return out;
@@ -376,9 +481,24 @@ describe("what the rollup reads", () => {
   it("reads that day's jobs (N usage items + the R running jobs), not the ten times as many of other days", async () => {
     const owner = await w.user();
     const N = 3;
-    await w.runJobs(owner, { start: "2026-06-09T10:00:00.000Z", end: "2026-06-09T12:00:00.000Z", count: 15, job: { gpuType: "T4", provider: "aws" } });
-    await w.runJobs(owner, { start: "2026-06-10T09:00:00.000Z", end: "2026-06-10T10:00:00.000Z", count: N, job: { gpuType: "A100", provider: "aws" } });
-    await w.runJobs(owner, { start: "2026-06-11T10:00:00.000Z", end: "2026-06-11T12:00:00.000Z", count: 15, job: { gpuType: "T4", provider: "aws" } });
+    await w.runJobs(owner, {
+      start: "2026-06-09T10:00:00.000Z",
+      end: "2026-06-09T12:00:00.000Z",
+      count: 15,
+      job: { gpuType: "T4", provider: "aws" },
+    });
+    await w.runJobs(owner, {
+      start: "2026-06-10T09:00:00.000Z",
+      end: "2026-06-10T10:00:00.000Z",
+      count: N,
+      job: { gpuType: "A100", provider: "aws" },
+    });
+    await w.runJobs(owner, {
+      start: "2026-06-11T10:00:00.000Z",
+      end: "2026-06-11T12:00:00.000Z",
+      count: 15,
+      job: { gpuType: "T4", provider: "aws" },
+    });
     // One job still running since the 10th: R = 1.
     await w.runJobs(owner, { start: "2026-06-10T20:00:00.000Z", job: { gpuType: "L4", provider: "gcp" } });
     w.set("2026-06-12T00:05:00.000Z");
@@ -393,7 +513,9 @@ describe("what the rollup reads", () => {
     expect(read("STATUS#RUNNING#")).toBe(1);
     expect(queries.filter((q) => q.partition?.startsWith("STATUS#RUNNING#"))).toHaveLength(16);
     // The rest is the day's own snapshot partition (empty on a first rollup).
-    expect(queries.map((q) => q.partition).filter((p) => !p!.startsWith("USAGE#") && !p!.startsWith("STATUS#"))).toEqual(["COST#2026-06-10"]);
+    expect(queries.map((q) => q.partition).filter((p) => !p!.startsWith("USAGE#") && !p!.startsWith("STATUS#"))).toEqual([
+      "COST#2026-06-10",
+    ]);
     expect(read("COST#")).toBe(0);
     expect(result).toMatchObject({ jobsRead: N + 1, usageItemsRead: N, runningJobsRead: 1 });
     expect(byProvider(result.snapshots, "aws", "A100")).toMatchObject({ jobCount: N, gpuHours: N });

@@ -123,7 +123,10 @@ describe("with runs that take their time", () => {
     expect(await ctx.engine.isWaiting(b.id)).toBeTruthy();
 
     expect((await api.act(admin.token, a.id, "complete")).body.status).toBe("COMPLETED");
-    expect((await api.job(user.token, b.id)).waiting).toEqual({ reason: "AWAITING_START", message: "Ready; waiting for an admin to start it" });
+    expect((await api.job(user.token, b.id)).waiting).toEqual({
+      reason: "AWAITING_START",
+      message: "Ready; waiting for an admin to start it",
+    });
     const started = await api.act(admin.token, b.id, "start");
     expect(started.status).toBe(200);
     expect(started.body.status).toBe("RUNNING");
@@ -159,7 +162,10 @@ describe("with runs that take their time", () => {
       expect(res.body.error.message).toContain(`job ${dep} has already ended ${status}`);
     }
     // Someone else's job is reported as missing, whatever its status.
-    const foreign = await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: validJob({ dependsOn: [failed.id, foreignFailed.id] }) });
+    const foreign = await call(ctx.app, "POST", "/api/v1/jobs", {
+      token: user.token,
+      body: validJob({ dependsOn: [failed.id, foreignFailed.id] }),
+    });
     expect(foreign.status).toBe(404);
     expect(foreign.body.error.message).toContain(foreignFailed.id);
     expect(foreign.body.error.message).not.toContain("CANCELLED");
@@ -234,7 +240,9 @@ describe("with runs that take their time", () => {
     const { api, admin } = ctx;
     const [owner, member] = [await signUp(ctx.app), await signUp(ctx.app)];
     const org = (await call(ctx.app, "POST", "/api/v1/orgs", { token: owner.token, body: { name: `Deps ${Date.now()}` } })).body;
-    expect((await call(ctx.app, "POST", "/api/v1/orgs/join", { token: member.token, body: { inviteCode: org.inviteCode } })).status).toBe(200);
+    expect((await call(ctx.app, "POST", "/api/v1/orgs/join", { token: member.token, body: { inviteCode: org.inviteCode } })).status).toBe(
+      200,
+    );
     const a = await api.submit(owner.token, { orgId: org.id });
     const b = await api.submit(member.token, { orgId: org.id, dependsOn: [a.id] });
     expect((await api.act(admin.token, a.id, "reject", { reason: "no" })).status).toBe(200);
@@ -257,7 +265,8 @@ describe("with runs that take their time", () => {
     const a = await api.submit(user.token, { estimatedHours: 0.5 });
     const b = await api.submit(user.token, { estimatedHours: 0.5 });
     const dependents = [];
-    for (let i = 0; i < 6; i++) dependents.push(await api.submit(user.token, { estimatedHours: 0.5, dependsOn: i % 2 ? [a.id, b.id] : [a.id] }));
+    for (let i = 0; i < 6; i++)
+      dependents.push(await api.submit(user.token, { estimatedHours: 0.5, dependsOn: i % 2 ? [a.id, b.id] : [a.id] }));
     const results = await Promise.all([
       api.cancel(user.token, a.id),
       api.cancel(user.token, b.id),
@@ -296,7 +305,10 @@ describe("with instant runs that fail", () => {
     await api.untilStatus(user.token, a.id, "FAILED");
     await api.untilStatus(user.token, c.id, "CANCELLED");
     expect((await api.events(user.token, b.id)).at(-1)).toMatchObject({ status: "CANCELLED", reason: `dependency ${a.id} ended FAILED` });
-    expect((await api.events(user.token, c.id)).at(-1)).toMatchObject({ status: "CANCELLED", reason: `dependency ${b.id} ended CANCELLED` });
+    expect((await api.events(user.token, c.id)).at(-1)).toMatchObject({
+      status: "CANCELLED",
+      reason: `dependency ${b.id} ended CANCELLED`,
+    });
     await api.executionEnded(c.id);
     expect((await api.quota(user.token)).reservedHours).toBe(0);
     expect(await auditTable(ctx.core.db)).toEqual([]);

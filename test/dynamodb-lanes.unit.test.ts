@@ -1,7 +1,8 @@
 /** The local stack's lanes in front of DynamoDB Local: at most `inFlight` calls at once, a freed slot
  * to the oldest system call before any api call, and a bounded wait that fails as a timeout. */
-import { describe, expect, it } from "vitest";
+
 import { createLaneGate, gateClient, inLane, type Lane } from "@gpuaas/local/dynamodb-lanes";
+import { describe, expect, it } from "vitest";
 
 describe("lane gate", () => {
   it("holds calls beyond inFlight and hands freed slots to system calls first, each lane in arrival order", async () => {
@@ -39,10 +40,16 @@ describe("lane gate", () => {
   it("a gated client sends each call in its caller's lane; code outside any lane is system", async () => {
     const gate = createLaneGate({ inFlight: 1, maxWaitMs: 5000 });
     let middleware: ((next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>) | undefined;
-    gateClient({ middlewareStack: { add: (m) => {
-          middleware = m;
+    gateClient(
+      {
+        middlewareStack: {
+          add: (m) => {
+            middleware = m;
+          },
         },
-      }, }, gate);
+      },
+      gate,
+    );
     const seen: string[] = [];
     const send = (name: string) => middleware!(async () => seen.push(name))({});
     await gate.acquire("system");

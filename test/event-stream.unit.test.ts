@@ -8,11 +8,11 @@ import {
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { DomainEvent } from "@gpuaas/core/event/event";
 import { createLogger } from "@gpuaas/core/log";
-import { startEventStream, type EventStreamReader } from "@gpuaas/local/event-stream";
+import { type EventStreamReader, startEventStream } from "@gpuaas/local/event-stream";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { eventually } from "./support/wait";
 
 const STREAM = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/2026-11-23T10:00:00.000";
@@ -23,7 +23,15 @@ const jobEvent = (status: string, seq: string) => ({
   eventName: "INSERT" as const,
   dynamodb: {
     SequenceNumber: seq,
-    NewImage: marshall({ pk: "JOB#j", sk: `EVENT#${seq}`, type: "JobEvent", jobId: "j", status, actor: "a", at: `2026-11-23T10:00:0${seq}.000Z` }),
+    NewImage: marshall({
+      pk: "JOB#j",
+      sk: `EVENT#${seq}`,
+      type: "JobEvent",
+      jobId: "j",
+      status,
+      actor: "a",
+      at: `2026-11-23T10:00:0${seq}.000Z`,
+    }),
   },
 });
 
@@ -57,7 +65,9 @@ afterEach(async () => {
 
 describe("local stream reader", () => {
   it("starts open shards at LATEST and ignores shards already closed at start", async () => {
-    streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [shard("old", undefined, true), shard("open", "old")] }, ...meta });
+    streams
+      .on(DescribeStreamCommand)
+      .resolves({ StreamDescription: { Shards: [shard("old", undefined, true), shard("open", "old")] }, ...meta });
     streams.on(GetShardIteratorCommand).resolves({ ShardIterator: "it", ...meta });
     streams.on(GetRecordsCommand).resolves({ Records: [], NextShardIterator: "it", ...meta });
     reader = await start();
@@ -74,9 +84,13 @@ describe("local stream reader", () => {
       .resolves({ StreamDescription: { Shards: [shard("A", undefined, true), shard("B", "A")] }, ...meta });
     streams.on(GetShardIteratorCommand, { ShardId: "A" }).resolves({ ShardIterator: "a1", ...meta });
     streams.on(GetShardIteratorCommand, { ShardId: "B" }).resolves({ ShardIterator: "b1", ...meta });
-    streams.on(GetRecordsCommand, { ShardIterator: "a1" }).resolves({ Records: [jobEvent("PENDING", "1")], NextShardIterator: "a2", ...meta });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: "a1" })
+      .resolves({ Records: [jobEvent("PENDING", "1")], NextShardIterator: "a2", ...meta });
     streams.on(GetRecordsCommand, { ShardIterator: "a2" }).resolves({ Records: [jobEvent("APPROVED", "2")], ...meta }); // closed
-    streams.on(GetRecordsCommand, { ShardIterator: "b1" }).resolves({ Records: [jobEvent("RUNNING", "3")], NextShardIterator: "b2", ...meta });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: "b1" })
+      .resolves({ Records: [jobEvent("RUNNING", "3")], NextShardIterator: "b2", ...meta });
     streams.on(GetRecordsCommand, { ShardIterator: "b2" }).resolves({ Records: [], NextShardIterator: "b2", ...meta });
     reader = await start();
     await eventually("three events", () => published.length === 3, 2000, 5);
@@ -91,9 +105,14 @@ describe("local stream reader", () => {
     streams.on(DescribeStreamCommand).resolves({ StreamDescription: { Shards: [shard("A")] }, ...meta });
     streams.on(GetShardIteratorCommand, { ShardIteratorType: "LATEST" }).resolves({ ShardIterator: "a1", ...meta });
     streams.on(GetShardIteratorCommand, { ShardIteratorType: "AFTER_SEQUENCE_NUMBER" }).resolves({ ShardIterator: "a3", ...meta });
-    streams.on(GetRecordsCommand, { ShardIterator: "a1" }).resolves({ Records: [jobEvent("PENDING", "1")], NextShardIterator: "a2", ...meta });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: "a1" })
+      .resolves({ Records: [jobEvent("PENDING", "1")], NextShardIterator: "a2", ...meta });
     streams.on(GetRecordsCommand, { ShardIterator: "a2" }).rejects(new ExpiredIteratorException({ message: "expired", ...meta }));
-    streams.on(GetRecordsCommand, { ShardIterator: "a3" }).resolvesOnce({ Records: [jobEvent("APPROVED", "2")], NextShardIterator: "a3", ...meta }).resolves({ Records: [], NextShardIterator: "a3", ...meta });
+    streams
+      .on(GetRecordsCommand, { ShardIterator: "a3" })
+      .resolvesOnce({ Records: [jobEvent("APPROVED", "2")], NextShardIterator: "a3", ...meta })
+      .resolves({ Records: [], NextShardIterator: "a3", ...meta });
     reader = await start();
     await eventually("two events", () => published.length === 2, 2000, 5);
     expect(published).toEqual(["PENDING", "APPROVED"]);

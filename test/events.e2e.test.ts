@@ -51,7 +51,9 @@ describe("npm start with WEBHOOK_URL", () => {
     await post(`${api}/auth/register`, { email: "hook@example.com", password: "hook password", fullName: "H" });
     const user = (await post(`${api}/auth/login`, { email: "hook@example.com", password: "hook password" })).body.accessToken;
     const admin = (await post(`${api}/auth/login`, { email: "admin@gpuaas.local", password: ADMIN_PASSWORD })).body.accessToken;
-    const job = (await post(`${api}/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 }, user)).body;
+    const job = (
+      await post(`${api}/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 }, user)
+    ).body;
     expect((await post(`${api}/admin/jobs/${job.id}/approve`, {}, admin)).status).toBe(200);
 
     const ofJob = (id: string) => bodies.filter((b) => b.detail?.jobId === id);
@@ -64,7 +66,11 @@ describe("npm start with WEBHOOK_URL", () => {
     // The receiver stops answering: deliveries hang, the API does not.
     hang = true;
     const t0 = Date.now();
-    const second = await post(`${api}/jobs`, { name: "k", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 }, user);
+    const second = await post(
+      `${api}/jobs`,
+      { name: "k", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 },
+      user,
+    );
     expect(second.status).toBe(201);
     expect((await post(`${api}/jobs/${second.body.id}/cancel`, {}, user)).status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(2000);

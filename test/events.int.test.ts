@@ -5,11 +5,11 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, beforeAll, describe, expect, it, inject } from "vitest";
 import type { Core } from "@gpuaas/core/core";
 import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
 import { createWebhookPublisher, type WebhookOptions } from "@gpuaas/core/event/webhook";
-import { startEventStream, type EventStreamReader } from "@gpuaas/local/event-stream";
+import { type EventStreamReader, startEventStream } from "@gpuaas/local/event-stream";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { testApp, testCore } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
@@ -92,7 +92,14 @@ describe("job status changes to a local webhook", () => {
         source: "gpuaas",
         "detail-type": "Job Status Change",
         time: e.at,
-        detail: { eventId: expect.any(String), jobId: job.id, status: e.status, actor: e.actor, ...(e.reason ? { reason: e.reason } : {}), at: e.at },
+        detail: {
+          eventId: expect.any(String),
+          jobId: job.id,
+          status: e.status,
+          actor: e.actor,
+          ...(e.reason ? { reason: e.reason } : {}),
+          at: e.at,
+        },
       })),
     );
     expect(ofJob().map((b) => b.detail.status)).toEqual(["PENDING", "APPROVED", "RUNNING", "COMPLETED"]);
@@ -104,7 +111,17 @@ describe("job status changes to a local webhook", () => {
 
   it("a BudgetAlert item (as the budget check writes it) arrives as a Budget Threshold Crossed", async () => {
     const at = new Date().toISOString();
-    const item = { pk: "ORG#org-e", sk: "ALERT#2026-11#100", type: "BudgetAlert", orgId: "org-e", period: "2026-11", threshold: 100, spendMicros: 250_000_000, budgetMicros: 250_000_000, at };
+    const item = {
+      pk: "ORG#org-e",
+      sk: "ALERT#2026-11#100",
+      type: "BudgetAlert",
+      orgId: "org-e",
+      period: "2026-11",
+      threshold: 100,
+      spendMicros: 250_000_000,
+      budgetMicros: 250_000_000,
+      at,
+    };
     await ctx.core.db.doc.send(new PutCommand({ TableName: ctx.core.db.table, Item: item }));
     const alert = await eventually("the alert at the webhook", () => hook.bodies.find((b) => b.detail.orgId === "org-e"), 10_000);
     expect(alert).toEqual({

@@ -4,9 +4,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { loadOutboundConfig } from "@gpuaas/core/config/config";
 import { DependencyUnavailableError } from "@gpuaas/core/errors";
 import { toDomainEvent, toEnvelope } from "@gpuaas/core/event/event";
@@ -16,6 +13,9 @@ import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
 import { createLogger } from "@gpuaas/core/log";
 import { handleStreamBatch } from "@gpuaas/functions/events/subscriber";
 import { EVENT_SUBSCRIBER_HANDLER } from "@gpuaas/functions/handlers";
+import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
 
 const JOB = "01JABCDEFGHJKMNPQRSTVWXYZ0";
 const AT = "2026-11-23T10:00:00.000Z";
@@ -108,7 +108,13 @@ describe("stream record → domain event", () => {
 
   it("the webhook envelope has EventBridge's field names", () => {
     const event = toDomainEvent(record(alertItem))!;
-    expect(toEnvelope(event)).toEqual({ id: event.id, source: "gpuaas", "detail-type": "Budget Threshold Crossed", time: AT, detail: event.detail });
+    expect(toEnvelope(event)).toEqual({
+      id: event.id,
+      source: "gpuaas",
+      "detail-type": "Budget Threshold Crossed",
+      time: AT,
+      detail: event.detail,
+    });
   });
 });
 
@@ -161,7 +167,13 @@ describe("stream subscriber Lambda", () => {
           Source: "gpuaas",
           DetailType: "Job Status Change",
           Time: new Date(AT),
-          Detail: JSON.stringify({ eventId: `JOB#${JOB}#EVENT#${AT}#01JEVENTAPPROVED`, jobId: JOB, status: "APPROVED", actor: "user-1", at: AT }),
+          Detail: JSON.stringify({
+            eventId: `JOB#${JOB}#EVENT#${AT}#01JEVENTAPPROVED`,
+            jobId: JOB,
+            status: "APPROVED",
+            actor: "user-1",
+            at: AT,
+          }),
         },
       ],
       [
@@ -170,7 +182,13 @@ describe("stream subscriber Lambda", () => {
           Source: "gpuaas",
           DetailType: "Job Status Change",
           Time: new Date(later),
-          Detail: JSON.stringify({ eventId: `JOB#${JOB}#EVENT#${later}#01JEVENTRUNNING`, jobId: JOB, status: "RUNNING", actor: "user-1", at: later }),
+          Detail: JSON.stringify({
+            eventId: `JOB#${JOB}#EVENT#${later}#01JEVENTRUNNING`,
+            jobId: JOB,
+            status: "RUNNING",
+            actor: "user-1",
+            at: later,
+          }),
         },
       ],
       [
@@ -207,7 +225,10 @@ describe("stream subscriber Lambda", () => {
 
   it("EventBridge not answering is a DependencyUnavailableError, reported as the failed record", async () => {
     // The client maps "not answering" like the DynamoDB and Step Functions clients (outbound.int.test.ts).
-    const client = createEventBridgeClient({ region: "eu-west-1", outbound: { connectTimeoutMs: 100, requestTimeoutMs: 100, maxAttempts: 1 } });
+    const client = createEventBridgeClient({
+      region: "eu-west-1",
+      outbound: { connectTimeoutMs: 100, requestTimeoutMs: 100, maxAttempts: 1 },
+    });
     expect(client.middlewareStack.identify().join()).toContain("mapUnavailableErrors");
     eventBridge.on(PutEventsCommand).rejects(new DependencyUnavailableError("EventBridge"));
     const first = record(alertItem);
@@ -267,7 +288,9 @@ describe("webhook publisher", () => {
   it("an unreachable URL fails within its attempts; an abort stops it at once", async () => {
     const dead = "http://127.0.0.1:9/hook";
     const started = Date.now();
-    await expect(createWebhookPublisher({ url: dead, backoffMs: 10, attempts: 2, timeoutMs: 200 }).publish(event)).rejects.toBeInstanceOf(EventPublishError);
+    await expect(createWebhookPublisher({ url: dead, backoffMs: 10, attempts: 2, timeoutMs: 200 }).publish(event)).rejects.toBeInstanceOf(
+      EventPublishError,
+    );
     expect(Date.now() - started).toBeLessThan(1500);
     const abort = new AbortController();
     const pending = createWebhookPublisher({ url: dead, backoffMs: 10_000, attempts: 3, signal: abort.signal }).publish(event);

@@ -5,15 +5,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "@gpuaas/core/config/config";
 import type { Core } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { getJobItem } from "@gpuaas/core/job/store";
 import { newId } from "@gpuaas/core/util/id";
 import { createApp } from "@gpuaas/functions/api/app";
-import { freePort, startDynamoDbLocal, type DynamoDbLocal } from "@gpuaas/local/dynamodb-local";
+import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "@gpuaas/local/dynamodb-local";
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { auditTable, readTable } from "./support/audit";
 import { engineCore, TEST_JWT_SECRET, withReactions } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
@@ -96,7 +96,13 @@ describe("DynamoDB paused and killed", () => {
     // A burst of submissions, each with its own Idempotency-Key; DynamoDB stops answering mid-burst.
     const keys = Array.from({ length: 12 }, (_, i) => `burst-${i}`);
     const burst = keys.map((key) =>
-      timed(call(app, "POST", "/api/v1/jobs", { token: user.token, body: validJob({ estimatedHours: 0.25 }), headers: { "idempotency-key": key } })),
+      timed(
+        call(app, "POST", "/api/v1/jobs", {
+          token: user.token,
+          body: validJob({ estimatedHours: 0.25 }),
+          headers: { "idempotency-key": key },
+        }),
+      ),
     );
     await new Promise((r) => setTimeout(r, 40));
     process.kill(dynamo.pid, "SIGSTOP");
@@ -118,9 +124,20 @@ describe("DynamoDB paused and killed", () => {
 
     // Back: everything answers, and a retry of each burst request settles on exactly one job.
     // Resumed, DynamoDB Local first works through what queued up during the pause.
-    await eventually("DynamoDB to answer again after the pause", async () => (await call(app, "GET", "/health")).status === 200, 20_000, 250);
+    await eventually(
+      "DynamoDB to answer again after the pause",
+      async () => (await call(app, "GET", "/health")).status === 200,
+      20_000,
+      250,
+    );
     const retried = await Promise.all(
-      keys.map((key) => call(app, "POST", "/api/v1/jobs", { token: user.token, body: validJob({ estimatedHours: 0.25 }), headers: { "idempotency-key": key } })),
+      keys.map((key) =>
+        call(app, "POST", "/api/v1/jobs", {
+          token: user.token,
+          body: validJob({ estimatedHours: 0.25 }),
+          headers: { "idempotency-key": key },
+        }),
+      ),
     );
     for (const res of retried) expect([200, 201]).toContain(res.status);
     const ids = retried.map((r) => r.body.id as string);
@@ -135,7 +152,9 @@ describe("DynamoDB paused and killed", () => {
     expect([0, 1]).toContain(landed);
     await quiet(ids);
     expect(await auditTable(db)).toEqual([]);
-    expect((await call(app, "GET", "/api/v1/me", { token: user.token })).body.quota).toMatchObject({ reservedHours: 1 + keys.length * 0.25 + landed });
+    expect((await call(app, "GET", "/api/v1/me", { token: user.token })).body.quota).toMatchObject({
+      reservedHours: 1 + keys.length * 0.25 + landed,
+    });
   }, 60_000);
 
   it("killed: requests get a fast 503 and change nothing; after a restart on the same data everything works", async () => {
@@ -159,11 +178,22 @@ describe("DynamoDB paused and killed", () => {
 
     dynamo = await startDynamoDbLocal({ dataDir, port });
     // Resumed, DynamoDB Local first works through what queued up during the pause.
-    await eventually("DynamoDB to answer again after the pause", async () => (await call(app, "GET", "/health")).status === 200, 20_000, 250);
+    await eventually(
+      "DynamoDB to answer again after the pause",
+      async () => (await call(app, "GET", "/health")).status === 200,
+      20_000,
+      250,
+    );
     expect(await readTable(db)).toEqual(before);
-    const retry = await call(app, "POST", "/api/v1/jobs", { token: user.token, body: validJob(), headers: { "idempotency-key": "while-dead" } });
+    const retry = await call(app, "POST", "/api/v1/jobs", {
+      token: user.token,
+      body: validJob(),
+      headers: { "idempotency-key": "while-dead" },
+    });
     expect(retry.status).toBe(201);
-    expect((await call(app, "POST", `/api/v1/admin/jobs/${pending.id}/reject`, { token: admin.token, body: { reason: "no" } })).status).toBe(200);
+    expect(
+      (await call(app, "POST", `/api/v1/admin/jobs/${pending.id}/reject`, { token: admin.token, body: { reason: "no" } })).status,
+    ).toBe(200);
     await quiet([retry.body.id]);
     expect(await auditTable(db)).toEqual([]);
   }, 60_000);

@@ -9,23 +9,24 @@
  * refused; creations carry refused bodies or a taken name, joins unknown codes. Clusters: the
  * fixture pools are fully allocated, so every resize shrinks below what is allocated (409); pool
  * creations carry refused bodies, a missing org or a GPU type the catalog lacks at the provider. */
+
+import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
+import { issueAccessToken } from "@gpuaas/core/auth/token";
+import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
+import { takeCapacityItem } from "@gpuaas/core/cluster/store";
+import type { Core } from "@gpuaas/core/core";
+import { DaySchema } from "@gpuaas/core/cost/snapshot";
+import { jobShard } from "@gpuaas/core/db/keys";
+import { transactWrite } from "@gpuaas/core/db/transact";
+import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
+import { JOB_STATUSES, type JobStatus, SubmitJobInput } from "@gpuaas/core/job/job";
+import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
+import { SetQuotaInput } from "@gpuaas/core/quota/admin";
+import { createApp } from "@gpuaas/functions/api/app";
 import fc from "fast-check";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type * as z from "zod";
-import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
-import { SetQuotaInput } from "@gpuaas/core/quota/admin";
-import { issueAccessToken } from "@gpuaas/core/auth/token";
-import type { Core } from "@gpuaas/core/core";
-import { DaySchema } from "@gpuaas/core/cost/snapshot";
-import { jobShard } from "@gpuaas/core/db/keys";
-import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
-import { JOB_STATUSES, SubmitJobInput, type JobStatus } from "@gpuaas/core/job/job";
-import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
-import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
-import { takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { createApp } from "@gpuaas/functions/api/app";
 import { readTable } from "./support/audit";
 import { engineCore, testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
@@ -84,7 +85,9 @@ function nearValid(seed: Record<string, unknown>) {
       fc.constant(entries),
       fc.constantFrom(...fields).map((field) => entries.filter(([k]) => k !== field)),
       fc.tuple(fieldName, anyValue).map(([k, v]): [string, unknown][] => [...entries, [k, v]]),
-      fc.tuple(fc.constantFrom(...fields), anyValue).map(([field, v]) => entries.map(([k, old]): [string, unknown] => [k, k === field ? v : old])),
+      fc
+        .tuple(fc.constantFrom(...fields), anyValue)
+        .map(([field, v]) => entries.map(([k, old]): [string, unknown] => [k, k === field ? v : old])),
     )
     .map(objectText);
 }
@@ -100,7 +103,23 @@ const hugeBody = (seed: Record<string, unknown>) =>
     .tuple(fc.constantFrom(...Object.keys(seed)), fc.integer({ min: 64_000, max: 67_000 }), fc.constantFrom("x", "é", "💥"))
     .map(([field, bytes, ch]) => objectText([...Object.entries(seed), [field, ch.repeat(Math.ceil(bytes / Buffer.byteLength(ch)))]]));
 
-const NOT_JSON = ["{", "[1,", "nul", "undefined", "NaN", "Infinity", "{'a':1}", "1e999", "-", '"open', '{"a":}', "\u0000", "{}}", '{"a":1}x', "\uFEFF{"];
+const NOT_JSON = [
+  "{",
+  "[1,",
+  "nul",
+  "undefined",
+  "NaN",
+  "Infinity",
+  "{'a':1}",
+  "1e999",
+  "-",
+  '"open',
+  '{"a":}',
+  "\u0000",
+  "{}}",
+  '{"a":1}x',
+  "\uFEFF{",
+];
 const EMPTYISH = ["", " ", "\n\t ", "null", "{}", "[]", "0", "true", '""'];
 
 /** Request body text (undefined: no body) around a valid `seed`. */
@@ -140,7 +159,10 @@ function authorization(tokens: fc.Arbitrary<string>, badTokens: string[]) {
     { weight: 20, arbitrary: tokens.map(bearer) },
     { weight: 2, arbitrary: fc.constantFrom(...badTokens).map(bearer) },
     { weight: 1, arbitrary: tampered.map(bearer) },
-    { weight: 1, arbitrary: fc.constantFrom("Bearer", "Bearer ", "bearer  x", "BEARER x", "Bearer a.b.c", "Bearer x y", "Basic dXNlcjpwYXNz") },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom("Bearer", "Bearer ", "bearer  x", "BEARER x", "Bearer a.b.c", "Bearer x y", "Basic dXNlcjpwYXNz"),
+    },
     { weight: 1, arbitrary: headerValue },
     { weight: 1, arbitrary: headerValue.map(bearer) },
   );
@@ -181,7 +203,25 @@ const headers = (tokens: fc.Arbitrary<string>, badTokens: string[]) =>
 // ---- path ids and query strings ---------------------------------------------------------------
 
 const percentEncodeAll = (s: string) => [...Buffer.from(s)].map((b) => `%${b.toString(16).padStart(2, "0")}`).join("");
-const ODD_SEGMENTS = ["", ".", "..", "%", "%zz", "%00", "%2F", "%2e%2e", "..%2F..", "%252F", "a/b", "%E0%A4%A", "%C0%AE", "~", "*", "null", "__proto__"];
+const ODD_SEGMENTS = [
+  "",
+  ".",
+  "..",
+  "%",
+  "%zz",
+  "%00",
+  "%2F",
+  "%2e%2e",
+  "..%2F..",
+  "%252F",
+  "a/b",
+  "%E0%A4%A",
+  "%C0%AE",
+  "~",
+  "*",
+  "null",
+  "__proto__",
+];
 
 /** A path segment for `:id`: real (closed) jobs (or `ids`), missing ULIDs, and everything that is not an id. */
 const pathIds = (w: World, ids = w.jobIds) =>
@@ -197,10 +237,23 @@ const pathIds = (w: World, ids = w.jobIds) =>
 
 const param = (name: fc.Arbitrary<string>, value: fc.Arbitrary<string>) =>
   fc.tuple(name, value).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-const RAW_QUERY_PARTS = ["status", "limit=", "=", "&", "cursor=%ZZ", "limit=%", "status[]=PENDING", "__proto__=1", "constructor[prototype]=x", "a=%00"];
+const RAW_QUERY_PARTS = [
+  "status",
+  "limit=",
+  "=",
+  "&",
+  "cursor=%ZZ",
+  "limit=%",
+  "status[]=PENDING",
+  "__proto__=1",
+  "constructor[prototype]=x",
+  "a=%00",
+];
 /** Up to 5 parameters (repeats allowed) from `known`, unknown names and raw oddities. */
 const queryString = (...known: fc.Arbitrary<string>[]) =>
-  fc.array(fc.oneof(...known, param(fc.string(), fc.string()), fc.constantFrom(...RAW_QUERY_PARTS)), { maxLength: 5 }).map((p) => p.join("&"));
+  fc
+    .array(fc.oneof(...known, param(fc.string(), fc.string()), fc.constantFrom(...RAW_QUERY_PARTS)), { maxLength: 5 })
+    .map((p) => p.join("&"));
 
 const statusValue = fc.oneof(
   fc.constantFrom(...JOB_STATUSES),
@@ -216,7 +269,11 @@ const limitValue = fc.oneof(
 
 /** Cursors: random text, base64url of random JSON, of both cursor shapes filled wrongly (and rightly), real and truncated ones. */
 function cursorValue(w: World) {
-  const shardKey = fc.oneof(fc.integer({ min: -2, max: 20 }).map(String), fc.constantFrom("01", "00", "1.0", "1e1", " 1", "0x1", "__proto__"), fc.string({ maxLength: 4 }));
+  const shardKey = fc.oneof(
+    fc.integer({ min: -2, max: 20 }).map(String),
+    fc.constantFrom("01", "00", "1.0", "1e1", " 1", "0x1", "__proto__"),
+    fc.string({ maxLength: 4 }),
+  );
   const idish = fc.oneof(fc.ulid(), fc.constantFrom(...w.jobIds), anyValue);
   return fc.oneof(
     fc.string({ unit: "binary" }),
@@ -231,23 +288,56 @@ function cursorValue(w: World) {
 }
 
 const listQuery = (w: World) =>
-  queryString(param(fc.constant("status"), statusValue), param(fc.constant("limit"), limitValue), param(fc.constant("cursor"), cursorValue(w)));
+  queryString(
+    param(fc.constant("status"), statusValue),
+    param(fc.constant("limit"), limitValue),
+    param(fc.constant("cursor"), cursorValue(w)),
+  );
 
 // ---- cost queries ------------------------------------------------------------------------------
 
-const ODD_DAYS = ["2026-02-30", "2026-13-01", "2026-00-10", "0000-00-00", "2026-1-1", " 2026-01-01", "2026-01-01 ", "2026-01-01T00:00Z", "20260101", "+2026-01-01", "9999-99-99", "2026-01-01,2026-01-02", "__proto__", "today", "-1"];
+const ODD_DAYS = [
+  "2026-02-30",
+  "2026-13-01",
+  "2026-00-10",
+  "0000-00-00",
+  "2026-1-1",
+  " 2026-01-01",
+  "2026-01-01 ",
+  "2026-01-01T00:00Z",
+  "20260101",
+  "+2026-01-01",
+  "9999-99-99",
+  "2026-01-01,2026-01-02",
+  "__proto__",
+  "today",
+  "-1",
+];
 /** Days: real ones close together (so admins' reports stay small), a few far apart, and anything else. */
 const dayValue = fc.oneof(
-  { weight: 4, arbitrary: fc.integer({ min: 0, max: 60 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)) },
-  { weight: 1, arbitrary: fc.integer({ min: -800, max: 800 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)) },
+  {
+    weight: 4,
+    arbitrary: fc.integer({ min: 0, max: 60 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: -800, max: 800 }).map((n) => new Date(Date.UTC(2026, 0, 1) + n * 86_400_000).toISOString().slice(0, 10)),
+  },
   { weight: 2, arbitrary: fc.constantFrom(...ODD_DAYS) },
   { weight: 1, arbitrary: fc.string() },
 );
 const groupByValue = fc.oneof(fc.constantFrom("provider", "gpuType", "org", "day", "Provider", "user", "", "provider,day"), fc.string());
-const costsQuery = queryString(param(fc.constant("from"), dayValue), param(fc.constant("to"), dayValue), param(fc.constant("groupBy"), groupByValue));
+const costsQuery = queryString(
+  param(fc.constant("from"), dayValue),
+  param(fc.constant("to"), dayValue),
+  param(fc.constant("groupBy"), groupByValue),
+);
 /** A rollup must change nothing here, so its `date` is always there and never a real day (an admin's is refused as 400). */
 const refusedRollupQuery = fc
-  .tuple(dayValue.filter((d) => d !== "" && !DaySchema.safeParse(d).success), queryString())
+  .tuple(
+    dayValue.filter((d) => d !== "" && !DaySchema.safeParse(d).success),
+    queryString(),
+  )
   .map(([day, rest]) => [`date=${encodeURIComponent(day)}`, rest].filter(Boolean).join("&"));
 
 // ---- the route table --------------------------------------------------------------------------
@@ -266,7 +356,9 @@ interface Parts {
 
 const POOL = { name: "fuzz-pool", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
 /** Pool bodies the schemas accept and the app still refuses: a GPU type the catalog lacks at the provider. */
-const unofferedPool = fc.constantFrom(["lambda", "T4"], ["coreweave", "L4"], ["gcp", "A10G"], ["azure", "L4"]).map(([provider, gpuType]) => ({ ...POOL, provider, gpuType }));
+const unofferedPool = fc
+  .constantFrom(["lambda", "T4"], ["coreweave", "L4"], ["gcp", "A10G"], ["azure", "L4"])
+  .map(([provider, gpuType]) => ({ ...POOL, provider, gpuType }));
 /** Well-formed resizes that shrink at least one total below what the (fully allocated) fixture pools hold. */
 const shrinkingPatch = fc
   .record({
@@ -284,7 +376,16 @@ const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<stri
   job: {
     schema: SubmitJobInput,
     seed: (w) =>
-      validJob({ dataLocation: "s3://bucket/data", sensitive: true, cpu: 8, ramGb: 32, priority: "high", dependsOn: [w.jobIds[0]], provider: "aws", orgId: w.orgIds[0] }),
+      validJob({
+        dataLocation: "s3://bucket/data",
+        sensitive: true,
+        cpu: 8,
+        ramGb: 32,
+        priority: "high",
+        dependsOn: [w.jobIds[0]],
+        provider: "aws",
+        orgId: w.orgIds[0],
+      }),
   },
   org: { schema: CreateOrgInput, seed: () => ({ name: "Fuzz Org" }) },
   // A well-formed code no org has: joins with it are 404.
@@ -313,8 +414,7 @@ const quotaLess = (w: World) => callers(w, { stranger: 1, admin: 1, strangerClai
 
 /** A body the app reads as present (an action that takes none refuses it). */
 const nonEmptyBody = (w: World) => bodiesFor("note", w).filter((text) => text !== undefined && text.trim() !== "");
-const userListQuery = (w: World) =>
-  queryString(param(fc.constant("limit"), limitValue), param(fc.constant("cursor"), cursorValue(w)));
+const userListQuery = (w: World) => queryString(param(fc.constant("limit"), limitValue), param(fc.constant("cursor"), cursorValue(w)));
 
 const ROUTES: Record<string, (w: World) => Parts> = {
   "GET /health": () => ({}),
@@ -323,7 +423,12 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "GET /console/*": () => ({
     path: fc.oneof(
       fc.constantFrom("/console/app.js", "/console/vendor/lit-html.js", "/console/vendor/nope.js", "/console/", "/console/views/"),
-      fc.constantFrom("/console/../package.json", "/console/%2e%2e/%2e%2e/package.json", "/console/..%2f..%2fpackage.json", "/console/vendor/..%2f..%2fsrc%2fassets.ts"),
+      fc.constantFrom(
+        "/console/../package.json",
+        "/console/%2e%2e/%2e%2e/package.json",
+        "/console/..%2f..%2fpackage.json",
+        "/console/vendor/..%2f..%2fsrc%2fassets.ts",
+      ),
       fc.string().map((s) => `/console/${encodeURIComponent(s)}`),
       fc.array(fc.stringMatching(/^[a-z.%2f]{1,8}$/), { minLength: 1, maxLength: 4 }).map((parts) => `/console/${parts.join("/")}`),
     ),
@@ -363,7 +468,12 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/orgs": (w) => ({
     body: fc.oneof(
       { weight: 10, arbitrary: bodiesFor("org", w).filter(refusedBy(CreateOrgInput)) },
-      { weight: 1, arbitrary: fc.constantFrom(w.orgName.toUpperCase(), w.orgName.toLowerCase(), ` ${w.orgName} `).map((name) => JSON.stringify({ name })) },
+      {
+        weight: 1,
+        arbitrary: fc
+          .constantFrom(w.orgName.toUpperCase(), w.orgName.toLowerCase(), ` ${w.orgName} `)
+          .map((name) => JSON.stringify({ name })),
+      },
     ),
   }),
   "GET /api/v1/orgs": () => ({}),
@@ -377,7 +487,11 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/orgs/:id/invite-code": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("note", w) }),
   "PUT /api/v1/orgs/:id/budget": (w) => ({ id: pathIds(w, w.orgIds), body: bodiesFor("budget", w) }),
   "GET /api/v1/orgs/:id/alerts": (w) => ({ id: pathIds(w, w.orgIds) }),
-  "GET /api/v1/orgs/:id/jobs": (w) => ({ id: pathIds(w, w.orgIds), query: listQuery(w), tokens: callers(w, { admin: 3, owner: 1, stranger: 1 }) }),
+  "GET /api/v1/orgs/:id/jobs": (w) => ({
+    id: pathIds(w, w.orgIds),
+    query: listQuery(w),
+    tokens: callers(w, { admin: 3, owner: 1, stranger: 1 }),
+  }),
   "POST /api/v1/admin/clusters": (w) => ({
     body: fc.oneof(
       { weight: 8, arbitrary: bodiesFor("cluster", w).filter(refusedBy(CreateClusterInput)) },
@@ -419,7 +533,12 @@ function requests(route: string, w: World) {
       body: parts.body ?? fc.constant(undefined),
       headers: headers(parts.tokens ?? everyone(w), w.badTokens),
     })
-    .map(({ id, path, query, body, headers }) => ({ method, path: (path ?? requestLine(route, id).path) + (query ? `?${query}` : ""), body, headers }));
+    .map(({ id, path, query, body, headers }) => ({
+      method,
+      path: (path ?? requestLine(route, id).path) + (query ? `?${query}` : ""),
+      body,
+      headers,
+    }));
 }
 
 // ---- fixtures ---------------------------------------------------------------------------------
@@ -443,7 +562,13 @@ async function badTokens(core: Core, userId: string, adminId: string) {
   const claims = (role: string) => new SignJWT({ role }).setSubject(adminId).setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt();
   return [
     ...issued.map((t) => t.accessToken),
-    new UnsecuredJWT({ role: "admin" }).setSubject(adminId).setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt().setExpirationTime("10m").encode(),
+    new UnsecuredJWT({ role: "admin" })
+      .setSubject(adminId)
+      .setIssuer(jwt.issuer)
+      .setAudience(jwt.audience)
+      .setIssuedAt()
+      .setExpirationTime("10m")
+      .encode(),
     await claims("admin").setProtectedHeader({ alg: "HS384" }).setExpirationTime("10m").sign(key),
     await claims("admin").setProtectedHeader({ alg: "HS256" }).sign(key),
     await claims("root").setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(key),
@@ -453,7 +578,12 @@ async function badTokens(core: Core, userId: string, adminId: string) {
 beforeAll(async () => {
   // Fixtures on an app whose runs take their time, so RUNNING jobs wait for an admin to end them.
   const fixtures = await testApp({ SIMULATION_SECONDS_PER_HOUR: "3600" });
-  const [owner, stranger, admin, orgHost] = await Promise.all([signUp(fixtures.app), signUp(fixtures.app), signUpAdmin(fixtures.app, fixtures.core), signUp(fixtures.app)]);
+  const [owner, stranger, admin, orgHost] = await Promise.all([
+    signUp(fixtures.app),
+    signUp(fixtures.app),
+    signUpAdmin(fixtures.app, fixtures.core),
+    signUp(fixtures.app),
+  ]);
   const orgName = `Fuzz Fixture Org ${Date.now()}`;
   const org = (await call(fixtures.app, "POST", "/api/v1/orgs", { token: orgHost.token, body: { name: orgName } })).body;
   await call(fixtures.app, "POST", "/api/v1/orgs/join", { token: owner.token, body: { inviteCode: org.inviteCode } });
@@ -465,7 +595,14 @@ beforeAll(async () => {
       call(fixtures.app, "POST", `/api/v1/orgs/${org.id}/clusters`, { token: orgHost.token, body: POOL }),
     ].map(async (created) => {
       const { id } = (await created).body as { id: string };
-      await transactWrite(fixtures.core.db, [takeCapacityItem(fixtures.core.db, id, { gpus: POOL.totalGpus, cpu: POOL.totalCpu, ramGb: POOL.totalRamGb }, new Date().toISOString())]);
+      await transactWrite(fixtures.core.db, [
+        takeCapacityItem(
+          fixtures.core.db,
+          id,
+          { gpus: POOL.totalGpus, cpu: POOL.totalCpu, ramGb: POOL.totalRamGb },
+          new Date().toISOString(),
+        ),
+      ]);
       return id;
     }),
   );
@@ -478,7 +615,8 @@ beforeAll(async () => {
   // The fuzzed app: the same table, but every month opens with 0 GPU-hours.
   const fuzzed = engineCore({ ...fixtures.core.config, defaultMonthlyGpuHours: 0 });
   fuzz = { ...fuzzed, app: createApp(fuzzed.core) };
-  const strangerClaimingAdmin = (await issueAccessToken(fuzzed.core.config.jwt, { userId: stranger.id, role: "admin" }, new Date())).accessToken;
+  const strangerClaimingAdmin = (await issueAccessToken(fuzzed.core.config.jwt, { userId: stranger.id, role: "admin" }, new Date()))
+    .accessToken;
   world = {
     ownerEmail: owner.email,
     jobIds,

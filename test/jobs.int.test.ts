@@ -1,9 +1,10 @@
 /** Job submission, atomic quota, idempotency and listing over HTTP against DynamoDB Local. */
-import { beforeAll, describe, expect, it } from "vitest";
+
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { keys } from "@gpuaas/core/db/keys";
-import { call, signUp, signUpAdmin, validJob } from "./support/http";
+import { beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "./support/core";
+import { call, signUp, signUpAdmin, validJob } from "./support/http";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -138,9 +139,7 @@ describe("POST /jobs", () => {
 
     it("concurrent retries with one key create exactly one job", async () => {
       const user = await signUp(ctx.app);
-      const results = await Promise.all(
-        Array.from({ length: 10 }, () => submit(user.token, validJob(), { "Idempotency-Key": "burst" })),
-      );
+      const results = await Promise.all(Array.from({ length: 10 }, () => submit(user.token, validJob(), { "Idempotency-Key": "burst" })));
       expect(new Set(results.map((r) => r.body.id)).size).toBe(1);
       expect(results.filter((r) => r.status === 201)).toHaveLength(1);
       expect(results.filter((r) => r.status === 200)).toHaveLength(9);
@@ -273,7 +272,8 @@ describe("reading jobs", () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const page: any = (await call(app, "GET", `/api/v1/admin/jobs${query}${cursor ? `&cursor=${cursor}` : ""}`, { token: admin.token })).body;
+        const page: any = (await call(app, "GET", `/api/v1/admin/jobs${query}${cursor ? `&cursor=${cursor}` : ""}`, { token: admin.token }))
+          .body;
         expect(page.items.length).toBeLessThanOrEqual(3);
         seen.push(...page.items.map((j: any) => j.id));
         cursor = page.nextCursor;

@@ -1,14 +1,14 @@
 /** The API Lambda entry point (packages/functions/src/api/lambda.ts) against DynamoDB Local:
  * linked resources are given the way SST gives them (SST_RESOURCE_* env), and every answer must
  * equal the local server's (the same app on the same table via app.request()). */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { inject } from "vitest";
+
 import { loadConfig } from "@gpuaas/core/config/config";
 import { createCore } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
 import { newId } from "@gpuaas/core/util/id";
 import { createApp } from "@gpuaas/functions/api/app";
-import { apiEvent, invoke, type EventOptions } from "./support/apigw";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { apiEvent, type EventOptions, invoke } from "./support/apigw";
 import { call, uniqueEmail } from "./support/http";
 
 const JWT_SECRET = "lambda-test-secret-that-is-long-enough-for-hs256";
@@ -41,7 +41,10 @@ afterAll(() => {
 /** The same request through the Lambda handler and through the local app. */
 async function both(method: string, path: string, opts: EventOptions = {}) {
   const lambda = await invoke(handler, apiEvent(method, path, opts));
-  const headers = { ...opts.headers, ...(opts.body !== undefined && typeof opts.body !== "string" ? { "content-type": "application/json" } : {}) };
+  const headers = {
+    ...opts.headers,
+    ...(opts.body !== undefined && typeof opts.body !== "string" ? { "content-type": "application/json" } : {}),
+  };
   const url = opts.query ? `${path}?${opts.query}` : path;
   const viaApp = await call(local, method, url, {
     headers,

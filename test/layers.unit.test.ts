@@ -40,7 +40,9 @@ function sources(dir: string): string[] {
 /** Every module specifier a file imports or re-exports (type-only imports included: they tie modules too). */
 function specifiers(path: string): string[] {
   const text = readFileSync(path, "utf8");
-  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"/gms), ...text.matchAll(/^\s*import\s+"([^"]+)"/gm)].map((m) => m[1]!);
+  return [...text.matchAll(/^\s*(?:import|export)\s[^;]*?\sfrom\s+"([^"]+)"/gms), ...text.matchAll(/^\s*import\s+"([^"]+)"/gm)].map(
+    (m) => m[1]!,
+  );
 }
 
 /** core's files (relative to src), each with the core files it imports and the packages it names. */
@@ -103,6 +105,9 @@ describe("the adapters", () => {
     expect(inCore).toEqual([]);
     const adapters = ["packages/functions/src", "packages/local/src"].flatMap((dir) => sources(join(ROOT, dir)));
     const runners = adapters.filter((path) => specifiers(path).some((s) => s.startsWith("@gpuaas/core/reactions/")));
-    expect(runners.map((p) => relative(ROOT, p)).sort()).toEqual(["packages/functions/src/reactions/consumer.ts", "packages/local/src/reactor.ts"]);
+    expect(runners.map((p) => relative(ROOT, p)).sort()).toEqual([
+      "packages/functions/src/reactions/consumer.ts",
+      "packages/local/src/reactor.ts",
+    ]);
   });
 });

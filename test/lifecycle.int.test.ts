@@ -1,9 +1,10 @@
 /** Job lifecycles end to end: HTTP app → core transitions in DynamoDB Local → the state machine
  * definition run by the local interpreter. Stored state, history and quota after every path. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
 import { recordCompletion } from "@gpuaas/core/job/lifecycle";
 import { getJobItem } from "@gpuaas/core/job/store";
 import { transitionJobsTogether } from "@gpuaas/core/job/transitions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
@@ -50,7 +51,9 @@ describe("with instant runs that succeed", () => {
     await api.untilWaiting(job.id);
     // The status index moved with the job.
     const listed = async (status: string) =>
-      (await call(ctx.app, "GET", `/api/v1/admin/jobs?status=${status}&limit=100`, { token: admin.token })).body.items.map((j: { id: string }) => j.id);
+      (await call(ctx.app, "GET", `/api/v1/admin/jobs?status=${status}&limit=100`, { token: admin.token })).body.items.map(
+        (j: { id: string }) => j.id,
+      );
     expect(await listed("APPROVED")).toContain(job.id);
     expect(await listed("PENDING")).not.toContain(job.id);
 
@@ -122,7 +125,11 @@ describe("with instant runs that succeed", () => {
     });
     // As an admission pass or an admin that read the job a moment before AwaitApproval parked.
     const readBefore = { ...parked, taskToken: undefined };
-    await transitionJobsTogether(ctx.core, [{ before: readBefore, request: { action: "approve", from: ["PENDING"], to: "APPROVED", actor: admin.id } }], () => []);
+    await transitionJobsTogether(
+      ctx.core,
+      [{ before: readBefore, request: { action: "approve", from: ["PENDING"], to: "APPROVED", actor: admin.id } }],
+      () => [],
+    );
     const stored = (await getJobItem(ctx.core.db, job.id, true))!;
     expect(stored).toMatchObject({ status: "APPROVED", answeredToken: parked.taskToken });
     expect(stored.taskToken).toBeUndefined();
@@ -287,7 +294,12 @@ describe("with instant runs that succeed", () => {
       const asUser = await api.act(user.token, job.id, action, { reason: "x", errorMessage: "x" });
       expect(asUser.status).toBe(403);
       expect(asUser.body.error.code).toBe("FORBIDDEN");
-      const missing = await api.act(admin.token, "01JZZZZZZZZZZZZZZZZZZZZZZZ", action, action === "reject" ? { reason: "r" } : action === "fail" ? { errorMessage: "e" } : undefined);
+      const missing = await api.act(
+        admin.token,
+        "01JZZZZZZZZZZZZZZZZZZZZZZZ",
+        action,
+        action === "reject" ? { reason: "r" } : action === "fail" ? { errorMessage: "e" } : undefined,
+      );
       expect(missing.status).toBe(404);
     }
     expect((await call(ctx.app, "GET", `/api/v1/admin/jobs/${job.id}/workflow`, { token: user.token })).status).toBe(403);
@@ -319,7 +331,11 @@ describe("with instant runs that fail", () => {
     expect(failed.errorMessage).toEqual(expect.any(String));
     expect(failed).toMatchObject({ usedGpuHours: 2, actualCostUsd: "0.70" });
     expect(await api.quota(user.token)).toEqual(quotaOf(0, 2));
-    expect((await api.events(user.token, job.id)).at(-1)).toMatchObject({ status: "FAILED", actor: "workflow", reason: failed.errorMessage });
+    expect((await api.events(user.token, job.id)).at(-1)).toMatchObject({
+      status: "FAILED",
+      actor: "workflow",
+      reason: failed.errorMessage,
+    });
     const execution = await api.executionEnded(job.id);
     expect(execution.status).toBe("SUCCEEDED");
     expect(execution.history.some((h) => h.type === "StateEntered" && h.state === "RecordFailure")).toBe(true);
@@ -376,7 +392,11 @@ describe("with runs that take their time", () => {
     const done = await api.act(admin.token, job.id, "complete", { reason: "converged early" });
     expect(done.body).toMatchObject({ status: "COMPLETED", usedGpuHours: 0 });
     expect((await api.executionEnded(job.id)).status).toBe("ABORTED");
-    expect((await api.events(user.token, job.id)).at(-1)).toMatchObject({ status: "COMPLETED", actor: admin.id, reason: "converged early" });
+    expect((await api.events(user.token, job.id)).at(-1)).toMatchObject({
+      status: "COMPLETED",
+      actor: admin.id,
+      reason: "converged early",
+    });
     expect(await api.quota(user.token)).toEqual(quotaOf(0, 0));
     expect((await api.act(admin.token, job.id, "fail", { errorMessage: "late" })).body.error.currentStatus).toBe("COMPLETED");
   });

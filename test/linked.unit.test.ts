@@ -1,7 +1,8 @@
 /** Linked SST resources → core config, without SST: the pure mapping the Lambdas use. */
-import { describe, expect, it } from "vitest";
+
 import { loadConfig } from "@gpuaas/core/config/config";
-import { linkedEnv, type LinkedResources } from "@gpuaas/functions/linked";
+import { type LinkedResources, linkedEnv } from "@gpuaas/functions/linked";
+import { describe, expect, it } from "vitest";
 
 const linked: LinkedResources = {
   Table: { name: "gpuaas-prod-TableTable-abc" },

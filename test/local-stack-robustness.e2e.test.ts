@@ -2,18 +2,18 @@
  * SIGTERM with connections and requests in flight or with DynamoDB Local stalled, and bodies over
  * the limit on keep-alive connections. Real processes, as in local-stack.e2e.test.ts. */
 import { spawn } from "node:child_process";
-import { request, Agent } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Agent, request } from "node:http";
 import { MAX_BODY_BYTES } from "@gpuaas/functions/api/app";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cpuSeconds,
   groupPids,
   isAlive,
   localStackSandbox,
   REPO_ROOT,
-  serverPid,
   type SpawnedStack,
   type StartedStack,
+  serverPid,
 } from "./support/local-stack";
 import { eventually, sleep } from "./support/wait";
 
@@ -56,7 +56,9 @@ async function idleKeepAliveConnections(url: string, count: number) {
   const agent = new Agent({ keepAlive: true, maxSockets: count });
   const answered = () =>
     new Promise<void>((resolve, reject) => {
-      request(`${url}/api/v1/catalog/gpus`, { agent }, (res) => res.resume().on("end", resolve)).on("error", reject).end();
+      request(`${url}/api/v1/catalog/gpus`, { agent }, (res) => res.resume().on("end", resolve))
+        .on("error", reject)
+        .end();
     });
   await Promise.all(Array.from({ length: count }, answered));
   return agent;
@@ -138,7 +140,10 @@ describe("the output guard", () => {
         const used = process.cpuUsage(start); clearInterval(timer);
         process.exit(used.user + used.system > 500_000 ? 3 : 0);
       }, 1000); }, 500);`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     const exitCode = new Promise((resolve) => child.once("exit", resolve));
     await Promise.race([exitCode, new Promise((resolve) => child.stdout!.once("data", resolve))]);
     child.stdout!.destroy();
@@ -169,7 +174,12 @@ describe("one npm start", () => {
             try {
               const res = await postBody(stack.url, body());
               const json = (await res.json()) as { error?: { code?: string; message?: string } };
-              if (res.status !== 413 || json.error?.code !== "PAYLOAD_TOO_LARGE" || !json.error.message || !res.headers.get("x-request-id")) {
+              if (
+                res.status !== 413 ||
+                json.error?.code !== "PAYLOAD_TOO_LARGE" ||
+                !json.error.message ||
+                !res.headers.get("x-request-id")
+              ) {
                 failures.push(`${name}: ${res.status} ${JSON.stringify(json)}`);
               }
               const next = await fetch(`${stack.url}/api/v1/catalog/gpus`);

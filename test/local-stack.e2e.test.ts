@@ -30,8 +30,14 @@ describe("npm start", () => {
 
     const reg = await post(`${first.url}/api/v1/auth/register`, { email: "e2e@example.com", password: "e2e password!", fullName: "E" });
     expect(reg.status).toBe(201);
-    const { accessToken } = (await (await post(`${first.url}/api/v1/auth/login`, { email: "e2e@example.com", password: "e2e password!" })).json()) as any;
-    const job = await post(`${first.url}/api/v1/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 }, accessToken);
+    const { accessToken } = (await (
+      await post(`${first.url}/api/v1/auth/login`, { email: "e2e@example.com", password: "e2e password!" })
+    ).json()) as any;
+    const job = await post(
+      `${first.url}/api/v1/jobs`,
+      { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1 },
+      accessToken,
+    );
     expect(job.status).toBe(201);
     const jobId = ((await job.json()) as any).id;
 
@@ -59,7 +65,9 @@ describe("npm start", () => {
       ((await (await post(`${url}/auth/login`, { email, password })).json()) as any).accessToken as string;
     const user = await login(api, "crash@example.com", "crash password");
     const admin = await login(api, "admin@gpuaas.local", "e2e admin password");
-    const job = (await (await post(`${api}/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 2, estimatedHours: 1.5 }, user)).json()) as any;
+    const job = (await (
+      await post(`${api}/jobs`, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 2, estimatedHours: 1.5 }, user)
+    ).json()) as any;
     expect((await post(`${api}/admin/jobs/${job.id}/approve`, {}, admin)).status).toBe(200);
     expect((await post(`${api}/admin/jobs/${job.id}/start`, {}, admin)).status).toBe(200);
 

@@ -2,8 +2,7 @@
  * assignable to its schema's output type, so a field whose type changes in core (or a schema that
  * drifts from its view) is a type error here. Extra fields are caught at run time instead
  * (test/openapi.int.test.ts validates real responses against closed schemas). */
-import { expect, it } from "vitest";
-import type * as z from "zod";
+
 import type { catalogView } from "@gpuaas/core/catalog/catalog";
 import type { toCluster } from "@gpuaas/core/cluster/cluster";
 import type { getCosts } from "@gpuaas/core/cost/report";
@@ -16,6 +15,8 @@ import type { ResetResult } from "@gpuaas/core/quota/reset";
 import type { User } from "@gpuaas/core/user/user";
 import type { ExecutionView } from "@gpuaas/core/workflow/port";
 import { responseSchemas } from "@gpuaas/functions/api/openapi/responses";
+import { expect, it } from "vitest";
+import type * as z from "zod";
 
 type Documented<K extends keyof ReturnType<typeof responseSchemas>> = z.output<ReturnType<typeof responseSchemas>[K]>;
 /** Compiles only when `View` is assignable to `Schema`. */

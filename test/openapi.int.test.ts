@@ -2,17 +2,21 @@
  * it describes exactly the routes the app serves (the console's `GET /` and `/console*` aside),
  * and real responses of the main flows match the schemas it documents for their route and status
  * (ajv, JSON Schema 2020-12), so neither the routes nor the views can drift from it unnoticed. */
+
+import { openApiPath } from "@gpuaas/functions/api/openapi/document";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { openApiPath } from "@gpuaas/functions/api/openapi/document";
 import { testApp } from "./support/core";
-import { call, signUp, signUpAdmin, uniqueEmail, validJob, type Call } from "./support/http";
+import { type Call, call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 import { jobMaker, requestLine, routeKeys } from "./support/routes";
 import { eventually } from "./support/wait";
 
 type Doc = {
-  paths: Record<string, Record<string, { responses: Record<string, any>; security?: unknown[]; operationId: string; summary: string; tags: string[] }>>;
+  paths: Record<
+    string,
+    Record<string, { responses: Record<string, any>; security?: unknown[]; operationId: string; summary: string; tags: string[] }>
+  >;
   components: { responses: Record<string, any>; schemas: Record<string, unknown> };
 };
 
@@ -114,7 +118,14 @@ describe("the document", () => {
       Object.entries(ops).flatMap(([method, op]) => (op.security?.length === 0 ? [`${method.toUpperCase()} ${path}`] : [])),
     );
     expect(publicRoutes.sort()).toEqual(
-      ["GET /health", "GET /openapi.json", "GET /docs", "GET /api/v1/catalog/gpus", "POST /api/v1/auth/register", "POST /api/v1/auth/login"].sort(),
+      [
+        "GET /health",
+        "GET /openapi.json",
+        "GET /docs",
+        "GET /api/v1/catalog/gpus",
+        "POST /api/v1/auth/register",
+        "POST /api/v1/auth/login",
+      ].sort(),
     );
   });
 
@@ -137,7 +148,10 @@ describe("Swagger UI", () => {
     expect(res.body).toMatch(/persistAuthorization:\s*true/);
     // Its script and styles are served by the app itself (no CDN): /docs works without internet.
     const assets = [...(res.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
-    expect(assets.sort()).toEqual(["/console/vendor/swagger-ui-dist/swagger-ui-bundle.js", "/console/vendor/swagger-ui-dist/swagger-ui.css"]);
+    expect(assets.sort()).toEqual([
+      "/console/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+      "/console/vendor/swagger-ui-dist/swagger-ui.css",
+    ]);
     for (const asset of assets) expect((await ctx.app.request(asset)).status, asset).toBe(200);
   });
 });
@@ -168,7 +182,9 @@ describe("real responses match the documented schemas", () => {
     expect(org.status).toBe(201);
     expect((await api("POST /api/v1/orgs/join", { token: user, body: { inviteCode: org.body.inviteCode } })).status).toBe(200);
     expect((await api("POST /api/v1/orgs/join", { token: user, body: { inviteCode: "NoSuchCodeNoSuchCode00" } })).status).toBe(404);
-    expect((await api("PUT /api/v1/orgs/:id/budget", { id: org.body.id, token: orgOwner.token, body: { monthlyUsd: "1000" } })).status).toBe(200);
+    expect(
+      (await api("PUT /api/v1/orgs/:id/budget", { id: org.body.id, token: orgOwner.token, body: { monthlyUsd: "1000" } })).status,
+    ).toBe(200);
     expect((await api("PUT /api/v1/orgs/:id/budget", { id: org.body.id, token: user, body: { monthlyUsd: "1000" } })).status).toBe(403);
     expect((await api("GET /api/v1/orgs", { token: orgOwner.token })).body.items[0]).toHaveProperty("monthToDate");
     expect((await api("GET /api/v1/orgs", { token: user })).status).toBe(200);
@@ -178,12 +194,20 @@ describe("real responses match the documented schemas", () => {
 
     // Jobs: submission (and its replay), reads, cancel
     const key = `doc-${Date.now()}`;
-    const submitted = await api("POST /api/v1/jobs", { token: user, body: validJob({ orgId: org.body.id }), headers: { "idempotency-key": key } });
+    const submitted = await api("POST /api/v1/jobs", {
+      token: user,
+      body: validJob({ orgId: org.body.id }),
+      headers: { "idempotency-key": key },
+    });
     expect(submitted.status).toBe(201);
     expect(submitted.body.waiting.reason).toBe("AWAITING_APPROVAL");
-    expect((await api("POST /api/v1/jobs", { token: user, body: validJob({ orgId: org.body.id }), headers: { "idempotency-key": key } })).status).toBe(200);
+    expect(
+      (await api("POST /api/v1/jobs", { token: user, body: validJob({ orgId: org.body.id }), headers: { "idempotency-key": key } })).status,
+    ).toBe(200);
     expect((await api("POST /api/v1/jobs", { token: user, body: validJob({ gpu_count: 1 }) })).body.error.issues).toBeDefined();
-    expect((await api("POST /api/v1/jobs", { token: user, rawBody: JSON.stringify(validJob({ command: "x".repeat(70_000) })) })).status).toBe(413);
+    expect(
+      (await api("POST /api/v1/jobs", { token: user, rawBody: JSON.stringify(validJob({ command: "x".repeat(70_000) })) })).status,
+    ).toBe(413);
     expect((await api("GET /api/v1/jobs", { token: user, query: "limit=1" })).status).toBe(200);
     expect((await api("GET /api/v1/jobs", { token: user, query: "limit=0" })).status).toBe(400);
     expect((await api("GET /api/v1/jobs/:id", { id: submitted.body.id, token: user })).status).toBe(200);
@@ -192,7 +216,9 @@ describe("real responses match the documented schemas", () => {
     expect((await api("GET /api/v1/jobs/:id/events", { id: submitted.body.id, token: user })).status).toBe(200);
     expect((await api("GET /api/v1/orgs/:id/jobs", { id: org.body.id, token: orgOwner.token })).body.items.length).toBeGreaterThan(0);
     const toCancel = await jobIn(user, "PENDING");
-    expect((await api("POST /api/v1/jobs/:id/cancel", { id: toCancel, token: user, body: { reason: "changed my mind" } })).status).toBe(200);
+    expect((await api("POST /api/v1/jobs/:id/cancel", { id: toCancel, token: user, body: { reason: "changed my mind" } })).status).toBe(
+      200,
+    );
     const again = await api("POST /api/v1/jobs/:id/cancel", { id: toCancel, token: user });
     expect([again.status, again.body.error.currentStatus]).toEqual([409, "CANCELLED"]);
 
@@ -201,8 +227,13 @@ describe("real responses match the documented schemas", () => {
     expect((await api("GET /api/v1/admin/jobs", { token: admin.token, query: "status=PENDING&limit=5" })).status).toBe(200);
     expect((await api("GET /api/v1/admin/jobs/:id/workflow", { id: submitted.body.id, token: admin.token })).body.execution).not.toBeNull();
     const pending = await jobIn(user, "PENDING");
-    expect((await api("POST /api/v1/admin/jobs/:id/approve", { id: pending, token: admin.token })).body.waiting.reason).toBe("AWAITING_START");
-    expect((await api("POST /api/v1/admin/jobs/:id/reject", { id: await jobIn(user, "PENDING"), token: admin.token, body: { reason: "no" } })).status).toBe(200);
+    expect((await api("POST /api/v1/admin/jobs/:id/approve", { id: pending, token: admin.token })).body.waiting.reason).toBe(
+      "AWAITING_START",
+    );
+    expect(
+      (await api("POST /api/v1/admin/jobs/:id/reject", { id: await jobIn(user, "PENDING"), token: admin.token, body: { reason: "no" } }))
+        .status,
+    ).toBe(200);
     const approved = await jobIn(user, "APPROVED");
     const dependent = await api("POST /api/v1/jobs", { token: user, body: validJob({ dependsOn: [approved] }) });
     await jobIn(user, "PENDING"); // keeps the admission queue busy
@@ -211,49 +242,75 @@ describe("real responses match the documented schemas", () => {
     );
     expect((await api("POST /api/v1/admin/jobs/:id/start", { id: approved, token: admin.token })).status).toBe(200);
     expect((await api("POST /api/v1/admin/jobs/:id/complete", { id: approved, token: admin.token })).status).toBe(200);
-    expect((await api("POST /api/v1/admin/jobs/:id/fail", { id: await jobIn(user, "RUNNING"), token: admin.token, body: { errorMessage: "node lost" } })).status).toBe(
-      200,
-    );
+    expect(
+      (
+        await api("POST /api/v1/admin/jobs/:id/fail", {
+          id: await jobIn(user, "RUNNING"),
+          token: admin.token,
+          body: { errorMessage: "node lost" },
+        })
+      ).status,
+    ).toBe(200);
     expect((await api("POST /api/v1/admin/jobs/:id/complete", { id: approved, token: admin.token })).status).toBe(409);
 
     // Capacity pools and their queue
     const pool = { name: "doc-pool", provider: "aws", region: "us-east-1", gpuType: "H100", totalGpus: 2, totalCpu: 64, totalRamGb: 512 };
     const shared = await api("POST /api/v1/admin/clusters", { token: admin.token, body: pool });
     expect(shared.status).toBe(201);
-    expect((await api("POST /api/v1/orgs/:id/clusters", { id: org.body.id, token: orgOwner.token, body: { ...pool, name: "doc-private" } })).status).toBe(201);
+    expect(
+      (await api("POST /api/v1/orgs/:id/clusters", { id: org.body.id, token: orgOwner.token, body: { ...pool, name: "doc-private" } }))
+        .status,
+    ).toBe(201);
     // Admitted at once on approval: its execution may never rest in AwaitStart, so no jobIn() here.
     const first = (await api("POST /api/v1/jobs", { token: user, body: validJob({ gpuType: "H100", gpuCount: 2 }) })).body.id as string;
     expect((await api("POST /api/v1/admin/jobs/:id/approve", { id: first, token: admin.token })).status).toBe(200);
-    await eventually("the first H100 job to be admitted", async () => (await call(ctx.app, "GET", `/api/v1/jobs/${first}`, { token: user })).body.status === "RUNNING");
+    await eventually(
+      "the first H100 job to be admitted",
+      async () => (await call(ctx.app, "GET", `/api/v1/jobs/${first}`, { token: user })).body.status === "RUNNING",
+    );
     const second = await jobIn(user, "APPROVED", { gpuType: "H100" });
     expect((await api("GET /api/v1/jobs/:id", { id: second, token: user })).body.waiting.reason).toBe("WAITING_FOR_CAPACITY");
     expect((await api("GET /api/v1/clusters/:id/queue", { id: shared.body.id, token: user })).body.items[0].job.id).toBe(second);
-    expect((await api("GET /api/v1/clusters/:id/queue", { id: shared.body.id, token: orgOwner.token })).body.items[0]).not.toHaveProperty("job");
+    expect((await api("GET /api/v1/clusters/:id/queue", { id: shared.body.id, token: orgOwner.token })).body.items[0]).not.toHaveProperty(
+      "job",
+    );
     expect((await api("GET /api/v1/clusters", { token: user })).body.items.length).toBeGreaterThanOrEqual(2);
     expect((await api("GET /api/v1/clusters/:id", { id: shared.body.id, token: user })).status).toBe(200);
     expect((await api("PATCH /api/v1/clusters/:id", { id: shared.body.id, token: admin.token, body: { totalGpus: 1 } })).status).toBe(409);
-    expect((await api("PATCH /api/v1/clusters/:id", { id: shared.body.id, token: admin.token, body: { draining: true } })).status).toBe(200);
+    expect((await api("PATCH /api/v1/clusters/:id", { id: shared.body.id, token: admin.token, body: { draining: true } })).status).toBe(
+      200,
+    );
     expect((await api("POST /api/v1/admin/jobs/:id/complete", { id: first, token: admin.token })).status).toBe(200);
 
     // Money: reports, rollup, snapshots
     const today = new Date().toISOString().slice(0, 10);
     const costs = await api("GET /api/v1/costs", { token: admin.token, query: `from=${today}&to=${today}&groupBy=provider` });
     expect(costs.body.items.length).toBeGreaterThan(0);
-    for (const groupBy of ["gpuType", "org", "day"]) await api("GET /api/v1/costs", { token: user, query: `from=${today}&to=${today}&groupBy=${groupBy}` });
+    for (const groupBy of ["gpuType", "org", "day"])
+      await api("GET /api/v1/costs", { token: user, query: `from=${today}&to=${today}&groupBy=${groupBy}` });
     expect((await api("GET /api/v1/costs", { token: user, query: "from=2026-02-30&to=2026-01-01" })).status).toBe(400);
-    expect((await api("POST /api/v1/admin/costs/rollup", { token: admin.token, query: `date=${today}` })).body.snapshots.length).toBeGreaterThan(0);
-    expect((await api("GET /api/v1/admin/costs/snapshots", { token: admin.token, query: `date=${today}` })).body.rolledUpAt).toEqual(expect.any(String));
+    expect(
+      (await api("POST /api/v1/admin/costs/rollup", { token: admin.token, query: `date=${today}` })).body.snapshots.length,
+    ).toBeGreaterThan(0);
+    expect((await api("GET /api/v1/admin/costs/snapshots", { token: admin.token, query: `date=${today}` })).body.rolledUpAt).toEqual(
+      expect.any(String),
+    );
 
     // Users and quotas
     const users = await api("GET /api/v1/admin/users", { token: admin.token, query: "limit=2" });
     expect(users.body.items).toHaveLength(2);
-    expect((await api("PUT /api/v1/admin/users/:id/quota", { id: users.body.items[0].id, token: admin.token, body: { limitHours: 1000 } })).status).toBe(200);
+    expect(
+      (await api("PUT /api/v1/admin/users/:id/quota", { id: users.body.items[0].id, token: admin.token, body: { limitHours: 1000 } }))
+        .status,
+    ).toBe(200);
     expect((await api("POST /api/v1/admin/quotas/reset", { token: admin.token })).status).toBe(200);
     expect((await api("POST /api/v1/admin/quotas/reset", { token: admin.token, body: { period: "2026-01" } })).status).toBe(400);
   });
 
   it("validated a success response of every route", () => {
-    const withoutSuccess = apiRoutes(routeKeys(ctx.app)).filter((route) => ![...(validated.get(route) ?? [])].some((status) => status < 300));
+    const withoutSuccess = apiRoutes(routeKeys(ctx.app)).filter(
+      (route) => ![...(validated.get(route) ?? [])].some((status) => status < 300),
+    );
     expect(withoutSuccess).toEqual([]);
   });
 });

@@ -50,13 +50,23 @@ describe("creating an org", () => {
   it("lets only one of many concurrent creations of one name win", async () => {
     const users = await Promise.all(Array.from({ length: 5 }, () => signUp(ctx.app)));
     const name = uniqueName("Race");
-    const results = await Promise.all(users.map((u, i) => call(ctx.app, "POST", "/api/v1/orgs", { token: u.token, body: { name: i % 2 ? name.toLowerCase() : name } })));
+    const results = await Promise.all(
+      users.map((u, i) => call(ctx.app, "POST", "/api/v1/orgs", { token: u.token, body: { name: i % 2 ? name.toLowerCase() : name } })),
+    );
     expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
   });
 
   it("validates the name", async () => {
     const user = await signUp(ctx.app);
-    for (const body of [{}, { name: "" }, { name: "x" }, { name: "a".repeat(65) }, { name: 42 }, { name: "ok name", extra: 1 }, { name: "tab\tname" }]) {
+    for (const body of [
+      {},
+      { name: "" },
+      { name: "x" },
+      { name: "a".repeat(65) },
+      { name: 42 },
+      { name: "ok name", extra: 1 },
+      { name: "tab\tname" },
+    ]) {
       const res = await call(ctx.app, "POST", "/api/v1/orgs", { token: user.token, body });
       expect(res.status, JSON.stringify(body)).toBe(400);
     }
@@ -106,7 +116,8 @@ describe("joining and invite codes", () => {
       expect(res.body.error.code).toBe("NOT_FOUND");
     }
     // Not text at all is bad input.
-    for (const code of ["", "   ", 42, null, "A".repeat(257)]) expect((await join(user.token, code as string)).status, String(code)).toBe(400);
+    for (const code of ["", "   ", 42, null, "A".repeat(257)])
+      expect((await join(user.token, code as string)).status, String(code)).toBe(400);
     expect(await readTable(ctx.core.db)).toEqual(before);
   });
 
@@ -151,7 +162,10 @@ describe("jobs in an org", () => {
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe("FORBIDDEN");
     // An org that does not exist is answered the same way.
-    const missing = await call(ctx.app, "POST", "/api/v1/jobs", { token: stranger.token, body: validJob({ orgId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }) });
+    const missing = await call(ctx.app, "POST", "/api/v1/jobs", {
+      token: stranger.token,
+      body: validJob({ orgId: "01ARZ3NDEKTSV4RRFFQ69G5FAV" }),
+    });
     expect(missing.status).toBe(403);
     expect(await readTable(ctx.core.db)).toEqual(before);
   });
@@ -183,14 +197,23 @@ describe("jobs in an org", () => {
     await join(member.token, org.inviteCode);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      ids.push((await call(ctx.app, "POST", "/api/v1/jobs", { token: i % 2 ? owner.token : member.token, body: validJob({ orgId: org.id, name: `org-${i}` }) })).body.id);
+      ids.push(
+        (
+          await call(ctx.app, "POST", "/api/v1/jobs", {
+            token: i % 2 ? owner.token : member.token,
+            body: validJob({ orgId: org.id, name: `org-${i}` }),
+          })
+        ).body.id,
+      );
     }
     await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ name: "personal" }) });
 
     const first = await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?limit=2`, { token: owner.token });
     expect(first.status).toBe(200);
     expect(first.body.items.map((j: { id: string }) => j.id)).toEqual([ids[2], ids[1]]);
-    const second = await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?limit=2&cursor=${first.body.nextCursor}`, { token: owner.token });
+    const second = await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs?limit=2&cursor=${first.body.nextCursor}`, {
+      token: owner.token,
+    });
     expect(second.body).toEqual({ items: [expect.objectContaining({ id: ids[0], orgId: org.id })], nextCursor: null });
 
     expect((await call(ctx.app, "GET", `/api/v1/orgs/${org.id}/jobs`, { token: admin.token })).body.items).toHaveLength(3);
@@ -207,7 +230,10 @@ describe("jobs in an org", () => {
     const personal = await call(ctx.app, "POST", "/api/v1/jobs", { token: owner.token, body: validJob() });
     const outsider = await call(ctx.app, "POST", "/api/v1/jobs", { token: stranger.token, body: validJob() });
 
-    const ok = await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ orgId: org.id, dependsOn: [mates.body.id] }) });
+    const ok = await call(ctx.app, "POST", "/api/v1/jobs", {
+      token: member.token,
+      body: validJob({ orgId: org.id, dependsOn: [mates.body.id] }),
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
     expect(ok.body.dependsOn).toEqual([mates.body.id]);
 
@@ -216,6 +242,8 @@ describe("jobs in an org", () => {
       expect(res.status).toBe(404);
     }
     // Outside the org, an org-mate's job is not a dependency either.
-    expect((await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ dependsOn: [mates.body.id] }) })).status).toBe(404);
+    expect(
+      (await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ dependsOn: [mates.body.id] }) })).status,
+    ).toBe(404);
   });
 });

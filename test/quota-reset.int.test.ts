@@ -1,12 +1,13 @@
 /** The monthly quota reset and the admin's user/quota endpoints, over HTTP against DynamoDB Local,
  * with the clock moved across a month boundary instead of waiting for one. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+
 import type { Core } from "@gpuaas/core/core";
+import { submitJob } from "@gpuaas/core/job/submit";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
 import { createUserItem } from "@gpuaas/core/user/store";
-import { submitJob } from "@gpuaas/core/job/submit";
-import { noWorkflow } from "@gpuaas/core/workflow/port";
 import { newId } from "@gpuaas/core/util/id";
+import { noWorkflow } from "@gpuaas/core/workflow/port";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { auditTable, readTable } from "./support/audit";
 import { testApp, testCore } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -32,13 +33,15 @@ async function relogin<T extends { email: string; password: string; token: strin
 }
 
 const quotaItems = async (userId: string) =>
-  (await readTable(ctx.core.db)).filter((i) => i.type === "Quota" && i.userId === userId).map((q) => ({
-    period: q.period,
-    limitMilli: q.limitMilli,
-    reservedMilli: q.reservedMilli,
-    usedMilli: q.usedMilli,
-    remainingMilli: q.remainingMilli,
-  }));
+  (await readTable(ctx.core.db))
+    .filter((i) => i.type === "Quota" && i.userId === userId)
+    .map((q) => ({
+      period: q.period,
+      limitMilli: q.limitMilli,
+      reservedMilli: q.reservedMilli,
+      usedMilli: q.usedMilli,
+      remainingMilli: q.remainingMilli,
+    }));
 
 describe("monthly quota reset", () => {
   it("opens the new month at the standing limit, carries open jobs' reservations and keeps the old month", async () => {
@@ -95,7 +98,11 @@ describe("monthly quota reset", () => {
     const quotas = (await readTable(core.db)).filter((i) => i.type === "Quota");
     expect(quotas).toHaveLength(230);
     for (const [i, id] of ids.entries()) {
-      expect(quotas.find((q) => q.userId === id)).toMatchObject({ period: "2026-12", limitMilli: i % 2 ? 25_000 : 10_000, remainingMilli: i % 2 ? 25_000 : 10_000 });
+      expect(quotas.find((q) => q.userId === id)).toMatchObject({
+        period: "2026-12",
+        limitMilli: i % 2 ? 25_000 : 10_000,
+        remainingMilli: i % 2 ? 25_000 : 10_000,
+      });
     }
   });
 
@@ -105,7 +112,11 @@ describe("monthly quota reset", () => {
     const ids = await seedUsers(core, 120);
     // Every user has an open job reserving in October.
     for (const userId of ids) {
-      await submitJob(core, { userId, role: "user" }, { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1.5 });
+      await submitJob(
+        core,
+        { userId, role: "user" },
+        { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1.5 },
+      );
     }
     clockAt.at = new Date("2026-11-01T00:00:00Z");
 
@@ -118,7 +129,8 @@ describe("monthly quota reset", () => {
     const november = items.filter((i) => i.type === "Quota" && i.period === "2026-11");
     expect(november).toHaveLength(120);
     for (const q of november) expect(q).toMatchObject({ reservedMilli: 1_500, remainingMilli: 8_500 });
-    for (const q of items.filter((i) => i.type === "Quota" && i.period === "2026-10")) expect(q).toMatchObject({ reservedMilli: 0, remainingMilli: 10_000 });
+    for (const q of items.filter((i) => i.type === "Quota" && i.period === "2026-10"))
+      expect(q).toMatchObject({ reservedMilli: 0, remainingMilli: 10_000 });
     expect(items.filter((i) => i.type === "Job").every((j) => j.quotaPeriod === "2026-11")).toBe(true);
     expect(await auditTable(core.db)).toEqual([]);
   });
@@ -144,7 +156,12 @@ describe("admin users and quotas", () => {
     } while (cursor);
     expect(new Set(seen.map((u) => u.id)).size).toBe(seen.length);
     const mine = seen.find((u) => u.id === user.id);
-    expect(mine).toMatchObject({ email: user.email, role: "user", monthlyLimitHours: 10, quota: { period: "2026-11", limitHours: 10, reservedHours: 0 } });
+    expect(mine).toMatchObject({
+      email: user.email,
+      role: "user",
+      monthlyLimitHours: 10,
+      quota: { period: "2026-11", limitHours: 10, reservedHours: 0 },
+    });
     expect(mine).not.toHaveProperty("passwordHash");
   });
 
@@ -156,11 +173,24 @@ describe("admin users and quotas", () => {
     const res = await call(ctx.app, "PUT", `/api/v1/admin/users/${user.id}/quota`, { token: admin.token, body: { limitHours: 2.5 } });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     // Below what is reserved: nothing new fits, the held job keeps its GPU-hours.
-    expect(res.body).toMatchObject({ id: user.id, monthlyLimitHours: 2.5, quota: { limitHours: 2.5, reservedHours: 4, remainingHours: -1.5 } });
-    expect((await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: { name: "x", image: "i", command: "c", gpuType: "T4", gpuCount: 1, estimatedHours: 0.5 } })).body.error.code).toBe("QUOTA_EXCEEDED");
+    expect(res.body).toMatchObject({
+      id: user.id,
+      monthlyLimitHours: 2.5,
+      quota: { limitHours: 2.5, reservedHours: 4, remainingHours: -1.5 },
+    });
+    expect(
+      (
+        await call(ctx.app, "POST", "/api/v1/jobs", {
+          token: user.token,
+          body: { name: "x", image: "i", command: "c", gpuType: "T4", gpuCount: 1, estimatedHours: 0.5 },
+        })
+      ).body.error.code,
+    ).toBe("QUOTA_EXCEEDED");
 
     const fresh = await signUp(ctx.app);
-    expect((await call(ctx.app, "PUT", `/api/v1/admin/users/${fresh.id}/quota`, { token: admin.token, body: { limitHours: 40 } })).body.quota).toMatchObject({
+    expect(
+      (await call(ctx.app, "PUT", `/api/v1/admin/users/${fresh.id}/quota`, { token: admin.token, body: { limitHours: 40 } })).body.quota,
+    ).toMatchObject({
       period: "2026-11",
       limitHours: 40,
       remainingHours: 40,
@@ -168,7 +198,10 @@ describe("admin users and quotas", () => {
     clock.at = new Date("2026-12-01T00:00:00Z");
     admin = await relogin(admin);
     expect((await call(ctx.app, "POST", "/api/v1/admin/quotas/reset", { token: admin.token })).body.done).toBe(true);
-    expect((await call(ctx.app, "GET", "/api/v1/me", { token: (await relogin(fresh)).token })).body.quota).toMatchObject({ period: "2026-12", limitHours: 40 });
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: (await relogin(fresh)).token })).body.quota).toMatchObject({
+      period: "2026-12",
+      limitHours: 40,
+    });
     expect(await auditTable(ctx.core.db)).toEqual([]);
   });
 

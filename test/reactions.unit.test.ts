@@ -2,12 +2,12 @@
  * the before and after images (NEW_AND_OLD_IMAGES), including DynamoDB Local's way of writing an
  * empty map, which must neither throw nor hold the shard. */
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { describe, expect, it } from "vitest";
-import { recordImage, toDomainEvent, type ChangeRecord } from "@gpuaas/core/event/event";
 import type { Core } from "@gpuaas/core/core";
+import { type ChangeRecord, recordImage, toDomainEvent } from "@gpuaas/core/event/event";
 import { run } from "@gpuaas/core/reactions/react";
 import { reactionsTo } from "@gpuaas/core/reactions/reactions";
 import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
+import { describe, expect, it } from "vitest";
 import { recordingLog } from "./support/log";
 
 const record = (eventName: ChangeRecord["eventName"], before?: object, after?: object): ChangeRecord => ({
@@ -50,20 +50,45 @@ describe("reactionsTo", () => {
   });
 
   it("admits when a waiting job leaves the queue other than by starting, when a job joins it, and when a pool grows", () => {
-    expect(reactionsTo(record("MODIFY", job("APPROVED", { taskToken: "t" }), job("CANCELLED")))).toContainEqual({ kind: "admit", gpuType: "V100", alsoPools: [] });
-    expect(reactionsTo(record("MODIFY", job("APPROVED", { taskToken: "t" }), job("RUNNING")))).not.toContainEqual(expect.objectContaining({ kind: "admit" }));
+    expect(reactionsTo(record("MODIFY", job("APPROVED", { taskToken: "t" }), job("CANCELLED")))).toContainEqual({
+      kind: "admit",
+      gpuType: "V100",
+      alsoPools: [],
+    });
+    expect(reactionsTo(record("MODIFY", job("APPROVED", { taskToken: "t" }), job("RUNNING")))).not.toContainEqual(
+      expect.objectContaining({ kind: "admit" }),
+    );
     const entry = { pk: "QUEUE#V100", sk: "WAIT#1#j1", type: "QueueEntry", gpuType: "V100" };
     expect(reactionsTo(record("INSERT", undefined, entry))).toEqual([{ kind: "admit", gpuType: "V100", alsoPools: [] }]);
     expect(reactionsTo(record("REMOVE", entry, undefined))).toEqual([]);
-    const pool = { pk: "CLUSTER#c1", sk: "CLUSTER", type: "Cluster", id: "c1", gpuType: "V100", availableGpus: 1, availableCpu: 8, availableRamGb: 64 };
+    const pool = {
+      pk: "CLUSTER#c1",
+      sk: "CLUSTER",
+      type: "Cluster",
+      id: "c1",
+      gpuType: "V100",
+      availableGpus: 1,
+      availableCpu: 8,
+      availableRamGb: 64,
+    };
     expect(reactionsTo(record("INSERT", undefined, pool))).toEqual([{ kind: "admit", gpuType: "V100", alsoPools: ["c1"] }]);
     expect(reactionsTo(record("MODIFY", pool, { ...pool, availableGpus: 4 }))).toEqual([{ kind: "admit", gpuType: "V100", alsoPools: [] }]);
     expect(reactionsTo(record("MODIFY", pool, { ...pool, availableGpus: 0 }))).toEqual([]);
   });
 
   it("records budget alerts when an org's spend or budget changes, not otherwise", () => {
-    const spend = { pk: "ORG#o1", sk: "SPEND#2026-12", type: "OrgSpend", orgId: "o1", period: "2026-12", committedMicros: 1, budgetMicros: 10 };
-    expect(reactionsTo(record("MODIFY", spend, { ...spend, committedMicros: 5 }))).toEqual([{ kind: "budgetAlerts", orgId: "o1", period: "2026-12" }]);
+    const spend = {
+      pk: "ORG#o1",
+      sk: "SPEND#2026-12",
+      type: "OrgSpend",
+      orgId: "o1",
+      period: "2026-12",
+      committedMicros: 1,
+      budgetMicros: 10,
+    };
+    expect(reactionsTo(record("MODIFY", spend, { ...spend, committedMicros: 5 }))).toEqual([
+      { kind: "budgetAlerts", orgId: "o1", period: "2026-12" },
+    ]);
     expect(reactionsTo(record("MODIFY", spend, { ...spend }))).toEqual([]);
   });
 

@@ -4,19 +4,18 @@
  * execution still parked on a token whose answer was lost. A crash is simulated by stopping the
  * reactions (the table's stream consumer) before the change whose reactions it loses. */
 import { resolve } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import type { Core } from "@gpuaas/core/core";
-import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { admissionPass } from "@gpuaas/core/admission/pass";
-import { forgetRecentPools } from "@gpuaas/core/cluster/store";
-import { queueKeys } from "@gpuaas/core/admission/queue";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
+import { admissionPass } from "@gpuaas/core/admission/pass";
+import { queueKeys } from "@gpuaas/core/admission/queue";
+import { forgetRecentPools, releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
+import type { Core } from "@gpuaas/core/core";
+import { transactWrite } from "@gpuaas/core/db/transact";
 import { transitionJob } from "@gpuaas/core/job/transitions";
 import { reconcile } from "@gpuaas/core/schedule/reconcile";
 import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
 import { RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
 import { localSchedules } from "@gpuaas/local/stack";
+import { afterEach, describe, expect, it } from "vitest";
 import { auditTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
@@ -47,7 +46,15 @@ describe("the reconciler", () => {
     await ctx.settle();
     // A crash right after A's FAILED commit: its reactions (the cascade) never ran.
     await ctx.reactor!.stop();
-    await transitionJob(ctx.core, a.id, { action: "fail", from: ["RUNNING"], to: "FAILED", actor: "system", reason: "node lost", details: { errorMessage: "node lost" }, runtime: "elapsed" });
+    await transitionJob(ctx.core, a.id, {
+      action: "fail",
+      from: ["RUNNING"],
+      to: "FAILED",
+      actor: "system",
+      reason: "node lost",
+      details: { errorMessage: "node lost" },
+      runtime: "elapsed",
+    });
     expect((await api.job(user.token, b.id)).status).toBe("PENDING");
 
     const report = await reconcile(ctx.core);
@@ -67,7 +74,9 @@ describe("the reconciler", () => {
       body: { name: "p", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 2, totalCpu: 16, totalRamGb: 64 },
     });
     // Someone holds the whole pool; the job is approved and waits for capacity.
-    await transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    await transactWrite(ctx.core.db, [
+      takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 }, new Date().toISOString()),
+    ]);
     const job = await api.submit(user.token, { gpuCount: 2 });
     expect((await api.act(admin.token, job.id, "approve")).body.status).toBe("APPROVED");
     await api.untilInState(job.id, "AwaitStart");
@@ -75,7 +84,9 @@ describe("the reconciler", () => {
     await ctx.settle();
     // The room comes back without the reactions that would have admitted it (a crash).
     await ctx.reactor!.stop();
-    await transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    await transactWrite(ctx.core.db, [
+      releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 2, cpu: 0, ramGb: 0 }, new Date().toISOString()),
+    ]);
 
     const report = await reconcile(ctx.core);
     expect(report.admitted).toEqual([job.id]);
@@ -166,7 +177,10 @@ describe("the reconciler", () => {
     const task = localSchedules(ctx.core).find((t) => t.name === "reconciler")!;
     expect(task.nextRun(new Date("2026-11-23T10:02:30Z")).toISOString()).toBe("2026-11-23T10:05:00.000Z");
     expect(task.nextRun(new Date("2026-11-23T10:05:00Z")).toISOString()).toBe("2026-11-23T10:10:00.000Z");
-    const [file, exported] = [RECONCILER_HANDLER.slice(0, RECONCILER_HANDLER.lastIndexOf(".")), RECONCILER_HANDLER.slice(RECONCILER_HANDLER.lastIndexOf(".") + 1)];
+    const [file, exported] = [
+      RECONCILER_HANDLER.slice(0, RECONCILER_HANDLER.lastIndexOf(".")),
+      RECONCILER_HANDLER.slice(RECONCILER_HANDLER.lastIndexOf(".") + 1),
+    ];
     const mod = await import(resolve(import.meta.dirname, "..", `${file}.ts`));
     expect(mod[exported]).toBeTypeOf("function");
   });
@@ -177,7 +191,9 @@ describe("the reconciler", () => {
       token: admin.token,
       body: { name: "p", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 1, totalCpu: 16, totalRamGb: 64 },
     });
-    await transactWrite(ctx.core.db, [takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    await transactWrite(ctx.core.db, [
+      takeCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 }, new Date().toISOString()),
+    ]);
     const job = await api.submit(user.token);
     await api.act(admin.token, job.id, "approve");
     await api.untilWaiting(job.id);
@@ -186,7 +202,9 @@ describe("the reconciler", () => {
     // A write that never landed: no entry.
     const approved = (await api.job(admin.token, job.id)) as { id: string; priority: "medium" };
     await ctx.core.db.doc.send(new DeleteCommand({ TableName: ctx.core.db.table, Key: queueKeys.waiting("A100", approved) }));
-    await transactWrite(ctx.core.db, [releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 }, new Date().toISOString())]);
+    await transactWrite(ctx.core.db, [
+      releaseCapacityItem(ctx.core.db, pool.body.id, { gpus: 1, cpu: 0, ramGb: 0 }, new Date().toISOString()),
+    ]);
     expect(await admissionPass(ctx.core, "A100")).toEqual([]); // admission only sees the index
 
     const report = await reconcile(ctx.core);
@@ -218,7 +236,8 @@ describe("admission reads", () => {
     const counting = Object.assign(Object.create(ctx.core.db.doc), {
       send: async (command: any) => {
         const out: any = await send(command);
-        itemsRead += (out.Items?.length ?? 0) + (out.Item ? 1 : 0) + Object.values(out.Responses ?? {}).reduce((n: number, r: any) => n + r.length, 0);
+        itemsRead +=
+          (out.Items?.length ?? 0) + (out.Item ? 1 : 0) + Object.values(out.Responses ?? {}).reduce((n: number, r: any) => n + r.length, 0);
         return out;
       },
     });

@@ -4,11 +4,16 @@
  * ideal schedule and the idle-while-fitting measure (bench/replay-planner.ts); plus the invariants on
  * a large seeded trace (bench/replay-trace.ts). */
 import { describe, expect, it } from "vitest";
-import { idealPredictions, isHit, simulate, summarize, type Priority, type SimJob } from "../bench/replay-ideal";
+import { idealPredictions, isHit, type Priority, type SimJob, simulate, summarize } from "../bench/replay-ideal";
 import { idleWhileFitting, simulatePlanner } from "../bench/replay-planner";
 import { generateTrace } from "../bench/replay-trace";
 
-const job = (arrival: number, gpus: number, duration: number, priority: Priority = "medium"): SimJob => ({ arrival, gpus, duration, priority });
+const job = (arrival: number, gpus: number, duration: number, priority: Priority = "medium"): SimJob => ({
+  arrival,
+  gpus,
+  duration,
+  priority,
+});
 
 describe("FIFO", () => {
   it("starts jobs in arrival order and never lets a small job pass a blocked head", () => {
@@ -161,9 +166,9 @@ describe("on a seeded trace", () => {
     edges.sort((a, b) => a.t - b.t || a.d - b.d);
     let used = 0;
     for (const e of edges) {
-        used += e.d;
-        expect(used).toBeLessThanOrEqual(48);
-      }
+      used += e.d;
+      expect(used).toBeLessThanOrEqual(48);
+    }
     trace.forEach((j, i) => {
       expect(planned.start[i]).toBeGreaterThanOrEqual(j.arrival);
     });

@@ -1,7 +1,8 @@
 /** The local scheduler: UTC due times, long waits in hops, a catch-up run at start, and stop(). */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+
 import { createLogger } from "@gpuaas/core/log";
 import { dailyAt, startOfNextMonth, startScheduler } from "@gpuaas/local/scheduler";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 const log = createLogger("SILENT");
 
@@ -65,12 +66,17 @@ describe("startScheduler", () => {
     let finish!: () => void;
     const runs: string[] = [];
     const scheduler = startScheduler({
-      tasks: [{ name: "slow", nextRun: dailyAt(0, 5), run: () =>
+      tasks: [
+        {
+          name: "slow",
+          nextRun: dailyAt(0, 5),
+          run: () =>
             new Promise<void>((resolve) => {
               runs.push("started");
               finish = resolve;
             }),
-        },],
+        },
+      ],
       now: () => new Date(),
       log,
       runAtStart: true,

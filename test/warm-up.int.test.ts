@@ -2,9 +2,9 @@
  * mixed workload on a scratch table, removes that table and any a previous, interrupted start left,
  * and no other table; a budget of 0 does nothing, and a DynamoDB that is down does not stop it. */
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { describe, expect, inject, it } from "vitest";
 import { freePort } from "@gpuaas/local/dynamodb-local";
 import { warmUpDynamoDbLocal } from "@gpuaas/local/warm-up";
+import { describe, expect, inject, it } from "vitest";
 import { recordingLog } from "./support/log";
 
 const endpoint = inject("dynamoEndpoint");
@@ -43,7 +43,10 @@ describe("warmUpDynamoDbLocal", () => {
 
   it("does nothing with a budget of 0", async () => {
     const { log, lines } = recordingLog();
-    expect(await warmUpDynamoDbLocal({ client: clientOf(endpoint), endpoint, region: "us-east-1", budgetMs: 0, log })).toEqual({ calls: 0, ms: 0 });
+    expect(await warmUpDynamoDbLocal({ client: clientOf(endpoint), endpoint, region: "us-east-1", budgetMs: 0, log })).toEqual({
+      calls: 0,
+      ms: 0,
+    });
     expect(lines).toEqual([]);
   });
 

@@ -1,7 +1,6 @@
 /** The job lifecycle definition: valid ASL, JSONPath only, readable states, Retry/Catch on every
  * task, explicit callback timeouts, and every Task state wired to a local step. */
-import aslValidator from "asl-validator";
-import { describe, expect, it } from "vitest";
+
 import {
   ADMIN_WAIT_TIMEOUT_SECONDS,
   buildJobWorkflowDefinition,
@@ -13,8 +12,13 @@ import {
 } from "@gpuaas/core/workflow/definition";
 import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
 import { createLocalWorkflowEngine, localFunctionArn } from "@gpuaas/local/workflow-engine";
+import aslValidator from "asl-validator";
+import { describe, expect, it } from "vitest";
 
-const arns = Object.fromEntries(TASK_KEYS.map((k) => [k, `arn:aws:lambda:eu-west-1:123456789012:function:gpuaas-${k}`])) as Record<TaskKey, string>;
+const arns = Object.fromEntries(TASK_KEYS.map((k) => [k, `arn:aws:lambda:eu-west-1:123456789012:function:gpuaas-${k}`])) as Record<
+  TaskKey,
+  string
+>;
 const definition = buildJobWorkflowDefinition(arns);
 type AnyState = Record<string, any>;
 const states = definition.States as Record<string, AnyState>;
@@ -67,14 +71,7 @@ describe("job workflow definition", () => {
   it("has the readable states of the lifecycle, starting with the approval policy", () => {
     expect(definition.StartAt).toBe("ApplyApprovalPolicy");
     expect(Object.keys(states).sort()).toEqual(
-      [
-        ...Object.values(TASKS),
-        "RouteByStatus",
-        "SimulateGpuRuntime",
-        "RouteByOutcome",
-        "JobClosed",
-        "LifecycleFailed",
-      ].sort(),
+      [...Object.values(TASKS), "RouteByStatus", "SimulateGpuRuntime", "RouteByOutcome", "JobClosed", "LifecycleFailed"].sort(),
     );
     expect(states.RouteByStatus!.Choices.map((c: AnyState) => [c.StringEquals, c.Next])).toEqual([
       ["PENDING", "AwaitApproval"],

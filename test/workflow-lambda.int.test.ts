@@ -5,9 +5,6 @@
  * and answers the parked task tokens. */
 import { resolve } from "node:path";
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { mockClient } from "aws-sdk-client-mock";
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import validateAsl from "asl-validator";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig } from "@gpuaas/core/config/config";
 import { createCore } from "@gpuaas/core/core";
@@ -15,15 +12,18 @@ import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
 import { createLogger } from "@gpuaas/core/log";
 import { newId } from "@gpuaas/core/util/id";
 import {
+  buildJobWorkflowDefinition,
   LAMBDA_INVOKE,
   LAMBDA_INVOKE_WAIT_FOR_TOKEN,
   TASK_KEYS,
   TASKS,
-  buildJobWorkflowDefinition,
   type TaskKey,
 } from "@gpuaas/core/workflow/definition";
 import { API_HANDLER, QUOTA_RESET_HANDLER, REACTIONS_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
-import { startStreamReader, type StreamReader } from "@gpuaas/local/stream-reader";
+import { type StreamReader, startStreamReader } from "@gpuaas/local/stream-reader";
+import validateAsl from "asl-validator";
+import { mockClient } from "aws-sdk-client-mock";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { apiEvent, invoke } from "./support/apigw";
 import { uniqueEmail, validJob } from "./support/http";
 
@@ -130,7 +130,9 @@ describe("task Lambdas and the API Lambda, as Step Functions drives them", () =>
   };
   const jobStatus = async (id: string) => (await call("GET", `/api/v1/jobs/${id}`, user)).body.status;
   const tokensAnswered = () =>
-    sfn.commandCalls(SendTaskSuccessCommand).map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output!) }));
+    sfn
+      .commandCalls(SendTaskSuccessCommand)
+      .map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output!) }));
 
   beforeAll(async () => {
     const core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));

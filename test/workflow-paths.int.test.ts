@@ -1,21 +1,21 @@
 /** The state machine's other paths on the local engine: Retry on transient errors, the Catch to
  * ReleaseQuota, an admin wait that times out, and the callback emulation itself. */
-import { afterEach, describe, expect, it, vi } from "vitest";
+
+import { type Core, createCore } from "@gpuaas/core/core";
+import { ensureTable } from "@gpuaas/core/db/table";
 import { ContentionError, DependencyUnavailableError } from "@gpuaas/core/errors";
 import { approveJob } from "@gpuaas/core/job/actions";
 import { getJobItem } from "@gpuaas/core/job/store";
 import { TaskNotWaitingError } from "@gpuaas/core/workflow/port";
-import { ensureTable } from "@gpuaas/core/db/table";
-import { withReactions } from "./support/core";
 import { createApp } from "@gpuaas/functions/api/app";
 import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
-import { createCore, type Core } from "@gpuaas/core/core";
-import { testConfig } from "./support/core";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { testConfig, withReactions } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
-import { eventually } from "./support/wait";
 import { recordingLog } from "./support/log";
+import { eventually } from "./support/wait";
 
 /** The task token the job's execution parked on the job item. The engine counts a task as waiting
  * as soon as it is handed its token, a moment before the step has stored it: wait for the store. */
@@ -94,13 +94,16 @@ describe("workflow paths", () => {
     expect(await ctx.api.quota(ctx.user.token)).toMatchObject({ reservedHours: 0, usedHours: 2 });
     const execution = await ctx.api.executionEnded(job.id);
     expect(execution.status).toBe("FAILED");
-    expect(execution.history.filter((h) => h.type === "StateEntered").map((h) => h.state).slice(-3)).toEqual([
-      "DrawOutcome",
-      "ReleaseQuota",
-      "LifecycleFailed",
-    ]);
+    expect(
+      execution.history
+        .filter((h) => h.type === "StateEntered")
+        .map((h) => h.state)
+        .slice(-3),
+    ).toEqual(["DrawOutcome", "ReleaseQuota", "LifecycleFailed"]);
     expect((await ctx.api.events(ctx.user.token, job.id)).at(-1)).toMatchObject({ status: "FAILED", actor: "workflow" });
-    expect(ctx.logged).toContainEqual(expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }));
+    expect(ctx.logged).toContainEqual(
+      expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }),
+    );
   });
 
   it("a failure before the start cancels the job and releases its reservation in full", async () => {
@@ -119,7 +122,9 @@ describe("workflow paths", () => {
       reason: expect.stringContaining("policy service down"),
     });
     expect((await ctx.api.executionEnded(job.id)).status).toBe("FAILED");
-    expect(ctx.logged).toContainEqual(expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }));
+    expect(ctx.logged).toContainEqual(
+      expect.objectContaining({ level: "error", message: "job workflow failed", fields: expect.objectContaining({ jobId: job.id }) }),
+    );
   });
 
   it("an admin wait that times out cancels the job still waiting (ExpireWait)", async () => {
@@ -188,7 +193,9 @@ describe("workflow paths", () => {
     // The reaction that starts it failed once (logged) and was delivered again.
     await ctx.api.untilWaiting(job.id);
     expect(refused).toBeGreaterThanOrEqual(2);
-    expect(ctx.logged).toContainEqual(expect.objectContaining({ level: "warn", message: "reaction failed; the record is delivered again" }));
+    expect(ctx.logged).toContainEqual(
+      expect.objectContaining({ level: "warn", message: "reaction failed; the record is delivered again" }),
+    );
     expect((await ctx.api.act(ctx.admin.token, job.id, "approve")).status).toBe(200);
     await ctx.api.untilInState(job.id, "AwaitStart");
     await ctx.api.untilWaiting(job.id);

@@ -1,9 +1,10 @@
 /** Restart safety of the local engine: executions live in memory, so a restart (or a crash) loses
  * them; the next engine resumes every open job from its stored status and none is left stuck. */
-import { afterEach, describe, expect, it } from "vitest";
+
 import { ensureTable } from "@gpuaas/core/db/table";
 import { createApp } from "@gpuaas/functions/api/app";
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { afterEach, describe, expect, it } from "vitest";
 import { engineCore, testConfig, withReactions } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
@@ -70,12 +71,7 @@ describe("restarting the local workflow engine", () => {
       expect((await second.api.executionEnded(id)).status).toBe("SUCCEEDED");
     }
     expect(await second.api.quota(user.token)).toMatchObject({ reservedHours: 0, usedHours: 3 });
-    expect((await second.api.events(user.token, running.id)).map((e) => e.status)).toEqual([
-      "PENDING",
-      "APPROVED",
-      "RUNNING",
-      "COMPLETED",
-    ]);
+    expect((await second.api.events(user.token, running.id)).map((e) => e.status)).toEqual(["PENDING", "APPROVED", "RUNNING", "COMPLETED"]);
   });
 
   it("a run whose time passed while the engine was down completes straight away on resume", async () => {

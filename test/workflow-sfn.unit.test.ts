@@ -12,10 +12,10 @@ import {
   StopExecutionCommand,
   TaskTimedOut,
 } from "@aws-sdk/client-sfn";
-import { mockClient } from "aws-sdk-client-mock";
-import { beforeEach, describe, expect, it } from "vitest";
 import { ExecutionEndedError, TaskNotWaitingError } from "@gpuaas/core/workflow/port";
 import { createSfnWorkflow, executionArn, STOPPED_ERROR } from "@gpuaas/core/workflow/sfn";
+import { mockClient } from "aws-sdk-client-mock";
+import { beforeEach, describe, expect, it } from "vitest";
 
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:gpuaas-prod-JobLifecycle";
 const JOB = "01JABCDEFGHJKMNPQRSTVWXYZ0";
@@ -89,7 +89,10 @@ describe("Step Functions workflow adapter", () => {
   });
 
   it("stop: StopExecution of the job's execution with a reason; a missing execution is a no-op", async () => {
-    sfn.on(StopExecutionCommand).resolvesOnce({ stopDate: new Date() }).rejects(new ExecutionDoesNotExist({ message: "no", ...meta }));
+    sfn
+      .on(StopExecutionCommand)
+      .resolvesOnce({ stopDate: new Date() })
+      .rejects(new ExecutionDoesNotExist({ message: "no", ...meta }));
     await workflow().stop(JOB, "Job FAILED by an admin");
     await expect(workflow().stop(JOB, "again")).resolves.toBeUndefined();
     expect(sfn.commandCalls(StopExecutionCommand)[0]!.args[0].input).toEqual({

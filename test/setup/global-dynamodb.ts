@@ -1,7 +1,7 @@
 /** One DynamoDB Local for the whole test run: in-memory, on a random port, killed at teardown
  * (and by the launcher's exit hook and watchdog if the run dies first). */
 import type { TestProject } from "vitest/node";
-import { startDynamoDbLocal, type DynamoDbLocal } from "../../packages/local/src/dynamodb-local";
+import { type DynamoDbLocal, startDynamoDbLocal } from "../../packages/local/src/dynamodb-local";
 
 let dynamo: DynamoDbLocal | undefined;
 

@@ -3,8 +3,8 @@
  * dependents-index items, every idempotency record names its job), so a fault test can prove nothing was half-written. */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "@gpuaas/core/db/client";
-import { isOpen, type JobDependentItem, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
 import type { IdempotencyItem } from "@gpuaas/core/idempotency/idempotency";
+import { isOpen, type JobDependentItem, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
 import type { OrgSpendItem } from "@gpuaas/core/org/org";
 import type { QuotaItem } from "@gpuaas/core/quota/quota";
 
@@ -59,14 +59,17 @@ export async function auditTable(db: Db): Promise<string[]> {
   const dependents = of<JobDependentItem>("JobDependent");
   for (const job of jobs) {
     for (const dep of job.dependsOn ?? []) {
-      if (!dependents.some((d) => d.jobId === job.id && d.dependsOn === dep)) problems.push(`job ${job.id}: no dependents-index item under ${dep}`);
+      if (!dependents.some((d) => d.jobId === job.id && d.dependsOn === dep))
+        problems.push(`job ${job.id}: no dependents-index item under ${dep}`);
     }
   }
   for (const d of dependents) {
-    if (!jobs.some((j) => j.id === d.jobId && j.dependsOn.includes(d.dependsOn))) problems.push(`dependent ${d.pk} ${d.sk}: no such dependency`);
+    if (!jobs.some((j) => j.id === d.jobId && j.dependsOn.includes(d.dependsOn)))
+      problems.push(`dependent ${d.pk} ${d.sk}: no such dependency`);
   }
   for (const record of of<IdempotencyItem>("Idempotency")) {
-    if (!jobs.some((j) => j.id === record.jobId && j.ownerId === record.userId)) problems.push(`idempotency ${record.key}: no job ${record.jobId}`);
+    if (!jobs.some((j) => j.id === record.jobId && j.ownerId === record.userId))
+      problems.push(`idempotency ${record.key}: no job ${record.jobId}`);
   }
   return problems;
 }

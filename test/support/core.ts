@@ -1,13 +1,14 @@
 /** Test fixtures: a fresh table per test file on the shared DynamoDB Local, a core and an app on it,
  * with job lifecycles run by the local workflow engine (the same one `npm start` uses). */
-import { inject } from "vitest";
-import { loadConfig, type CoreConfig } from "@gpuaas/core/config/config";
-import { createCore, type Core } from "@gpuaas/core/core";
+
+import { type CoreConfig, loadConfig } from "@gpuaas/core/config/config";
+import { type Core, createCore } from "@gpuaas/core/core";
 import { ensureTable } from "@gpuaas/core/db/table";
-import { createApp } from "@gpuaas/functions/api/app";
 import { newId } from "@gpuaas/core/util/id";
+import { createApp } from "@gpuaas/functions/api/app";
+import { type LocalReactor, startReactor } from "@gpuaas/local/reactor";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
-import { startReactor, type LocalReactor } from "@gpuaas/local/reactor";
+import { inject } from "vitest";
 
 import { reactors } from "./reactors";
 
@@ -47,14 +48,22 @@ export function engineCore(config: CoreConfig, overrides: Partial<Omit<Core, "co
 }
 
 /** A core on its own new table, with the local reactions. `now` can be replaced to move the clock. */
-export async function testCore(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}, options: FixtureOptions = {}) {
+export async function testCore(
+  env: Record<string, string> = {},
+  overrides: Partial<Omit<Core, "config">> = {},
+  options: FixtureOptions = {},
+) {
   const { core } = engineCore(testConfig(env), overrides);
   await ensureTable(core.db.client, core.db.table);
   if (options.reactions !== false) await withReactions(core);
   return core;
 }
 
-export async function testApp(env: Record<string, string> = {}, overrides: Partial<Omit<Core, "config">> = {}, options: FixtureOptions = {}) {
+export async function testApp(
+  env: Record<string, string> = {},
+  overrides: Partial<Omit<Core, "config">> = {},
+  options: FixtureOptions = {},
+) {
   const { core, engine } = engineCore(testConfig(env), overrides);
   await ensureTable(core.db.client, core.db.table);
   const reactor = options.reactions !== false ? await withReactions(core) : undefined;

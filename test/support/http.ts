@@ -1,7 +1,8 @@
 /** HTTP helpers that go through the real Hono app with app.request(). */
-import type { Hono } from "hono";
+
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import type { Core } from "@gpuaas/core/core";
+import type { Hono } from "hono";
 
 type AnyApp = Pick<Hono<any>, "request">;
 

@@ -1,6 +1,7 @@
 /** Job lifecycle over HTTP: submit, admin actions, cancel, reads, and waiting for the workflow. */
-import type { Hono } from "hono";
+
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import type { Hono } from "hono";
 import { call, validJob } from "./http";
 import { eventually } from "./wait";
 
@@ -34,10 +35,14 @@ export function lifecycleApi(app: AnyApp, engine: LocalWorkflowEngine) {
     },
     /** Waits until the job has `status` in storage. */
     untilStatus: (token: string, jobId: string, status: string, timeoutMs?: number) =>
-      eventually(`job ${jobId} to be ${status}`, async () => {
-        const job = await api.job(token, jobId);
-        return job.status === status ? job : undefined;
-      }, timeoutMs),
+      eventually(
+        `job ${jobId} to be ${status}`,
+        async () => {
+          const job = await api.job(token, jobId);
+          return job.status === status ? job : undefined;
+        },
+        timeoutMs,
+      ),
     /** Waits until the job's execution is parked on a task token (waiting for an admin). */
     untilWaiting: (jobId: string) => eventually(`job ${jobId}'s workflow to wait for an admin`, () => engine.isWaiting(jobId)),
     /** Waits until the job's execution is in `state`. */

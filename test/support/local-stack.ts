@@ -2,7 +2,7 @@
  * node) or `node --import tsx packages/local/src/main.ts`, with real ports and a data dir on disk.
  * A sandbox owns every process it starts: cleanup() kills their process groups and any Java serving
  * its data dirs, so a failing test leaves nothing behind. Linux only (/proc, ps, pgrep). */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

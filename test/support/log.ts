@@ -10,8 +10,10 @@ export interface LoggedLine {
 export function recordingLog() {
   const lines: LoggedLine[] = [];
   const make = (keys: Record<string, unknown>): Log => {
-    const at = (level: LoggedLine["level"]) => (message: string, fields: Record<string, unknown> = {}) =>
-      void lines.push({ level, message, fields: { ...keys, ...fields } });
+    const at =
+      (level: LoggedLine["level"]) =>
+      (message: string, fields: Record<string, unknown> = {}) =>
+        void lines.push({ level, message, fields: { ...keys, ...fields } });
     return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => make({ ...keys, ...more }) };
   };
   return { log: make({}), lines };

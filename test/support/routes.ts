@@ -1,9 +1,10 @@
 /** Whole-API tests: the app's own route table as "METHOD path" keys (so a test can insist that
  * every route is covered), and jobs put into any lifecycle status for those routes to act on. */
-import type { Hono } from "hono";
+
 import type { JobStatus } from "@gpuaas/core/job/job";
 import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
-import { lifecycleApi, type AdminAction } from "./lifecycle";
+import type { Hono } from "hono";
+import { type AdminAction, lifecycleApi } from "./lifecycle";
 
 /** Every route `app` serves as "METHOD path", sorted; middleware (method ALL) is left out. */
 export function routeKeys(app: Pick<Hono<any>, "routes">): string[] {

@@ -1,5 +1,5 @@
 /** The handle every core function takes: storage, configuration, catalog, clock and workflow. */
-import { createCatalog, type Catalog } from "./catalog/catalog";
+import { type Catalog, createCatalog } from "./catalog/catalog";
 import type { CoreConfig } from "./config/config";
 import { createDb, type Db } from "./db/client";
 import { createLogger, type Log } from "./log";

@@ -8,9 +8,10 @@ const dir = "packages/functions/src";
 export const API_HANDLER = `${dir}/api/lambda.handler`;
 
 /** One Lambda per Task state of the job workflow. */
-export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(
-  TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`]),
-) as Record<TaskKey, string>;
+export const WORKFLOW_TASK_HANDLERS = Object.fromEntries(TASK_KEYS.map((key) => [key, `${dir}/workflow/${key}.handler`])) as Record<
+  TaskKey,
+  string
+>;
 
 /** Scheduled shortly after midnight UTC: the previous day's cost rollup. */
 export const DAILY_COST_ROLLUP_HANDLER = `${dir}/schedules/dailyCostRollup.handler`;

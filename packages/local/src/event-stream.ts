@@ -4,7 +4,7 @@
  * per run, in order). */
 import { toDomainEvent } from "@gpuaas/core/event/event";
 import type { EventPublisher } from "@gpuaas/core/event/publisher";
-import { startStreamReader, type StreamReader, type StreamReaderOptions } from "./stream-reader";
+import { type StreamReader, type StreamReaderOptions, startStreamReader } from "./stream-reader";
 
 export interface EventStreamOptions extends Omit<StreamReaderOptions, "handle" | "batchSize"> {
   /** Builds the publisher; `signal` aborts when the reader stops, so no delivery outlives it. */

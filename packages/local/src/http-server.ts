@@ -10,10 +10,10 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { getRequestListener } from "@hono/node-server";
 import { MAX_BODY_BYTES } from "@gpuaas/functions/api/app";
 import { errorBody } from "@gpuaas/functions/api/errors";
 import { clientRequestId } from "@gpuaas/functions/api/middleware";
+import { getRequestListener } from "@hono/node-server";
 
 /** Past this much, an oversized body is no longer read: the 413 goes out with Connection: close. */
 const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -104,7 +104,9 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<BodyRead> {
       if (!tooLarge) chunks.push(chunk);
       else if (received > MAX_DRAIN_BYTES) settle({ kind: "too-large", drained: false });
     });
-    req.once("end", () => settle(tooLarge ? { kind: "too-large", drained: true } : { kind: "complete", body: Buffer.concat(chunks, received) }));
+    req.once("end", () =>
+      settle(tooLarge ? { kind: "too-large", drained: true } : { kind: "complete", body: Buffer.concat(chunks, received) }),
+    );
     req.once("error", () => settle({ kind: "aborted" }));
     req.once("close", () => settle({ kind: "aborted" }));
   });

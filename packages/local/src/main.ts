@@ -1,9 +1,10 @@
 /** `npm start`: the whole system locally. Ctrl-C / SIGTERM (or any exit) stops everything, Java
  * included, within seconds whatever is in flight; output nobody reads any more never stops it. */
+
+import { ConfigError } from "@gpuaas/core/config/config";
 import { JavaMissingError, PortInUseError } from "./dynamodb-local";
 import { guardProcessOutput } from "./output";
-import { startLocalStack, type LocalStack } from "./stack";
-import { ConfigError } from "@gpuaas/core/config/config";
+import { type LocalStack, startLocalStack } from "./stack";
 
 /** However stop() fares, the process exits by then (and the launcher's exit hook kills Java). */
 const SHUTDOWN_DEADLINE_MS = 5000;

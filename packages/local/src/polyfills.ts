@@ -20,4 +20,5 @@ declare global {
     withResolvers<T>(): { promise: Promise<T>; resolve: (value: T | PromiseLike<T>) => void; reject: (reason?: unknown) => void };
   }
 }
+
 export {};

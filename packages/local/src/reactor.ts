@@ -5,7 +5,7 @@ import type { Core } from "@gpuaas/core/core";
 import { tableStreamArn } from "@gpuaas/core/db/table";
 import { react } from "@gpuaas/core/reactions/react";
 import { inLane } from "./dynamodb-lanes";
-import { startStreamReader, type StreamReader } from "./stream-reader";
+import { type StreamReader, startStreamReader } from "./stream-reader";
 
 export interface LocalReactor {
   /** Settles once everything committed before the call has had its reactions (tests, benchmarks). */

@@ -4,23 +4,23 @@
 import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import { resolve } from "node:path";
-import * as z from "zod";
 import { ensureAdmin } from "@gpuaas/core/auth/service";
 import { loadConfig, parseSettings } from "@gpuaas/core/config/config";
-import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
-import { createCore, type Core } from "@gpuaas/core/core";
+import { type Core, createCore } from "@gpuaas/core/core";
 import { rollupPreviousDay } from "@gpuaas/core/cost/rollup";
 import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
 import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
-import { createApp } from "@gpuaas/functions/api/app";
-import { startEventStream, type EventStreamReader } from "./event-stream";
-import { startReactor, type LocalReactor } from "./reactor";
-import { createLaneGate, gateClient, inLane } from "./dynamodb-lanes";
-import { freePort, PortInUseError, startDynamoDbLocal, type DynamoDbLocal } from "./dynamodb-local";
-import { closeServer, createLocalServer, listen } from "./http-server";
 import { resetQuotas } from "@gpuaas/core/quota/reset";
 import { reconcile } from "@gpuaas/core/schedule/reconcile";
-import { dailyAt, everyMinutes, startScheduler, startOfNextMonth, type ScheduledTask, type Scheduler } from "./scheduler";
+import { EmailSchema, PasswordSchema } from "@gpuaas/core/user/user";
+import { createApp } from "@gpuaas/functions/api/app";
+import * as z from "zod";
+import { createLaneGate, gateClient, inLane } from "./dynamodb-lanes";
+import { type DynamoDbLocal, freePort, PortInUseError, startDynamoDbLocal } from "./dynamodb-local";
+import { type EventStreamReader, startEventStream } from "./event-stream";
+import { closeServer, createLocalServer, listen } from "./http-server";
+import { type LocalReactor, startReactor } from "./reactor";
+import { dailyAt, everyMinutes, type ScheduledTask, type Scheduler, startOfNextMonth, startScheduler } from "./scheduler";
 import { localJwtSecret } from "./secrets";
 import { warmUpDynamoDbLocal } from "./warm-up";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
@@ -91,7 +91,13 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
       gateClient(core.db.client, createLaneGate({ inFlight: local.DYNAMODB_LOCAL_IN_FLIGHT, maxWaitMs: config.outbound.requestTimeoutMs }));
     }
     // A cold JVM is several times slower for its first few thousand calls: warm it on a scratch table.
-    await warmUpDynamoDbLocal({ client: core.db.client, endpoint: dynamo.endpoint, region: config.region, budgetMs: local.WARM_UP_MS, log: core.log });
+    await warmUpDynamoDbLocal({
+      client: core.db.client,
+      endpoint: dynamo.endpoint,
+      region: config.region,
+      budgetMs: local.WARM_UP_MS,
+      log: core.log,
+    });
     await ensureTable(core.db.client, config.tableName);
     // Reactions to every committed change (admission, dependents, executions, budget alerts), from the
     // table's stream as in AWS; started before anything writes.

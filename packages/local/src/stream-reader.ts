@@ -16,7 +16,7 @@ import {
   GetShardIteratorCommand,
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
-import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "@gpuaas/core/aws/outbound";
+import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "@gpuaas/core/aws/outbound";
 import type { ChangeRecord } from "@gpuaas/core/event/event";
 import type { Log } from "@gpuaas/core/log";
 

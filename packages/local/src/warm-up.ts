@@ -7,9 +7,17 @@
  * queries of a few hundred items, batch reads, stream reads) on a scratch table of its own, then
  * deletes it. The real table is never touched, so nothing of it reaches the reactions. Best
  * effort: a failure is logged and the stack starts anyway. */
-import { CreateTableCommand, DeleteTableCommand, ListTablesCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DeleteTableCommand, type DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
 import { DescribeStreamCommand, DynamoDBStreamsClient, GetRecordsCommand, GetShardIteratorCommand } from "@aws-sdk/client-dynamodb-streams";
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import type { Log } from "@gpuaas/core/log";
 
 export interface WarmUpOptions {
@@ -70,12 +78,23 @@ export async function warmUpDynamoDbLocal(options: WarmUpOptions): Promise<WarmU
     );
     const sk = (i: number) => `WAIT#${String(i % ITEMS).padStart(5, "0")}`;
     for (let i = 0; i < ITEMS; i += 25) {
-      await Promise.all(Array.from({ length: 25 }, (_, k) => doc.send(new PutCommand({ TableName: table, Item: { pk: "Q", sk: sk(i + k), payload: PAYLOAD, n: 0 } }))));
+      await Promise.all(
+        Array.from({ length: 25 }, (_, k) =>
+          doc.send(new PutCommand({ TableName: table, Item: { pk: "Q", sk: sk(i + k), payload: PAYLOAD, n: 0 } })),
+        ),
+      );
       calls += 25;
     }
     const ops: ((i: number) => Promise<unknown>)[] = [
       (i) => doc.send(new GetCommand({ TableName: table, Key: { pk: "Q", sk: sk(i) }, ConsistentRead: true })),
-      (i) => doc.send(new PutCommand({ TableName: table, Item: { pk: `J#${i}`, sk: "JOB", payload: PAYLOAD, n: i }, ConditionExpression: "attribute_not_exists(pk)" })),
+      (i) =>
+        doc.send(
+          new PutCommand({
+            TableName: table,
+            Item: { pk: `J#${i}`, sk: "JOB", payload: PAYLOAD, n: i },
+            ConditionExpression: "attribute_not_exists(pk)",
+          }),
+        ),
       (i) =>
         doc.send(
           new UpdateCommand({
@@ -91,9 +110,22 @@ export async function warmUpDynamoDbLocal(options: WarmUpOptions): Promise<WarmU
         doc.send(
           new TransactWriteCommand({
             TransactItems: [
-              { Put: { TableName: table, Item: { pk: `T#${i}`, sk: "JOB", payload: PAYLOAD }, ConditionExpression: "attribute_not_exists(pk)" } },
+              {
+                Put: {
+                  TableName: table,
+                  Item: { pk: `T#${i}`, sk: "JOB", payload: PAYLOAD },
+                  ConditionExpression: "attribute_not_exists(pk)",
+                },
+              },
               { Put: { TableName: table, Item: { pk: `T#${i}`, sk: "EVENT#1", payload: PAYLOAD } } },
-              { Update: { TableName: table, Key: { pk: "Q", sk: sk(i + 1) }, UpdateExpression: "SET n = n + :one", ExpressionAttributeValues: { ":one": 1 } } },
+              {
+                Update: {
+                  TableName: table,
+                  Key: { pk: "Q", sk: sk(i + 1) },
+                  UpdateExpression: "SET n = n + :one",
+                  ExpressionAttributeValues: { ":one": 1 },
+                },
+              },
               { ConditionCheck: { TableName: table, Key: { pk: "Q", sk: sk(i + 2) }, ConditionExpression: "attribute_exists(pk)" } },
             ],
           }),
@@ -108,14 +140,21 @@ export async function warmUpDynamoDbLocal(options: WarmUpOptions): Promise<WarmU
             ConsistentRead: true,
           }),
         ),
-      (i) => doc.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: Array.from({ length: 20 }, (_, k) => ({ pk: "Q", sk: sk(i + k) })), ConsistentRead: true } } })),
+      (i) =>
+        doc.send(
+          new BatchGetCommand({
+            RequestItems: { [table]: { Keys: Array.from({ length: 20 }, (_, k) => ({ pk: "Q", sk: sk(i + k) })), ConsistentRead: true } },
+          }),
+        ),
     ];
     const readStream = async () => {
       const arn = out.TableDescription?.LatestStreamArn;
       if (!arn) return;
       const shard = (await streams.send(new DescribeStreamCommand({ StreamArn: arn }))).StreamDescription?.Shards?.[0]?.ShardId;
       if (!shard) return;
-      let iterator = (await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard, ShardIteratorType: "TRIM_HORIZON" }))).ShardIterator;
+      let iterator = (
+        await streams.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: shard, ShardIteratorType: "TRIM_HORIZON" }))
+      ).ShardIterator;
       for (let k = 0; k < 20 && iterator; k++) {
         const page = await streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
         iterator = page.NextShardIterator;
@@ -134,10 +173,14 @@ export async function warmUpDynamoDbLocal(options: WarmUpOptions): Promise<WarmU
         if (i % 200 === 0) await readStream();
       }
     };
-    const ended = await Promise.allSettled(Array.from({ length: options.concurrency ?? 8 }, () => worker().catch((error) => {
-        stop = true;
-        throw error;
-      })));
+    const ended = await Promise.allSettled(
+      Array.from({ length: options.concurrency ?? 8 }, () =>
+        worker().catch((error) => {
+          stop = true;
+          throw error;
+        }),
+      ),
+    );
     const failed = ended.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   } catch (error) {

@@ -3,22 +3,28 @@
  * callback pattern is emulated by a token registry, and jobs left open by a restart are resumed. */
 import "./polyfills";
 import { randomUUID } from "node:crypto";
-import { StateMachine } from "aws-local-stepfunctions";
 import type { Core } from "@gpuaas/core/core";
 import { OPEN_STATUSES } from "@gpuaas/core/job/job";
 import { listJobItemsSharded, type ShardPositions } from "@gpuaas/core/job/store";
 import {
   buildJobWorkflowDefinition,
+  type JobWorkflowInput,
   LAMBDA_INVOKE,
   LAMBDA_INVOKE_WAIT_FOR_TOKEN,
   TASK_KEYS,
   TASK_TOKEN_FIELD,
-  type JobWorkflowInput,
   type TaskKey,
 } from "@gpuaas/core/workflow/definition";
-import { TaskNotWaitingError, type ExecutionStatus, type ExecutionView, type TaskResult, type WorkflowPort } from "@gpuaas/core/workflow/port";
-import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
+import {
+  type ExecutionStatus,
+  type ExecutionView,
+  TaskNotWaitingError,
+  type TaskResult,
+  type WorkflowPort,
+} from "@gpuaas/core/workflow/port";
 import type { TaskStep } from "@gpuaas/functions/workflow/core";
+import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
+import { StateMachine } from "aws-local-stepfunctions";
 import { inLane } from "./dynamodb-lanes";
 
 type RunHandle = ReturnType<StateMachine["run"]>;

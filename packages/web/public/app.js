@@ -1,6 +1,7 @@
 // The console's shell: hash routes, the navigation bar, rendering and live refresh.
-import { html, render } from "./vendor/lit-html.js";
+
 import { describeError, session, whenUnauthorized } from "./api.js";
+import { html, render } from "./vendor/lit-html.js";
 import { adminView } from "./views/admin.js";
 import { loginView, registerView } from "./views/auth.js";
 import { dashboardView } from "./views/dashboard.js";
@@ -59,17 +60,20 @@ whenUnauthorized(() => {
 
 function nav() {
   const user = session.get()?.user;
-  const link = (to, label) => html`<li><a href="#${to}" class=${path() === to || (to !== "/" && path().startsWith(to)) ? "active" : ""}>${label}</a></li>`;
+  const link = (to, label) =>
+    html`<li><a href="#${to}" class=${path() === to || (to !== "/" && path().startsWith(to)) ? "active" : ""}>${label}</a></li>`;
   return html`<nav>
     <ul>
       <li><strong>GPUaaS</strong></li>
     </ul>
     <ul>
-      ${user
-        ? html`${link("/", "Dashboard")}${link("/submit", "Submit")}${link("/team", "Team")}
+      ${
+        user
+          ? html`${link("/", "Dashboard")}${link("/submit", "Submit")}${link("/team", "Team")}
             ${user.role === "admin" ? link("/admin", "Admin") : ""}
             <li><button class="secondary outline" @click=${signOut} title="Signed in as ${user.email}">Sign out</button></li>`
-        : html`${link("/login", "Sign in")}${link("/register", "Register")}`}
+          : html`${link("/login", "Sign in")}${link("/register", "Register")}`
+      }
     </ul>
   </nav>`;
 }
@@ -95,7 +99,8 @@ function paint() {
   const messages = html`${state.error ? html`<p role="alert" class="error" data-testid="error">${state.error}</p>` : ""}
   ${state.notice ? html`<p role="status" class="notice">${state.notice}</p>` : ""}`;
   if (!state.route) return render(html`${messages}<h1>Not found</h1><p><a href="#/">Back to the dashboard</a></p>`, main);
-  const body = state.data === undefined && state.route.view.load ? html`<p aria-busy="true">Loading…</p>` : state.route.view.render(context());
+  const body =
+    state.data === undefined && state.route.view.load ? html`<p aria-busy="true">Loading…</p>` : state.route.view.render(context());
   render(html`${messages}${body}`, main);
 }
 

@@ -10,7 +10,14 @@ export function relative(iso) {
   if (!iso) return "—";
   const seconds = Math.round((new Date(iso).getTime() - Date.now()) / 1000);
   const abs = Math.abs(seconds);
-  const [value, unit] = abs < 60 ? [abs, "s"] : abs < 3600 ? [Math.round(abs / 60), "min"] : abs < 86400 ? [Math.round(abs / 3600), "h"] : [Math.round(abs / 86400), "d"];
+  const [value, unit] =
+    abs < 60
+      ? [abs, "s"]
+      : abs < 3600
+        ? [Math.round(abs / 60), "min"]
+        : abs < 86400
+          ? [Math.round(abs / 3600), "h"]
+          : [Math.round(abs / 86400), "d"];
   if (abs < 5) return "now";
   return seconds > 0 ? `in ${value} ${unit}` : `${value} ${unit} ago`;
 }
@@ -20,7 +27,7 @@ export const statusBadge = (status) => html`<span class="badge ${status}">${stat
 /** Why an open job waits, in words, with its expected start when the scheduler has one. */
 export function waitingText(job) {
   const w = job.waiting;
-  if (!w) return job.status === "RUNNING" ? `Running since ${when(job.startedAt)}` : job.errorMessage ?? job.rejectionReason ?? "";
+  if (!w) return job.status === "RUNNING" ? `Running since ${when(job.startedAt)}` : (job.errorMessage ?? job.rejectionReason ?? "");
   if (w.reason === "WAITING_FOR_CAPACITY" && w.expectedStartAt) return `${w.message} (expected start ${relative(w.expectedStartAt)})`;
   return w.message;
 }

@@ -67,20 +67,25 @@ export function repositoryAssets(): AssetSource {
   const publicDir = fileURLToPath(new URL("../public/", import.meta.url));
   // Where Node would look for packages from here (packages' "exports" hide their dist files from require.resolve).
   const nodeModules = createRequire(import.meta.url).resolve.paths("lit-html") ?? [];
-  return source(async (name) => {
-    if (!name.startsWith("vendor/")) return readIfExists(join(publicDir, name));
-    const spec = vendorSpec(name);
-    for (const dir of spec ? nodeModules : []) {
-      const file = await readIfExists(join(dir, spec!));
-      if (file) return file;
-    }
-    return undefined;
-  }, { cache: false });
+  return source(
+    async (name) => {
+      if (!name.startsWith("vendor/")) return readIfExists(join(publicDir, name));
+      const spec = vendorSpec(name);
+      for (const dir of spec ? nodeModules : []) {
+        const file = await readIfExists(join(dir, spec!));
+        if (file) return file;
+      }
+      return undefined;
+    },
+    { cache: false },
+  );
 }
 
 /** Files copied into `dir` (public files at its top, libraries under vendor/): the deployed Lambda. */
 export function directoryAssets(dir: string): AssetSource {
-  return source(async (name) => (name.startsWith("vendor/") && !vendorSpec(name) ? undefined : readIfExists(join(dir, name))), { cache: true });
+  return source(async (name) => (name.startsWith("vendor/") && !vendorSpec(name) ? undefined : readIfExists(join(dir, name))), {
+    cache: true,
+  });
 }
 
 /** What the API function must ship (SST `copyFiles`, paths from the repository root) for directoryAssets("web"). */

@@ -2,11 +2,12 @@
  * start transaction, conditional, so a pool is never over-allocated), the end gives it back (in the
  * terminal transaction). With no pool defined for a job's GPU type the job starts as before,
  * holding nothing: pools are opt-in. */
+
+import type { ClusterItem } from "../cluster/cluster";
+import { getClusterItem, listPoolItems, releaseCapacityItem, takeCapacityItem } from "../cluster/store";
 import type { Core } from "../core";
 import type { CancellationReason, TransactItem } from "../db/transact";
 import { NoCapacityError } from "../errors";
-import type { ClusterItem } from "../cluster/cluster";
-import { getClusterItem, listPoolItems, releaseCapacityItem, takeCapacityItem } from "../cluster/store";
 import type { JobItem, JobStatus } from "../job/job";
 import { choosePool, demandOf, eligiblePools, type Placement } from "./placement";
 
@@ -30,7 +31,9 @@ export async function placeForStart(core: Core, job: JobItem): Promise<StartPlac
   const listed = eligiblePools(await listPoolItems(core.db, job.gpuType), job);
   if (!listed.length) return { kind: "unpooled" };
   // The index may lag a moment behind the pools: choose on what they hold now.
-  const pools = (await Promise.all(listed.map((p) => getClusterItem(core.db, p.id, true)))).filter((p): p is ClusterItem => p !== undefined);
+  const pools = (await Promise.all(listed.map((p) => getClusterItem(core.db, p.id, true)))).filter(
+    (p): p is ClusterItem => p !== undefined,
+  );
   const placement = choosePool(pools, job, core.catalog);
   if (!placement) {
     const where = job.clusterId ? `pool ${job.clusterId}` : `any ${job.gpuType} pool it may use`;

@@ -8,24 +8,28 @@
  * start is conditional: never a double start, never an over-allocated pool. */
 import type { GpuType } from "../catalog/catalog";
 import type { ClusterItem } from "../cluster/cluster";
-import type { Core } from "../core";
-import { ContentionError, DependenciesNotMetError, InvalidTransitionError, NotFoundError } from "../errors";
 import { takeCapacityItem } from "../cluster/store";
+import type { Core } from "../core";
 import { TransactionCancelled } from "../db/transact";
+import { ContentionError, DependenciesNotMetError, InvalidTransitionError, NotFoundError } from "../errors";
 import { dependenciesCompleted } from "../job/dependencies";
 import { getJobItems } from "../job/store";
 import { SYSTEM_ACTOR, transitionJob, transitionJobsTogether } from "../job/transitions";
 import { PoolTakenMeanwhile, startOnPlacement, withCapacityTake } from "./capacity";
 import type { PoolPlan } from "./plan";
-import { putPlanItem, type PlanItem, type WaitEntryItem } from "./queue";
-import { placesOf, planSnapshot, readPassSnapshot, type PassSnapshot, type PlannedPool } from "./snapshot";
+import { type PlanItem, putPlanItem, type WaitEntryItem } from "./queue";
+import { type PassSnapshot, type PlannedPool, placesOf, planSnapshot, readPassSnapshot } from "./snapshot";
 
 /** "skipped": the job moved on (another pass or an admin started or cancelled it); "raced": a
  * write contended or a dependency changed; "pool-full": the pool's room was taken meanwhile. */
 type Outcome = "started" | "skipped" | "raced" | "pool-full";
 
 const placedOn = (core: Core, pool: ClusterItem, price: number, entry: WaitEntryItem) =>
-  startOnPlacement(core, { kind: "placed", pool, pricePerGpuHourMicros: price }, { gpuCount: entry.gpus, cpu: entry.cpu, ramGb: entry.ramGb });
+  startOnPlacement(
+    core,
+    { kind: "placed", pool, pricePerGpuHourMicros: price },
+    { gpuCount: entry.gpus, cpu: entry.cpu, ramGb: entry.ramGb },
+  );
 
 const startRequest = (pool: ClusterItem, backfilled: boolean, details: ReturnType<typeof placedOn>["details"]) => ({
   action: "start",
@@ -63,12 +67,29 @@ const BATCH = 20;
  * fails (a job moved or its execution parked a token meanwhile, the pool changed), each goes alone
  * through admitOn, which re-reads and explains. Returns each entry's outcome, in order.
  */
-async function admitTogether(core: Core, entries: WaitEntryItem[], pool: ClusterItem, price: number, backfilled: ReadonlySet<string>): Promise<Outcome[]> {
-  const jobs = await getJobItems(core.db, entries.map((e) => e.jobId), true);
+async function admitTogether(
+  core: Core,
+  entries: WaitEntryItem[],
+  pool: ClusterItem,
+  price: number,
+  backfilled: ReadonlySet<string>,
+): Promise<Outcome[]> {
+  const jobs = await getJobItems(
+    core.db,
+    entries.map((e) => e.jobId),
+    true,
+  );
   const movable = entries.filter((e) => jobs.get(e.jobId)?.status === "APPROVED");
   if (movable.length) {
-    const moves = movable.map((e) => ({ before: jobs.get(e.jobId)!, request: startRequest(pool, backfilled.has(e.jobId), placedOn(core, pool, price, e).details) }));
-    const demand = movable.reduce((sum, e) => ({ gpus: sum.gpus + e.gpus, cpu: sum.cpu + e.cpu, ramGb: sum.ramGb + e.ramGb }), { gpus: 0, cpu: 0, ramGb: 0 });
+    const moves = movable.map((e) => ({
+      before: jobs.get(e.jobId)!,
+      request: startRequest(pool, backfilled.has(e.jobId), placedOn(core, pool, price, e).details),
+    }));
+    const demand = movable.reduce((sum, e) => ({ gpus: sum.gpus + e.gpus, cpu: sum.cpu + e.cpu, ramGb: sum.ramGb + e.ramGb }), {
+      gpus: 0,
+      cpu: 0,
+      ramGb: 0,
+    });
     try {
       await transitionJobsTogether(core, moves, (at) => [takeCapacityItem(core.db, pool.id, demand, at)]);
       return entries.map((e) => (movable.includes(e) ? "started" : "skipped"));
@@ -100,7 +121,10 @@ async function admitList(core: Core, pool: ClusterItem, price: number, plan: Poo
       group = entries.slice(i, end);
     }
     i += group.length;
-    const outcomes = group.length === 1 ? [await admitOn(core, group[0]!, pool, price, backfilled.has(group[0]!.jobId))] : await admitTogether(core, group, pool, price, backfilled);
+    const outcomes =
+      group.length === 1
+        ? [await admitOn(core, group[0]!, pool, price, backfilled.has(group[0]!.jobId))]
+        : await admitTogether(core, group, pool, price, backfilled);
     outcomes.forEach((o, k) => {
       if (o === "started") started.push(group[k]!.jobId);
     });

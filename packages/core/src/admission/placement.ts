@@ -49,8 +49,7 @@ export function largestPool(pools: readonly ClusterItem[]): ClusterItem | undefi
 }
 
 /** Whether some eligible pool is big enough for the job when empty. */
-export const canEverFit = (pools: readonly ClusterItem[], job: PlacementRequest) =>
-  pools.some((p) => fits(demandOf(job), total(p)));
+export const canEverFit = (pools: readonly ClusterItem[], job: PlacementRequest) => pools.some((p) => fits(demandOf(job), total(p)));
 
 export interface Placement {
   pool: ClusterItem;

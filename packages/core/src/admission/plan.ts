@@ -47,8 +47,7 @@ export function admissionOrder<T extends Pick<WaitingJob, "id" | "priority">>(jo
   return [...jobs].sort((a, b) => RANK[a.priority] - RANK[b.priority] || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-export const fitsIn = (demand: Demand, room: Demand) =>
-  demand.gpus <= room.gpus && demand.cpu <= room.cpu && demand.ramGb <= room.ramGb;
+export const fitsIn = (demand: Demand, room: Demand) => demand.gpus <= room.gpus && demand.cpu <= room.cpu && demand.ramGb <= room.ramGb;
 
 /**
  * Free capacity over time as a step function: segment i is [at[i], at[i+1]) (the last one never

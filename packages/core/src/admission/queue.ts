@@ -23,7 +23,10 @@ const RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
 
 export const queueKeys = {
   partition: (gpuType: string) => ({ pk: `QUEUE#${gpuType}` }),
-  waiting: (gpuType: string, job: Pick<JobItem, "id" | "priority">) => ({ pk: `QUEUE#${gpuType}`, sk: `WAIT#${RANK[job.priority]}#${job.id}` }),
+  waiting: (gpuType: string, job: Pick<JobItem, "id" | "priority">) => ({
+    pk: `QUEUE#${gpuType}`,
+    sk: `WAIT#${RANK[job.priority]}#${job.id}`,
+  }),
   held: (gpuType: string, jobId: string) => ({ pk: `QUEUE#${gpuType}`, sk: `HOLD#${jobId}` }),
   running: (gpuType: string, jobId: string) => ({ pk: `QUEUE#${gpuType}`, sk: `RUN#${jobId}` }),
   plan: (gpuType: string) => ({ pk: `QUEUE#${gpuType}`, sk: "PLAN" }),
@@ -128,13 +131,18 @@ const del = (db: Db, key: { pk: string; sk: string }): TransactItem => ({ Delete
 export function queueIndexItems(db: Db, job: JobItem, to: JobStatus, changes: Partial<JobItem>): TransactItem[] {
   const items: TransactItem[] = [];
   if (to === "APPROVED" && job.status !== "APPROVED") {
-    items.push(job.dependsOn?.length ? put(db, { ...queueKeys.held(job.gpuType, job.id), type: "QueueEntry", jobId: job.id, gpuType: job.gpuType }) : put(db, waitEntry(job)));
+    items.push(
+      job.dependsOn?.length
+        ? put(db, { ...queueKeys.held(job.gpuType, job.id), type: "QueueEntry", jobId: job.id, gpuType: job.gpuType })
+        : put(db, waitEntry(job)),
+    );
   }
   if (job.status === "APPROVED" && to !== "APPROVED") {
     items.push(del(db, queueKeys.waiting(job.gpuType, job)));
     if (job.dependsOn?.length) items.push(del(db, queueKeys.held(job.gpuType, job.id)));
   }
-  if (to === "RUNNING" && changes.allocation) items.push(put(db, runEntry(job, changes.allocation, changes.startedAt ?? new Date().toISOString())));
+  if (to === "RUNNING" && changes.allocation)
+    items.push(put(db, runEntry(job, changes.allocation, changes.startedAt ?? new Date().toISOString())));
   if (job.status === "RUNNING" && job.allocation && to !== "RUNNING") items.push(del(db, queueKeys.running(job.gpuType, job.id)));
   return items;
 }
@@ -171,7 +179,11 @@ export const listRunEntries = (db: Db, gpuType: GpuType) =>
  * The head of `gpuType`'s queue in admission order: at most `limit` WAIT# entries (one consistent
  * Query page). `full` says whether more may follow; `lastSk` is the last entry's sort key.
  */
-export async function listWaitWindow(db: Db, gpuType: GpuType, limit: number): Promise<{ entries: WaitEntryItem[]; full: boolean; lastSk?: string }> {
+export async function listWaitWindow(
+  db: Db,
+  gpuType: GpuType,
+  limit: number,
+): Promise<{ entries: WaitEntryItem[]; full: boolean; lastSk?: string }> {
   const entries: WaitEntryItem[] = [];
   let start: Record<string, unknown> | undefined;
   do {
@@ -198,7 +210,10 @@ const CURRENT_KEY = /^(WAIT#\d#|HOLD#|RUN#)/;
  * Ids of every WAIT#, HOLD# and RUN# entry of `gpuType` (the reconciler's check; all pages), and
  * the keys of entries in an older layout (a WAIT# key without its rank), to be rewritten.
  */
-export async function listQueueJobIds(db: Db, gpuType: GpuType): Promise<{ waiting: string[]; held: string[]; running: string[]; outdated: { pk: string; sk: string }[] }> {
+export async function listQueueJobIds(
+  db: Db,
+  gpuType: GpuType,
+): Promise<{ waiting: string[]; held: string[]; running: string[]; outdated: { pk: string; sk: string }[] }> {
   const entries = await queryAll<{ pk: string; sk: string; jobId?: string }>(db, {
     KeyConditionExpression: "pk = :pk",
     ExpressionAttributeValues: { ":pk": queueKeys.partition(gpuType).pk },

@@ -8,7 +8,7 @@ import type { ClusterItem } from "../cluster/cluster";
 import { getClusterItem, recentPoolItems } from "../cluster/store";
 import type { Core } from "../core";
 import { eligiblePools } from "./placement";
-import { admissionOrder, planPool, type PoolPlan, type RunningJob, type WaitingJob } from "./plan";
+import { admissionOrder, type PoolPlan, planPool, type RunningJob, type WaitingJob } from "./plan";
 import { listRunEntries, listWaitWindow, type PlannedPlace, type RunEntryItem, type WaitEntryItem } from "./queue";
 
 /** How many waiting jobs a pass looks at, from the head of the queue (Slurm's bf_max_job_test). */
@@ -79,7 +79,15 @@ export const entryRequest = (e: WaitEntryItem) => ({
 function runningOn(core: Core, snap: PassSnapshot, pool: ClusterItem): RunningJob[] {
   const held = snap.running
     .filter((r) => r.clusterId === pool.id)
-    .map((r): RunningJob => ({ id: r.jobId, gpus: r.gpus, cpu: r.cpu, ramGb: r.ramGb, expectedEndMs: Date.parse(r.startedAt) + r.estimatedHours * msPerHour(core) }));
+    .map(
+      (r): RunningJob => ({
+        id: r.jobId,
+        gpus: r.gpus,
+        cpu: r.cpu,
+        ramGb: r.ramGb,
+        expectedEndMs: Date.parse(r.startedAt) + r.estimatedHours * msPerHour(core),
+      }),
+    );
   const sum = (k: "gpus" | "cpu" | "ramGb") => held.reduce((n, j) => n + j[k], 0);
   const unknown = {
     gpus: Math.max(0, pool.allocatedGpus - sum("gpus")),
@@ -99,9 +107,22 @@ export function planSnapshot(core: Core, snap: PassSnapshot): PlannedPool[] {
   return snap.pools.map(({ pool, price }) => {
     const waiting = snap.waiting
       .filter((e) => !taken.has(e.jobId) && eligiblePools([pool], entryRequest(e)).length > 0)
-      .map((e): WaitingJob => ({ id: e.jobId, priority: e.priority, gpus: e.gpus, cpu: e.cpu, ramGb: e.ramGb, runtimeMs: e.estimatedHours * msPerHour(core) }));
+      .map(
+        (e): WaitingJob => ({
+          id: e.jobId,
+          priority: e.priority,
+          gpus: e.gpus,
+          cpu: e.cpu,
+          ramGb: e.ramGb,
+          runtimeMs: e.estimatedHours * msPerHour(core),
+        }),
+      );
     const plan: PoolPlan = pool.draining
-      ? { admit: [], backfilled: [], queue: admissionOrder(waiting).map((j, i) => ({ id: j.id, position: i + 1, expectedStartMs: Number.POSITIVE_INFINITY })) }
+      ? {
+          admit: [],
+          backfilled: [],
+          queue: admissionOrder(waiting).map((j, i) => ({ id: j.id, position: i + 1, expectedStartMs: Number.POSITIVE_INFINITY })),
+        }
       : planPool({ gpus: pool.totalGpus, cpu: pool.totalCpu, ramGb: pool.totalRamGb }, runningOn(core, snap, pool), waiting, snap.nowMs);
     for (const id of plan.admit) taken.add(id);
     return { pool, price, plan };

@@ -7,15 +7,15 @@ import type { Actor } from "../auth/token";
 import type { GpuType } from "../catalog/catalog";
 import { clusterAccess } from "../cluster/access";
 import type { ClusterItem } from "../cluster/cluster";
-import type { Core } from "../core";
-import { toJob, type JobItem } from "../job/job";
-import { getJobItems } from "../job/store";
-import { canEverFit, eligiblePools } from "./placement";
-import { ADMISSION_WINDOW, placesOf, planSnapshot, readPassSnapshot, type PlannedPool } from "./snapshot";
-import type { PoolPlan } from "./plan";
-import { getPlanItem, queueKeys, type PlannedPlace } from "./queue";
 import { getClusterItem } from "../cluster/store";
+import type { Core } from "../core";
+import { type JobItem, toJob } from "../job/job";
+import { getJobItems } from "../job/store";
 import { coalesced } from "../util/coalesce";
+import { canEverFit, eligiblePools } from "./placement";
+import type { PoolPlan } from "./plan";
+import { getPlanItem, type PlannedPlace, queueKeys } from "./queue";
+import { ADMISSION_WINDOW, type PlannedPool, placesOf, planSnapshot, readPassSnapshot } from "./snapshot";
 
 /** A ready job waiting for room on a pool. */
 export interface CapacityWaiting {
@@ -53,7 +53,10 @@ async function livePlaces(core: Core, gpuType: GpuType): Promise<Places | undefi
   if (!snap) return undefined;
   const planned = planSnapshot(core, snap);
   // Jobs the plan would admit now are shown at the front of their pool's queue, starting now.
-  const places = placesOf(planned.map((p) => ({ ...p, plan: withAdmitted(p.plan, snap.nowMs) })), new Set());
+  const places = placesOf(
+    planned.map((p) => ({ ...p, plan: withAdmitted(p.plan, snap.nowMs) })),
+    new Set(),
+  );
   const started = new Map(snap.running.map((r) => [r.jobId, { clusterId: r.clusterId, startedAt: r.startedAt }]));
   return { pools: planned.map((p) => p.pool), places, windowEnd: snap.windowEnd, started };
 }
@@ -135,7 +138,9 @@ export async function capacityWaiting(core: Core, jobs: JobItem[]): Promise<Map<
         continue;
       }
       // Behind the window: the cheapest pool that may ever run it.
-      const candidates = known.pools.filter((p): p is ClusterItem => p !== undefined && eligiblePools([p], job).length > 0 && canEverFit([p], job));
+      const candidates = known.pools.filter(
+        (p): p is ClusterItem => p !== undefined && eligiblePools([p], job).length > 0 && canEverFit([p], job),
+      );
       const fallback = candidates.find((p) => !p.draining) ?? candidates[0];
       if (fallback) out.set(job.id, describe(fallback, ADMISSION_WINDOW + 1, null, true));
     }

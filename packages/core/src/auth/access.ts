@@ -4,7 +4,7 @@ import type { Core } from "../core";
 import { ForbiddenError, UnauthorizedError } from "../errors";
 import { getUserItem } from "../user/store";
 import type { UserItem } from "../user/user";
-import { verifyAccessToken, type Actor } from "./token";
+import { type Actor, verifyAccessToken } from "./token";
 
 /** `user` as the account behind a verified token: UnauthorizedError when it no longer exists,
  * ForbiddenError when it was disabled. */

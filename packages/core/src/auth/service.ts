@@ -4,12 +4,12 @@ import type { Core } from "../core";
 import { AlreadyExistsError, ForbiddenError, UnauthorizedError } from "../errors";
 import { currentQuota } from "../quota/service";
 import { createUserItem, getUserItemByEmail } from "../user/store";
-import { EmailSchema, FullNameSchema, PasswordSchema, toUser, type Role, type User, type UserItem } from "../user/user";
+import { EmailSchema, FullNameSchema, PasswordSchema, type Role, toUser, type User, type UserItem } from "../user/user";
 import { fn } from "../util/fn";
 import { newId } from "../util/id";
-import { decoyHash, hashPassword, verifyPassword } from "./password";
 import { activeUser } from "./access";
-import { issueAccessToken, type Actor } from "./token";
+import { decoyHash, hashPassword, verifyPassword } from "./password";
+import { type Actor, issueAccessToken } from "./token";
 
 export const RegisterInput = z.strictObject({
   email: EmailSchema,
@@ -32,9 +32,7 @@ async function createAccount(core: Core, input: z.output<typeof RegisterInput>, 
 }
 
 /** Registers a new `user` account; the email must not be taken (any letter case). */
-export const register = fn(RegisterInput, async (input, core: Core): Promise<User> =>
-  toUser(await createAccount(core, input, "user")),
-);
+export const register = fn(RegisterInput, async (input, core: Core): Promise<User> => toUser(await createAccount(core, input, "user")));
 
 export const LoginInput = z.strictObject({ email: EmailSchema, password: z.string().min(1).max(256) });
 

@@ -1,5 +1,5 @@
 /** Access tokens: HS256 JWTs via jose, with issuer, audience and expiry checked and the algorithm pinned. */
-import { SignJWT, jwtVerify } from "jose";
+import { jwtVerify, SignJWT } from "jose";
 import * as z from "zod";
 import type { CoreConfig } from "../config/config";
 import { UnauthorizedError } from "../errors";

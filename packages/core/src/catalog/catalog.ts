@@ -1,6 +1,6 @@
 /** The GPU catalog: GPU type × provider → USD per GPU-hour. Versioned in code, overridable by config. */
 import * as z from "zod";
-import { formatUsd, usdToMicros, type Micros } from "../util/money";
+import { formatUsd, type Micros, usdToMicros } from "../util/money";
 
 export const GPU_TYPES = ["T4", "L4", "A10G", "V100", "A100", "H100"] as const;
 export type GpuType = (typeof GPU_TYPES)[number];
@@ -58,7 +58,10 @@ export function createCatalog(overrides: CatalogOverrides = {}): Catalog {
     cheapest: (gpuType) =>
       entries
         .filter((e) => e.gpuType === gpuType)
-        .reduce<CatalogEntry | undefined>((best, e) => (!best || e.pricePerGpuHourMicros < best.pricePerGpuHourMicros ? e : best), undefined),
+        .reduce<CatalogEntry | undefined>(
+          (best, e) => (!best || e.pricePerGpuHourMicros < best.pricePerGpuHourMicros ? e : best),
+          undefined,
+        ),
   };
 }
 

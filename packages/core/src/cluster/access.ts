@@ -12,7 +12,12 @@ import { getClusterItem } from "./store";
  * The pool and the caller's role in its org (private pools). Missing pools, malformed ids and
  * private pools of orgs the caller is not a member of (admins excepted) are NotFoundError.
  */
-export async function clusterAccess(core: Core, actor: Actor, clusterId: string, consistent = false): Promise<{ cluster: ClusterItem; role?: OrgRole }> {
+export async function clusterAccess(
+  core: Core,
+  actor: Actor,
+  clusterId: string,
+  consistent = false,
+): Promise<{ cluster: ClusterItem; role?: OrgRole }> {
   const notFound = () => new NotFoundError(`Cluster ${clusterId} not found`);
   if (!isId(clusterId)) throw notFound();
   const cluster = await getClusterItem(core.db, clusterId, consistent);
@@ -22,4 +27,3 @@ export async function clusterAccess(core: Core, actor: Actor, clusterId: string,
   if (!membership && actor.role !== "admin") throw notFound();
   return { cluster, role: membership?.role };
 }
-

@@ -1,7 +1,7 @@
 /** The cluster (capacity pool) entity: a pool of GPUs of one type at one provider and region,
  * shared or private to an org. Its item, input schemas and the view API clients see. */
 import * as z from "zod";
-import { GPU_TYPES, PROVIDERS, type GpuType, type Provider } from "../catalog/catalog";
+import { GPU_TYPES, type GpuType, PROVIDERS, type Provider } from "../catalog/catalog";
 import { isId } from "../util/id";
 
 /** Largest pool accepted: GPUs, CPU cores and RAM GB. */

@@ -10,11 +10,11 @@ import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { orgAccess } from "../org/access";
-import { clusterAccess } from "./access";
 import { getOrgItem, listMembershipItems } from "../org/store";
 import { fn } from "../util/fn";
 import { newId } from "../util/id";
-import { CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInput, type ClusterItem } from "./cluster";
+import { clusterAccess } from "./access";
+import { type ClusterItem, CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInput } from "./cluster";
 import {
   clusterItem,
   createClusterItems,
@@ -40,7 +40,8 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
       forgetRecentPools(core.db, cluster.gpuType);
     }
   } catch (error) {
-    if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0)) throw new NotFoundError(`Org ${input.orgId} not found`);
+    if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0))
+      throw new NotFoundError(`Org ${input.orgId} not found`);
     throw error;
   }
   // Jobs approved before the pool existed may start on it now: the reaction to the new pool admits them.

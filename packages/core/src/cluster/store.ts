@@ -13,7 +13,9 @@ const NEW = "attribute_not_exists(pk)";
 
 /** Get a cluster by id. */
 export async function getClusterItem(db: Db, clusterId: string, consistent = false): Promise<ClusterItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: clusterKeys.cluster(clusterId), ConsistentRead: consistent }));
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: clusterKeys.cluster(clusterId), ConsistentRead: consistent }),
+  );
   return Item as ClusterItem | undefined;
 }
 
@@ -67,7 +69,12 @@ const queryIndex = (db: Db, index: "gsi1" | "gsi3", pk: string) =>
   });
 
 /** The stored cluster item: keys, and available = total, allocated = 0. */
-export function clusterItem(c: Omit<ClusterItem, "pk" | "sk" | "type" | "gsi1pk" | "gsi1sk" | "gsi3pk" | "gsi3sk" | `available${string}` | `allocated${string}` | "draining">): ClusterItem {
+export function clusterItem(
+  c: Omit<
+    ClusterItem,
+    "pk" | "sk" | "type" | "gsi1pk" | "gsi1sk" | "gsi3pk" | "gsi3sk" | `available${string}` | `allocated${string}` | "draining"
+  >,
+): ClusterItem {
   return {
     ...clusterKeys.cluster(c.id),
     type: "Cluster",

@@ -42,7 +42,8 @@ describe("releaseCapacityItem", () => {
         UpdateExpression:
           "SET #availGpus = #availGpus + :gpus, #availCpu = #availCpu + :cpu, #availRam = #availRam + :ram, " +
           "#allocGpus = #allocGpus - :gpus, #allocCpu = #allocCpu - :cpu, #allocRam = #allocRam - :ram, #changedAt = :at",
-        ConditionExpression: "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram AND (attribute_not_exists(#changedAt) OR #changedAt <= :at)",
+        ConditionExpression:
+          "#allocGpus >= :gpus AND #allocCpu >= :cpu AND #allocRam >= :ram AND (attribute_not_exists(#changedAt) OR #changedAt <= :at)",
         ExpressionAttributeNames: { ...NAMES, "#changedAt": "capacityChangedAt" },
         ExpressionAttributeValues: { ":gpus": 2, ":cpu": 16, ":ram": 64, ":at": AT },
         ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -68,9 +69,18 @@ describe("updateClusterInput", () => {
 
   it("shrinks only when at least the shrink is available (never below allocated), and drains in the same write", () => {
     const input = updateClusterInput(db, "C1", { from, totals: { totalCpu: 60, totalRamGb: 512 }, draining: true, at: "now" });
-    expect(input.UpdateExpression).toBe("SET updatedAt = :at, #totalCpu = :newCpu, #availCpu = #availCpu + :deltaCpu, #draining = :draining");
+    expect(input.UpdateExpression).toBe(
+      "SET updatedAt = :at, #totalCpu = :newCpu, #availCpu = #availCpu + :deltaCpu, #draining = :draining",
+    );
     expect(input.ConditionExpression).toBe("attribute_exists(pk) AND #totalCpu = :oldCpu AND #availCpu >= :shrinkCpu");
-    expect(input.ExpressionAttributeValues).toEqual({ ":at": "now", ":oldCpu": 64, ":newCpu": 60, ":deltaCpu": -4, ":shrinkCpu": 4, ":draining": true });
+    expect(input.ExpressionAttributeValues).toEqual({
+      ":at": "now",
+      ":oldCpu": 64,
+      ":newCpu": 60,
+      ":deltaCpu": -4,
+      ":shrinkCpu": 4,
+      ":draining": true,
+    });
     expect(input.ExpressionAttributeNames).toEqual({ "#totalCpu": "totalCpu", "#availCpu": "availableCpu", "#draining": "draining" });
   });
 
@@ -83,7 +93,19 @@ describe("updateClusterInput", () => {
 
 describe("clusterItem", () => {
   it("opens with everything available, nothing allocated, not draining, in its visibility and GPU-type partitions", () => {
-    const base = { id: "C1", name: "p", provider: "aws", region: "us-east-1", gpuType: "A100", totalGpus: 8, totalCpu: 64, totalRamGb: 512, createdBy: "U", createdAt: "t", updatedAt: "t" } as const;
+    const base = {
+      id: "C1",
+      name: "p",
+      provider: "aws",
+      region: "us-east-1",
+      gpuType: "A100",
+      totalGpus: 8,
+      totalCpu: 64,
+      totalRamGb: 512,
+      createdBy: "U",
+      createdAt: "t",
+      updatedAt: "t",
+    } as const;
     expect(clusterItem(base)).toMatchObject({
       pk: "CLUSTER#C1",
       sk: "CLUSTER",

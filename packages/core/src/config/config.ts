@@ -2,7 +2,7 @@
  * from an env-like record, and a missing or malformed value fails loudly at start-up. */
 import * as z from "zod";
 import type { OutboundSettings } from "../aws/outbound";
-import { CatalogOverridesSchema, type CatalogOverrides } from "../catalog/catalog";
+import { type CatalogOverrides, CatalogOverridesSchema } from "../catalog/catalog";
 import { LOG_LEVELS, type LogLevel } from "../log";
 
 const number = (fallback: number) => z.coerce.number().finite().default(fallback);
@@ -27,7 +27,10 @@ const EnvSchema = z.object({
     .default("INFO")
     .transform((level) => level.toUpperCase())
     .pipe(z.enum(LOG_LEVELS)),
-  JOB_WORKFLOW_ARN: z.string().regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, "must be a state machine ARN").optional(),
+  JOB_WORKFLOW_ARN: z
+    .string()
+    .regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, "must be a state machine ARN")
+    .optional(),
   GPU_CATALOG_OVERRIDES: z
     .string()
     .default("{}")
@@ -102,9 +105,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** The settings of a function that calls AWS but owns no table and signs no tokens (the event
  * subscriber): region, outbound timeouts and log level, with the same names and defaults. */
-export function loadOutboundConfig(env: Record<string, string | undefined> = process.env): Pick<CoreConfig, "region" | "outbound" | "logLevel"> {
+export function loadOutboundConfig(
+  env: Record<string, string | undefined> = process.env,
+): Pick<CoreConfig, "region" | "outbound" | "logLevel"> {
   const e = parseSettings(
-    EnvSchema.pick({ AWS_REGION: true, AWS_CONNECT_TIMEOUT_MS: true, AWS_REQUEST_TIMEOUT_MS: true, AWS_MAX_ATTEMPTS: true, LOG_LEVEL: true }),
+    EnvSchema.pick({
+      AWS_REGION: true,
+      AWS_CONNECT_TIMEOUT_MS: true,
+      AWS_REQUEST_TIMEOUT_MS: true,
+      AWS_MAX_ATTEMPTS: true,
+      LOG_LEVEL: true,
+    }),
     env,
   );
   return {

@@ -93,9 +93,6 @@ export async function getCosts(core: Core, actor: Actor, input: unknown) {
     add(total, u);
     groups.set(id, sum);
   }
-  const items = [...groups.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, sum]) => ({ ...sum.key, ...view(sum) }));
+  const items = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sum]) => ({ ...sum.key, ...view(sum) }));
   return { from, to, groupBy, items, total: view(total) };
 }
-

@@ -13,12 +13,12 @@ import { newId } from "../util/id";
 import { costMicros, type Micros } from "../util/money";
 import { costKeys } from "./keys";
 import {
-  DaySchema,
-  toCostSnapshot,
   type CostDayItem,
   type CostRollupItem,
   type CostSnapshotItem,
+  DaySchema,
   type OrgCostSnapshotItem,
+  toCostSnapshot,
 } from "./snapshot";
 import { listCostDayItems, listRunningJobItems, listUsageDayItems, replaceCostDay } from "./store";
 import { accrualWindow, dayOf, overlapWithDay, previousDay, providerOf, type UsageDayItem } from "./usage";
@@ -107,7 +107,16 @@ function snapshotsOf(day: string, parts: DayUsage[]): (CostSnapshotItem | OrgCos
   };
   for (const part of parts) {
     const zero = { costMicros: 0, gpuMilli: 0, jobCount: 0, day };
-    add({ ...costKeys.costSnapshot(day, part.provider, part.gpuType), type: "CostSnapshot", provider: part.provider, gpuType: part.gpuType, ...zero }, part);
+    add(
+      {
+        ...costKeys.costSnapshot(day, part.provider, part.gpuType),
+        type: "CostSnapshot",
+        provider: part.provider,
+        gpuType: part.gpuType,
+        ...zero,
+      },
+      part,
+    );
     if (part.orgId) add({ ...costKeys.orgCostSnapshot(day, part.orgId), type: "OrgCostSnapshot", orgId: part.orgId, ...zero }, part);
   }
   return [...groups.values()].sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0));

@@ -1,7 +1,7 @@
 /** The daily cost snapshots (per day × provider × GPU type, per day × org) and the rollup summary,
  * as stored and as API clients see them. */
 import * as z from "zod";
-import { milliToHours, type MilliHours } from "../util/hours";
+import { type MilliHours, milliToHours } from "../util/hours";
 import { formatUsd, type Micros } from "../util/money";
 import { DAY_MS, dayStartMs } from "./usage";
 

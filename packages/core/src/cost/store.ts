@@ -3,7 +3,7 @@
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
 import { queryAll } from "../db/read";
-import { transactWrite, type TransactItem } from "../db/transact";
+import { type TransactItem, transactWrite } from "../db/transact";
 import type { JobItem } from "../job/job";
 import { costKeys } from "./keys";
 import type { CostDayItem } from "./snapshot";

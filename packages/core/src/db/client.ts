@@ -1,7 +1,7 @@
 /** The DynamoDB document client and the table it talks to, bundled as one handle. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand } from "@aws-sdk/lib-dynamodb";
-import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "../aws/outbound";
+import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "../aws/outbound";
 import { keys } from "./keys";
 
 export interface Db {
@@ -27,9 +27,7 @@ export function createDb({ tableName, region, endpoint, outbound }: DbOptions): 
   const client = new DynamoDBClient({
     region,
     ...outboundClientConfig(outbound),
-    ...(endpoint
-      ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } }
-      : {}),
+    ...(endpoint ? { endpoint, credentials: { accessKeyId: "local", secretAccessKey: "local" } } : {}),
   });
   mapUnavailableErrors(client, "DynamoDB");
   const doc = DynamoDBDocumentClient.from(client, {

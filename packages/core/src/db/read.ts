@@ -1,6 +1,6 @@
 /** The paging every multi-item read needs, written once: a Query followed to its last page, and a
  * BatchGetItem split into calls of 100 keys with unprocessed keys asked again. */
-import { BatchGetCommand, QueryCommand, type BatchGetCommandOutput, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { BatchGetCommand, type BatchGetCommandOutput, QueryCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
 import { DependencyUnavailableError } from "../errors";
 import type { Db } from "./client";
 

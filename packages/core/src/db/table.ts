@@ -2,10 +2,10 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  type DynamoDBClient,
   ResourceNotFoundException,
   UpdateTableCommand,
   UpdateTimeToLiveCommand,
-  type DynamoDBClient,
 } from "@aws-sdk/client-dynamodb";
 
 export const tableSchema = {
@@ -47,11 +47,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     if (!(error instanceof ResourceNotFoundException)) throw error;
   }
   const indexes = Object.entries(tableSchema.indexes);
-  const keyNames = [
-    tableSchema.partitionKey,
-    tableSchema.sortKey,
-    ...indexes.flatMap(([, i]) => [i.partitionKey, i.sortKey]),
-  ];
+  const keyNames = [tableSchema.partitionKey, tableSchema.sortKey, ...indexes.flatMap(([, i]) => [i.partitionKey, i.sortKey])];
   try {
     await client.send(
       new CreateTableCommand({

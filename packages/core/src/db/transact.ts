@@ -51,8 +51,7 @@ export async function transactWrite(db: Db, items: TransactItem[], retry: RetryP
       const retryable =
         reasons === undefined
           ? isTransientError(error)
-          : !reasons.some((r) => r.code === "ConditionalCheckFailed") &&
-            reasons.some((r) => RETRYABLE_CODES.has(r.code));
+          : !reasons.some((r) => r.code === "ConditionalCheckFailed") && reasons.some((r) => RETRYABLE_CODES.has(r.code));
       if (!retryable) {
         if (reasons) throw new TransactionCancelled(reasons);
         throw error;

@@ -1,5 +1,5 @@
 /** Publishing a batch of stream records in order, shared by the Lambda subscriber and the local reader. */
-import { toDomainEvent, type ChangeRecord } from "./event";
+import { type ChangeRecord, toDomainEvent } from "./event";
 import type { EventPublisher } from "./publisher";
 
 export interface BatchOutcome {

@@ -1,7 +1,7 @@
 /** EventBridge adapter of the publisher port: PutEvents to the app's bus, with the bounded timeouts
  * and attempts of every outbound AWS client. */
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
-import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "../aws/outbound";
+import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "../aws/outbound";
 import type { DomainEvent } from "./event";
 import { EventPublishError, type EventPublisher } from "./publisher";
 
@@ -32,7 +32,9 @@ export function createEventBridgePublisher(options: EventBridgeOptions, client =
       const out = await client.send(new PutEventsCommand({ Entries: [putEventsEntry(options.busName, event)] }));
       if (out.FailedEntryCount) {
         const entry = out.Entries?.[0];
-        throw new EventPublishError(`EventBridge refused event ${event.id}: ${entry?.ErrorCode ?? "unknown"} ${entry?.ErrorMessage ?? ""}`.trim());
+        throw new EventPublishError(
+          `EventBridge refused event ${event.id}: ${entry?.ErrorCode ?? "unknown"} ${entry?.ErrorMessage ?? ""}`.trim(),
+        );
       }
     },
   };

@@ -33,18 +33,22 @@ export function requestHash(value: unknown): string {
     Array.isArray(v)
       ? v.map(canonical)
       : v && typeof v === "object"
-        ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => a.localeCompare(b)).map(([k, x]) => [k, canonical(x)]))
+        ? Object.fromEntries(
+            Object.entries(v)
+              .sort(([a], [b]) => a.localeCompare(b))
+              .map(([k, x]) => [k, canonical(x)]),
+          )
         : v;
-  return createHash("sha256").update(JSON.stringify(canonical(value))).digest("hex");
+  return createHash("sha256")
+    .update(JSON.stringify(canonical(value)))
+    .digest("hex");
 }
 
 export const isLive = (item: IdempotencyItem, now: Date) => item.expiresAt > Math.floor(now.getTime() / 1000);
 
 /** Get a user's idempotency record for `key` (expired ones still awaiting TTL deletion included). */
 export async function getIdempotencyItem(db: Db, userId: string, key: string) {
-  const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.table, Key: keys.idempotency(userId, key), ConsistentRead: true }),
-  );
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.idempotency(userId, key), ConsistentRead: true }));
   return Item as IdempotencyItem | undefined;
 }
 

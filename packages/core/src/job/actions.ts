@@ -2,16 +2,16 @@
  * conditional transition in DynamoDB (the truth) and answers; telling the job's workflow execution,
  * admission and the dependents follow as reactions to the committed change (reactions/). */
 import * as z from "zod";
+import { PoolTakenMeanwhile, placeForStart, startOnPlacement, withCapacityTake } from "../admission/capacity";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { placeForStart, PoolTakenMeanwhile, startOnPlacement, withCapacityTake } from "../admission/capacity";
 import { ForbiddenError, NoCapacityError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { dependenciesCompleted } from "./dependencies";
 import type { JobItem } from "./job";
 import { getJobItem } from "./store";
-import { invalidTransition, transitionJob, type TransitionRequest } from "./transitions";
+import { invalidTransition, type TransitionRequest, transitionJob } from "./transitions";
 import { jobView } from "./views";
 
 const Reason = z.string().trim().min(1, "must not be empty").max(1000);

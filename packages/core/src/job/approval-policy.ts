@@ -13,4 +13,5 @@ export function autoApproves(core: Core, job: Pick<JobItem, "sensitive" | "reser
 }
 
 /** The reason its approval event records. */
-export const autoApprovalReason = (core: Core) => `auto-approved: not sensitive and at most ${core.config.autoApproveMaxGpuHours} GPU-hours`;
+export const autoApprovalReason = (core: Core) =>
+  `auto-approved: not sensitive and at most ${core.config.autoApproveMaxGpuHours} GPU-hours`;

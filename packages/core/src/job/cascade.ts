@@ -15,7 +15,11 @@ import { SYSTEM_ACTOR, transitionJob } from "./transitions";
  * admin's start did not need it: left to finish and logged). Idempotent. `transitive`: their
  * dependents too, and so on (the reactions do that level by level). Returns the ids it cancelled.
  */
-export async function cancelDependentsOf(core: Core, ended: Pick<JobItem, "id" | "status">, options: { transitive?: boolean } = {}): Promise<string[]> {
+export async function cancelDependentsOf(
+  core: Core,
+  ended: Pick<JobItem, "id" | "status">,
+  options: { transitive?: boolean } = {},
+): Promise<string[]> {
   const cancelled: string[] = [];
   // Transitive (the reconciler, which cannot count on the reactions): breadth first, bounded.
   const queue: Pick<JobItem, "id" | "status">[] = [ended];
@@ -31,8 +35,10 @@ export async function cancelDependentsOf(core: Core, ended: Pick<JobItem, "id" |
         if (options.transitive) queue.push({ id, status: "CANCELLED" });
       } catch (error) {
         if (!(error instanceof InvalidTransitionError)) throw error;
-        if (options.transitive && endedUnsuccessfully(error.currentStatus as JobItem["status"])) queue.push({ id, status: error.currentStatus as JobItem["status"] });
-        if (error.currentStatus === "RUNNING") core.log.warn("dependent is running although a dependency ended; left to finish", { jobId: id, dependency: dependency.id });
+        if (options.transitive && endedUnsuccessfully(error.currentStatus as JobItem["status"]))
+          queue.push({ id, status: error.currentStatus as JobItem["status"] });
+        if (error.currentStatus === "RUNNING")
+          core.log.warn("dependent is running although a dependency ended; left to finish", { jobId: id, dependency: dependency.id });
       }
     }
   }
@@ -51,7 +57,13 @@ const MAX_TRANSITIVE = 1000;
 async function cancelOpenJob(core: Core, jobId: string, reason: string) {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await transitionJob(core, jobId, { action: "cancel", from: ["PENDING", "APPROVED"], to: "CANCELLED", actor: SYSTEM_ACTOR, reason });
+      return await transitionJob(core, jobId, {
+        action: "cancel",
+        from: ["PENDING", "APPROVED"],
+        to: "CANCELLED",
+        actor: SYSTEM_ACTOR,
+        reason,
+      });
     } catch (error) {
       const stillOpen = error instanceof InvalidTransitionError && ["PENDING", "APPROVED"].includes(error.currentStatus);
       if (!stillOpen || attempt >= 5) throw error;

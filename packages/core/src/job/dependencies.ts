@@ -29,7 +29,10 @@ export function dependenciesCompleted(core: Core) {
         const reason = failed[i];
         return reason ? [{ id, status: (reason.item as JobItem | undefined)?.status ?? "MISSING" }] : [];
       });
-      return new DependenciesNotMetError(`Cannot start job ${job.id}: ${describeDependencies(unmet)} (every dependency must be COMPLETED)`, unmet);
+      return new DependenciesNotMetError(
+        `Cannot start job ${job.id}: ${describeDependencies(unmet)} (every dependency must be COMPLETED)`,
+        unmet,
+      );
     },
   });
 }
@@ -41,4 +44,3 @@ export async function dependencyStatuses(core: Core, ids: string[], consistent =
   const found = await getJobItems(core.db, ids, consistent);
   return ids.map((id) => ({ id, status: found.get(id)?.status ?? "MISSING" }));
 }
-

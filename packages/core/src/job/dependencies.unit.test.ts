@@ -1,16 +1,30 @@
 import { describe, expect, it } from "vitest";
 import { dependenciesCompleted } from "./dependencies";
-import { waitingFor } from "./views";
 import type { JobItem, JobStatus } from "./job";
+import { waitingFor } from "./views";
 
 const job = (status: JobStatus, dependsOn: string[] = []) => ({ id: "J", status, dependsOn }) as unknown as JobItem;
 
 describe("waitingFor", () => {
   it("says what an open job that is not running waits for, and nothing otherwise", () => {
-    expect(waitingFor(job("PENDING", ["A"]), new Map())).toEqual({ reason: "AWAITING_APPROVAL", message: "Waiting for an admin to approve it" });
-    expect(waitingFor(job("APPROVED"), new Map())).toEqual({ reason: "AWAITING_START", message: "Ready; waiting for an admin to start it" });
+    expect(waitingFor(job("PENDING", ["A"]), new Map())).toEqual({
+      reason: "AWAITING_APPROVAL",
+      message: "Waiting for an admin to approve it",
+    });
+    expect(waitingFor(job("APPROVED"), new Map())).toEqual({
+      reason: "AWAITING_START",
+      message: "Ready; waiting for an admin to start it",
+    });
     expect(waitingFor(job("APPROVED", ["A"]), new Map([["A", "COMPLETED"]]))?.reason).toBe("AWAITING_START");
-    expect(waitingFor(job("APPROVED", ["A", "B", "C"]), new Map<string, JobStatus>([["A", "COMPLETED"], ["B", "RUNNING"]]))).toEqual({
+    expect(
+      waitingFor(
+        job("APPROVED", ["A", "B", "C"]),
+        new Map<string, JobStatus>([
+          ["A", "COMPLETED"],
+          ["B", "RUNNING"],
+        ]),
+      ),
+    ).toEqual({
       reason: "WAITING_FOR_DEPENDENCIES",
       dependencies: [
         { id: "A", status: "COMPLETED" },

@@ -1,7 +1,7 @@
 /** The Job entity: statuses, stored item, public view and the submission schema. */
 import * as z from "zod";
-import { GPU_TYPES, PROVIDERS, type GpuType, type Provider } from "../catalog/catalog";
-import { ceilToMilliHours, milliToHours, type MilliHours } from "../util/hours";
+import { GPU_TYPES, type GpuType, PROVIDERS, type Provider } from "../catalog/catalog";
+import { ceilToMilliHours, type MilliHours, milliToHours } from "../util/hours";
 import { isId } from "../util/id";
 import { formatUsd, type Micros } from "../util/money";
 

@@ -3,6 +3,7 @@
  * writes are the same conditional transitions admins use, so a step that lost a race is a no-op. */
 import { createHash } from "node:crypto";
 import * as z from "zod";
+import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
 import { InvalidTransitionError, NotFoundError } from "../errors";
 import { fn, parseInput } from "../util/fn";
@@ -10,9 +11,8 @@ import { isId } from "../util/id";
 import { ADMIN_WAIT_TIMEOUT_SECONDS } from "../workflow/definition";
 import { autoApprovalReason, autoApproves } from "./approval-policy";
 import type { JobItem, JobStatus } from "./job";
-import { listPoolItems } from "../cluster/store";
 import { getJobItem, parkTaskToken } from "./store";
-import { SYSTEM_ACTOR, transitionJob, WORKFLOW_ACTOR, type TransitionRequest } from "./transitions";
+import { SYSTEM_ACTOR, type TransitionRequest, transitionJob, WORKFLOW_ACTOR } from "./transitions";
 
 const JobId = z.string().refine(isId, "must be a job id");
 export const StepInput = z.object({ jobId: JobId });
@@ -128,30 +128,34 @@ export const drawOutcome = fn(StepInput, async ({ jobId }, core: Core) => {
 });
 
 /** RecordCompletion: RUNNING → COMPLETED at its full simulated runtime; a job already ended stays as it is. */
-export const recordCompletion = fn(StepInput, async ({ jobId }, core: Core): Promise<StepResult> =>
-  transitionIfStill(core, jobId, {
-    action: "complete",
-    from: ["RUNNING"],
-    to: "COMPLETED",
-    actor: WORKFLOW_ACTOR,
-    reason: "simulated run finished",
-    runtime: "full",
-  }),
+export const recordCompletion = fn(
+  StepInput,
+  async ({ jobId }, core: Core): Promise<StepResult> =>
+    transitionIfStill(core, jobId, {
+      action: "complete",
+      from: ["RUNNING"],
+      to: "COMPLETED",
+      actor: WORKFLOW_ACTOR,
+      reason: "simulated run finished",
+      runtime: "full",
+    }),
 );
 
 export const RecordFailureInput = StepInput.extend({ errorMessage: z.string().min(1).max(2000) });
 
 /** RecordFailure: RUNNING → FAILED with the drawn error; a job already ended stays as it is. */
-export const recordFailure = fn(RecordFailureInput, async ({ jobId, errorMessage }, core: Core): Promise<StepResult> =>
-  transitionIfStill(core, jobId, {
-    action: "fail",
-    from: ["RUNNING"],
-    to: "FAILED",
-    actor: WORKFLOW_ACTOR,
-    reason: errorMessage,
-    details: { errorMessage },
-    runtime: "full",
-  }),
+export const recordFailure = fn(
+  RecordFailureInput,
+  async ({ jobId, errorMessage }, core: Core): Promise<StepResult> =>
+    transitionIfStill(core, jobId, {
+      action: "fail",
+      from: ["RUNNING"],
+      to: "FAILED",
+      actor: WORKFLOW_ACTOR,
+      reason: errorMessage,
+      details: { errorMessage },
+      runtime: "full",
+    }),
 );
 
 export const ExpireWaitInput = StepInput.extend({ expectedStatus: z.enum(["PENDING", "APPROVED"]) });

@@ -3,8 +3,8 @@ import { loadConfig } from "../config/config";
 import { createCore } from "../core";
 import { newId } from "../util/id";
 import { noWorkflow } from "../workflow/port";
-import type { JobItem } from "./job";
 import { autoApproves } from "./approval-policy";
+import type { JobItem } from "./job";
 import { describeStepError, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
 import { runMilliHours } from "./transitions";
 

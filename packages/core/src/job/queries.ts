@@ -1,18 +1,18 @@
 /** Reading jobs: one job, its history, the caller's jobs, and every job for admins. */
 import * as z from "zod";
+import { accountActor } from "../auth/access";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { JOB_INDEX_SHARDS, jobShard } from "../db/keys";
 import { ForbiddenError, NotFoundError } from "../errors";
 import { getMembershipItem } from "../org/store";
+import { getUserItem } from "../user/store";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId } from "../util/id";
-import { jobView, jobViews } from "./views";
-import { JOB_STATUSES, toJobEvent, type JobItem } from "./job";
-import { accountActor } from "../auth/access";
-import { getUserItem } from "../user/store";
+import { JOB_STATUSES, type JobItem, toJobEvent } from "./job";
 import { getJobAndUserItems, getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
+import { jobView, jobViews } from "./views";
 
 export const ListJobsInput = z.strictObject({
   status: z.enum(JOB_STATUSES).optional(),
@@ -24,7 +24,10 @@ const OwnerCursor = z.object({ after: z.string().refine(isId) });
 const ShardCursor = z.object({
   positions: z
     .record(
-      z.string().regex(/^\d+$/).refine((s) => Number(s) < JOB_INDEX_SHARDS),
+      z
+        .string()
+        .regex(/^\d+$/)
+        .refine((s) => Number(s) < JOB_INDEX_SHARDS),
       z.union([z.literal("done"), z.string().refine(isId)]),
     )
     // A position can only be a job of that shard: anything else is not a key of its partition.

@@ -1,13 +1,13 @@
 /** Job and job-event access patterns. */
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { GetCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "../db/client";
 import { keys, shards } from "../db/keys";
 import { batchGetItems, queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
-import { newId } from "../util/id";
 import type { UserItem } from "../user/user";
+import { newId } from "../util/id";
 import type { JobDependentItem, JobEventItem, JobItem, JobStatus } from "./job";
 
 export type NewJob = Omit<JobItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "type">;
@@ -89,7 +89,11 @@ export async function listDependentIds(db: Db, jobId: string): Promise<string[]>
 
 /** Several jobs by id (BatchGetItem, up to 100 keys a call); missing ones are absent from the map. */
 export async function getJobItems(db: Db, jobIds: string[], consistent = false): Promise<Map<string, JobItem>> {
-  const items = await batchGetItems<JobItem>(db, [...new Set(jobIds)].map((id) => keys.job(id)), consistent);
+  const items = await batchGetItems<JobItem>(
+    db,
+    [...new Set(jobIds)].map((id) => keys.job(id)),
+    consistent,
+  );
   return new Map(items.map((item) => [item.id, item]));
 }
 
@@ -122,7 +126,12 @@ export function updateJobStatusItem(
   const { answeredToken: _answered, ...rest } = changes;
   const set = { ...rest, ...keys.jobByStatus(to, job.id), status: to, updatedAt: at };
   const fields = Object.entries(set).filter(([, v]) => v !== undefined);
-  const names: Record<string, string> = { "#status": "status", "#period": "quotaPeriod", "#token": "taskToken", "#answered": "answeredToken" };
+  const names: Record<string, string> = {
+    "#status": "status",
+    "#period": "quotaPeriod",
+    "#token": "taskToken",
+    "#answered": "answeredToken",
+  };
   const values: Record<string, unknown> = { ":from": job.status, ":period": job.quotaPeriod, ":answered": job.answeredToken ?? "" };
   fields.forEach(([name, value], i) => {
     names[`#f${i}`] = name;
@@ -173,9 +182,7 @@ export async function parkTaskToken(
 
 /** Get a job by id. */
 export async function getJobItem(db: Db, jobId: string, consistent = false): Promise<JobItem | undefined> {
-  const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.table, Key: keys.job(jobId), ConsistentRead: consistent }),
-  );
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.job(jobId), ConsistentRead: consistent }));
   return Item as JobItem | undefined;
 }
 

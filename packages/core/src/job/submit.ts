@@ -1,12 +1,12 @@
 /** Job submission: the job, its first event, the quota reservation and the idempotency record
  * are written in ONE transaction, so concurrent submissions can never overrun a quota. */
 import { canEverFit, demandOf, eligiblePools, largestPool } from "../admission/placement";
-import { recentPoolItems } from "../cluster/store";
+import { queueIndexItems } from "../admission/queue";
 import { activeUser, checkAccount as checkAccountItem } from "../auth/access";
 import type { Actor } from "../auth/token";
+import { recentPoolItems } from "../cluster/store";
 import type { Core } from "../core";
-import { queueIndexItems } from "../admission/queue";
-import { TransactionCancelled, transactWrite, type CancellationReason, type TransactItem } from "../db/transact";
+import { type CancellationReason, type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
 import {
   BudgetExceededError,
   ContentionError,
@@ -20,26 +20,24 @@ import {
 } from "../errors";
 import {
   getIdempotencyItem,
+  type IdempotencyItem,
   IdempotencyKeySchema,
   isLive,
   putIdempotencyItem,
   requestHash,
-  type IdempotencyItem,
 } from "../idempotency/idempotency";
 import { orgSubmission } from "../org/budget";
 import { periodOf } from "../quota/quota";
 import { openingLimitMilli } from "../quota/service";
 import { reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
 import { activeUserCheck } from "../user/store";
-import { hoursToMilli } from "../util/hours";
+import type { UserItem } from "../user/user";
 import { parseInput } from "../util/fn";
+import { hoursToMilli } from "../util/hours";
 import { newId } from "../util/id";
 import { costMicros } from "../util/money";
 import { autoApprovalReason, autoApproves } from "./approval-policy";
-import { SYSTEM_ACTOR } from "./transitions";
-import { jobView, waitingFor, type Waiting } from "./views";
-import type { UserItem } from "../user/user";
-import { endedUnsuccessfully, SubmitJobInput, toJob, type Job, type JobItem } from "./job";
+import { endedUnsuccessfully, type Job, type JobItem, SubmitJobInput, toJob } from "./job";
 import {
   dependencyCheck,
   getJobItem,
@@ -50,6 +48,8 @@ import {
   putJobEventItem,
   putNewJobItem,
 } from "./store";
+import { SYSTEM_ACTOR } from "./transitions";
+import { jobView, type Waiting, waitingFor } from "./views";
 
 export interface SubmitResult {
   job: Job & { waiting?: Waiting };
@@ -94,10 +94,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     const claimed = await getIdempotencyItem(core.db, actor.userId, key);
     if (claimed && isLive(claimed, now)) return replay(core, claimed, hash);
   }
-  const [account, pools] = await Promise.allSettled([
-    user || openMonths.has(month) ? user : checkAccount(),
-    poolPriceFor(core, input),
-  ]);
+  const [account, pools] = await Promise.allSettled([user || openMonths.has(month) ? user : checkAccount(), poolPriceFor(core, input)]);
   user = settled(account);
   let poolPrice: number | undefined;
   try {
@@ -106,11 +103,12 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     if (!user) await checkAccount();
     throw error;
   }
-  const pricing = poolPrice !== undefined
-    ? poolPrice
-    : input.provider
-      ? core.catalog.price(input.gpuType, input.provider)
-      : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
+  const pricing =
+    poolPrice !== undefined
+      ? poolPrice
+      : input.provider
+        ? core.catalog.price(input.gpuType, input.provider)
+        : core.catalog.cheapest(input.gpuType)?.pricePerGpuHourMicros;
   if (pricing === undefined) {
     if (!user) await checkAccount();
     throw new ValidationError(`provider: ${input.provider} does not offer ${input.gpuType} GPUs`, [
@@ -194,12 +192,12 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         throw new ContentionError("The org's budget kept changing; please retry");
       }
       if (error.failedAt(QUOTA)) {
-        throw new QuotaExceededError(
-          `Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`,
-        );
+        throw new QuotaExceededError(`Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`);
       }
       if (org && error.failedAt(SPEND)) {
-        throw new BudgetExceededError(`The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`);
+        throw new BudgetExceededError(
+          `The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`,
+        );
       }
       const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), actor.userId, input.orgId);
       if (dependencyError) throw dependencyError;
@@ -216,7 +214,10 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
  * entry (WAIT#, or HOLD# with dependencies: a reaction moves it once they have COMPLETED). */
 function approvalItems(core: Core, job: JobItem, at: string): TransactItem[] {
   return [
-    putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "APPROVED", actor: SYSTEM_ACTOR, reason: autoApprovalReason(core), at })),
+    putJobEventItem(
+      core.db,
+      jobEventItem({ jobId: job.id, status: "APPROVED", actor: SYSTEM_ACTOR, reason: autoApprovalReason(core), at }),
+    ),
     ...queueIndexItems(core.db, { ...job, status: "PENDING" }, "APPROVED", {}),
   ];
 }

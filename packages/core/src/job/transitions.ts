@@ -3,17 +3,18 @@
  * racing writers can never both win and quota never drifts from the jobs. A transition is a
  * command about its own job: what it means for others (admission, dependents, the job's workflow
  * execution, budget alerts) is a reaction to the committed change (reactions/). */
+
+import { capacityReleaseItems } from "../admission/capacity";
+import { queueIndexItems } from "../admission/queue";
 import type { Core } from "../core";
-import { TransactionCancelled, transactWrite, type CancellationReason, type TransactItem } from "../db/transact";
-import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
 import { usageDayItems } from "../cost/usage";
+import { type CancellationReason, type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
+import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
 import { orgSpendSettlementItems } from "../org/budget";
 import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
-import { capacityReleaseItems } from "../admission/capacity";
-import { queueIndexItems } from "../admission/queue";
 import type { JobItem, JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
 
@@ -137,7 +138,8 @@ export async function transitionJobsTogether(
   moves: readonly { before: JobItem; request: Omit<TransitionRequest, "guard" | "conditions"> }[],
   extra: (at: string) => TransactItem[],
 ): Promise<JobItem[]> {
-  for (const { before, request } of moves) if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
+  for (const { before, request } of moves)
+    if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
   const at = core.now().toISOString();
   const built = moves.map(({ before, request }) => ({ before, request, ...transitionItems(core, before, request, at) }));
   await transactWrite(core.db, [...built.flatMap((b) => b.items), ...extra(at)]);
@@ -151,7 +153,11 @@ export async function transitionJobsTogether(
 /** The job attributes and the quota item a transition writes. */
 function effects(core: Core, job: JobItem, request: TransitionRequest, at: string) {
   // Who moved it, and the token answered (the reaction that tells the execution reads both from the change).
-  const changes: Partial<JobItem> = { ...request.details, updatedBy: request.actor, ...(job.taskToken ? { answeredToken: job.taskToken } : {}) };
+  const changes: Partial<JobItem> = {
+    ...request.details,
+    updatedBy: request.actor,
+    ...(job.taskToken ? { answeredToken: job.taskToken } : {}),
+  };
   if (request.to === "APPROVED") Object.assign(changes, { approvedAt: at, approvedBy: request.actor });
   if (request.to === "RUNNING") changes.startedAt = at;
   if (!TERMINAL.includes(request.to)) return { changes, quota: undefined };
@@ -191,8 +197,6 @@ export function runMilliHours(core: Core, job: JobItem, at: string, runtime: "el
 function priceOf(core: Core, job: JobItem): number {
   if (job.pricePerGpuHourMicros !== undefined) return job.pricePerGpuHourMicros;
   // Jobs submitted before the price was stored on them: today's catalog price.
-  const price = job.provider
-    ? core.catalog.price(job.gpuType, job.provider)
-    : core.catalog.cheapest(job.gpuType)?.pricePerGpuHourMicros;
+  const price = job.provider ? core.catalog.price(job.gpuType, job.provider) : core.catalog.cheapest(job.gpuType)?.pricePerGpuHourMicros;
   return price ?? 0;
 }

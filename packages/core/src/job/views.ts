@@ -1,10 +1,10 @@
 /** "Why is it waiting": the public view of jobs with `waiting`, as Slurm's REASON column and
  * `squeue --start`. A read model: it reads the jobs' dependencies and the admission plan, and never
  * writes. */
-import { capacityWaiting, type CapacityWaiting } from "../admission/views";
+import { type CapacityWaiting, capacityWaiting } from "../admission/views";
 import type { Core } from "../core";
-import { dependencyIds, describeDependencies, type DependencyStatus } from "./dependencies";
-import { toJob, type Job, type JobItem, type JobStatus } from "./job";
+import { type DependencyStatus, dependencyIds, describeDependencies } from "./dependencies";
+import { type Job, type JobItem, type JobStatus, toJob } from "./job";
 import { getJobItems } from "./store";
 
 /**

@@ -24,4 +24,3 @@ export async function ownedOrg(core: Core, actor: Actor, orgId: string, action: 
   if (role !== "owner") throw new ForbiddenError(`Only the org's owner can ${action}`);
   return org;
 }
-

@@ -3,14 +3,14 @@
  * 100 % alerts recorded once per threshold per month. */
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { transactWrite, type TransactItem } from "../db/transact";
+import { type TransactItem, transactWrite } from "../db/transact";
 import { ForbiddenError } from "../errors";
 import type { JobItem } from "../job/job";
 import { periodOf } from "../quota/quota";
 import { parseInput } from "../util/fn";
 import type { Micros } from "../util/money";
-import { ALERT_THRESHOLDS, SetBudgetInput, toAlert, toSpend } from "./org";
 import { orgAccess, ownedOrg } from "./access";
+import { ALERT_THRESHOLDS, SetBudgetInput, toAlert, toSpend } from "./org";
 import {
   adjustSpendItem,
   commitSpendItem,

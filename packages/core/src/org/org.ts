@@ -118,7 +118,12 @@ export function toOrg(org: OrgItem, role: OrgRole | undefined) {
 
 export const toMember = (m: OrgMemberItem) => ({ userId: m.userId, role: m.role, joinedAt: m.joinedAt });
 
-export const toSpend = (orgId: string, period: string, spend: Pick<OrgSpendItem, "committedMicros" | "budgetMicros" | "remainingMicros"> | undefined, budgetMicros?: Micros) => {
+export const toSpend = (
+  orgId: string,
+  period: string,
+  spend: Pick<OrgSpendItem, "committedMicros" | "budgetMicros" | "remainingMicros"> | undefined,
+  budgetMicros?: Micros,
+) => {
   const committed = spend?.committedMicros ?? 0;
   const budget = spend?.budgetMicros ?? budgetMicros;
   return {

@@ -2,17 +2,18 @@
  * Who may do what: members read their org and its members; only its owner rotates the code, sets
  * the budget and reads alerts. Admins may read any org (members, alerts) but change none they do
  * not own. A non-member is told the org does not exist (404), like someone else's job. */
-import { getUserItems } from "../user/store";
+
 import { randomBytes } from "node:crypto";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, NotFoundError } from "../errors";
+import { periodOf } from "../quota/quota";
+import { getUserItems } from "../user/store";
 import { fn } from "../util/fn";
 import { newId } from "../util/id";
-import { periodOf } from "../quota/quota";
 import { orgAccess, ownedOrg } from "./access";
-import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend, } from "./org";
+import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend } from "./org";
 import {
   addMemberItems,
   createOrgItems,
@@ -36,7 +37,14 @@ export const newInviteCode = () => randomBytes(16).toString("base64url");
 export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Actor) => {
   const at = core.now().toISOString();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const org = orgItem({ id: newId(), name: input.name, inviteCode: newInviteCode(), createdBy: actor.userId, createdAt: at, updatedAt: at });
+    const org = orgItem({
+      id: newId(),
+      name: input.name,
+      inviteCode: newInviteCode(),
+      createdBy: actor.userId,
+      createdAt: at,
+      updatedAt: at,
+    });
     const NAME = 0;
     const INVITE = 1;
     try {
@@ -119,7 +127,9 @@ export async function listMyOrgs(core: Core, actor: Actor) {
 export async function listOrgMembers(core: Core, actor: Actor, orgId: string) {
   await orgAccess(core, actor, orgId);
   const members = await listMemberItems(core.db, orgId);
-  const users = await getUserItems(core.db, members.map((m) => m.userId));
+  const users = await getUserItems(
+    core.db,
+    members.map((m) => m.userId),
+  );
   return { items: members.map((m) => ({ ...toMember(m), email: users.get(m.userId)?.email, fullName: users.get(m.userId)?.fullName })) };
 }
-

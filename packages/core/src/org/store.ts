@@ -46,7 +46,10 @@ export async function listAlertItems(db: Db, orgId: string): Promise<BudgetAlert
 }
 
 const queryPrefix = <T>(db: Db, pk: string, prefix: string) =>
-  queryAll<T>(db, { KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)", ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix } });
+  queryAll<T>(db, {
+    KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
+    ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
+  });
 
 /** The stored org item. */
 export const orgItem = (org: Omit<OrgItem, "pk" | "sk" | "type">): OrgItem => ({ ...orgKeys.org(org.id), type: "Org", ...org });
@@ -55,7 +58,13 @@ export const orgItem = (org: Omit<OrgItem, "pk" | "sk" | "type">): OrgItem => ({
 export function createOrgItems(db: Db, org: OrgItem): TransactItem[] {
   return [
     { Put: { TableName: db.table, Item: { ...orgKeys.name(org.name), type: "OrgNameClaim", orgId: org.id }, ConditionExpression: NEW } },
-    { Put: { TableName: db.table, Item: { ...orgKeys.invite(org.inviteCode), type: "InviteClaim", orgId: org.id }, ConditionExpression: NEW } },
+    {
+      Put: {
+        TableName: db.table,
+        Item: { ...orgKeys.invite(org.inviteCode), type: "InviteClaim", orgId: org.id },
+        ConditionExpression: NEW,
+      },
+    },
     { Put: { TableName: db.table, Item: org, ConditionExpression: NEW } },
   ];
 }
@@ -65,7 +74,14 @@ export function addMemberItems(
   db: Db,
   m: { orgId: string; userId: string; role: OrgRole; orgName: string; joinedAt: string },
 ): TransactItem[] {
-  const member: OrgMemberItem = { ...orgKeys.member(m.orgId, m.userId), type: "OrgMember", orgId: m.orgId, userId: m.userId, role: m.role, joinedAt: m.joinedAt };
+  const member: OrgMemberItem = {
+    ...orgKeys.member(m.orgId, m.userId),
+    type: "OrgMember",
+    orgId: m.orgId,
+    userId: m.userId,
+    role: m.role,
+    joinedAt: m.joinedAt,
+  };
   const membership: MembershipItem = { ...orgKeys.membership(m.userId, m.orgId), type: "Membership", ...m };
   return [
     { Put: { TableName: db.table, Item: member, ConditionExpression: NEW } },
@@ -151,7 +167,14 @@ export const setSpendBudgetItem = (db: Db, p: { orgId: string; period: string; b
       "#remaining = :budget - if_not_exists(#committed, :zero)",
     ].join(", "),
     ExpressionAttributeNames: SPEND_NAMES,
-    ExpressionAttributeValues: { ":type": "OrgSpend", ":org": p.orgId, ":period": p.period, ":at": p.at, ":budget": p.budgetMicros, ":zero": 0 },
+    ExpressionAttributeValues: {
+      ":type": "OrgSpend",
+      ":org": p.orgId,
+      ":period": p.period,
+      ":at": p.at,
+      ":budget": p.budgetMicros,
+      ":zero": 0,
+    },
   },
 });
 
@@ -201,7 +224,8 @@ export const adjustSpendItem = (db: Db, p: { orgId: string; period: string; delt
   Update: {
     TableName: db.table,
     Key: orgKeys.spend(p.orgId, p.period),
-    UpdateExpression: "SET #committed = if_not_exists(#committed, :zero) + :delta, #remaining = if_not_exists(#remaining, :zero) - :delta, updatedAt = :at",
+    UpdateExpression:
+      "SET #committed = if_not_exists(#committed, :zero) + :delta, #remaining = if_not_exists(#remaining, :zero) - :delta, updatedAt = :at",
     ExpressionAttributeNames: { "#committed": "committedMicros", "#remaining": "remainingMicros" },
     ExpressionAttributeValues: { ":delta": p.deltaMicros, ":zero": 0, ":at": p.at },
   },

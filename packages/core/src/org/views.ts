@@ -3,8 +3,8 @@ import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { ForbiddenError } from "../errors";
-import { jobViews } from "../job/views";
 import { getJobItem } from "../job/store";
+import { jobViews } from "../job/views";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn } from "../util/fn";
 import { isId } from "../util/id";
@@ -25,7 +25,10 @@ export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor:
   const page = await listOrgJobIds(core.db, orgId, { limit: input.limit, afterId: after });
   const jobs = await Promise.all(page.ids.map((id) => getJobItem(core.db, id)));
   return {
-    items: await jobViews(core, jobs.flatMap((job) => (job ? [job] : []))),
+    items: await jobViews(
+      core,
+      jobs.flatMap((job) => (job ? [job] : [])),
+    ),
     nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
   };
 });

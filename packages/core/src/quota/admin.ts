@@ -11,7 +11,7 @@ import { decodeCursor, encodeCursor } from "../util/cursor";
 import { fn, parseInput } from "../util/fn";
 import { hoursToMilli } from "../util/hours";
 import { isId } from "../util/id";
-import { periodOf, toQuota, type QuotaItem } from "./quota";
+import { periodOf, type QuotaItem, toQuota } from "./quota";
 import { resetQuotas } from "./reset";
 import { openingLimitMilli } from "./service";
 import { changeQuotaLimitItem, getQuotaItem, getQuotaItems, quotaNotOpenCheck } from "./store";
@@ -31,7 +31,10 @@ export const SetQuotaInput = z.strictObject({
     .number()
     .min(0)
     .max(MAX_LIMIT_HOURS)
-    .refine((hours) => Number.isInteger(Math.round(hours * 1000)) && Math.abs(hours * 1000 - Math.round(hours * 1000)) < 1e-6, "must have at most 3 decimals"),
+    .refine(
+      (hours) => Number.isInteger(Math.round(hours * 1000)) && Math.abs(hours * 1000 - Math.round(hours * 1000)) < 1e-6,
+      "must have at most 3 decimals",
+    ),
 });
 
 /** How long an on-demand reset may run inside one API request before answering `done: false`. */
@@ -59,7 +62,11 @@ export const listUsers = fn(ListUsersInput, async (input, core: Core, actor: Act
   const after = input.cursor ? decodeCursor(UserCursor, input.cursor).after : undefined;
   const page = await listUserItems(core.db, input.limit, after);
   const period = periodOf(core.now());
-  const quotas = await getQuotaItems(core.db, page.items.map((u) => u.id), period);
+  const quotas = await getQuotaItems(
+    core.db,
+    page.items.map((u) => u.id),
+    period,
+  );
   return {
     items: page.items.map((user) => userView(core, user, quotas.get(user.id), period)),
     nextCursor: page.last && page.items.length ? encodeCursor({ after: page.items.at(-1)!.id }) : null,

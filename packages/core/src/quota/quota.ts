@@ -1,5 +1,5 @@
 /** The Quota entity: GPU-hours per user per calendar month (UTC), kept in milli-hours. */
-import { milliToHours, type MilliHours } from "../util/hours";
+import { type MilliHours, milliToHours } from "../util/hours";
 
 export interface QuotaItem {
   pk: string;

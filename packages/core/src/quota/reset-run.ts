@@ -1,7 +1,8 @@
 /** The monthly quota reset's progress record: one item per period, so a run that stopped half-way
  * (a Lambda timeout, a crash, an API call out of time) is continued by the next run, not redone. */
-import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 
 export const resetRunKeys = {

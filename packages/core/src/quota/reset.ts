@@ -9,11 +9,11 @@
  * Idempotent: a finished period answers from its record with one read. */
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
-import { OPEN_STATUSES, type JobItem } from "../job/job";
+import { type JobItem, OPEN_STATUSES } from "../job/job";
 import { listJobItemsSharded, type ShardPositions } from "../job/store";
 import { getUserItem, listUserItems } from "../user/store";
 import { periodOf } from "./quota";
-import { advanceResetRunItem, getResetRunItem, startResetRunItem, type ResetRunItem } from "./reset-run";
+import { advanceResetRunItem, getResetRunItem, type ResetRunItem, startResetRunItem } from "./reset-run";
 import { openingLimitMilli } from "./service";
 import { carryReservationItems, openQuotaPeriod } from "./store";
 
@@ -85,7 +85,12 @@ async function carryOpenJobs(core: Core, run: ResetRunItem, deadline: number) {
     let positions: ShardPositions | undefined;
     do {
       if (Date.now() >= deadline) {
-        await advanceResetRunItem(core.db, run, { phase: "jobs", afterUserId: run.afterUserId, jobsCarried: carried, at: core.now().toISOString() });
+        await advanceResetRunItem(core.db, run, {
+          phase: "jobs",
+          afterUserId: run.afterUserId,
+          jobsCarried: carried,
+          at: core.now().toISOString(),
+        });
         return;
       }
       const page = await listJobItemsSharded(core.db, { status, limit: JOBS_PER_PAGE, positions });
@@ -94,7 +99,12 @@ async function carryOpenJobs(core: Core, run: ResetRunItem, deadline: number) {
       positions = page.positions;
     } while (positions);
   }
-  await advanceResetRunItem(core.db, run, { phase: "done", afterUserId: run.afterUserId, jobsCarried: carried, at: core.now().toISOString() });
+  await advanceResetRunItem(core.db, run, {
+    phase: "done",
+    afterUserId: run.afterUserId,
+    jobsCarried: carried,
+    at: core.now().toISOString(),
+  });
 }
 
 /** Moves one job's reservation into `period`; false when it had already moved or closed. */

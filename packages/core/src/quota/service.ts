@@ -1,8 +1,8 @@
 /** Quota reads as users see them. */
 import type { Core } from "../core";
-import { hoursToMilli } from "../util/hours";
 import type { UserItem } from "../user/user";
-import { periodOf, toQuota, type Quota } from "./quota";
+import { hoursToMilli } from "../util/hours";
+import { periodOf, type Quota, toQuota } from "./quota";
 import { getQuotaItem } from "./store";
 
 /** The limit a user's new month opens with: their standing limit, else the configured default. */

@@ -27,9 +27,7 @@ export function reserveQuotaItem(
     Update: {
       ...addReservation(db, p),
       // A fresh period can take the reservation when the opening limit covers it.
-      ConditionExpression: fitsFreshPeriod
-        ? "attribute_not_exists(#remaining) OR #remaining >= :milli"
-        : "#remaining >= :milli",
+      ConditionExpression: fitsFreshPeriod ? "attribute_not_exists(#remaining) OR #remaining >= :milli" : "#remaining >= :milli",
     },
   };
 }
@@ -162,7 +160,15 @@ export function carryReservationItems(
     },
     settleQuotaItem(db, { userId: job.ownerId, period: job.quotaPeriod, reservedMilli: job.reservedMilli, usedMilli: 0, at: to.at }),
     // Taken even past the new month's limit: no condition.
-    { Update: addReservation(db, { userId: job.ownerId, period: to.period, milli: job.reservedMilli, limitIfNew: to.limitIfNew, at: to.at }) },
+    {
+      Update: addReservation(db, {
+        userId: job.ownerId,
+        period: to.period,
+        milli: job.reservedMilli,
+        limitIfNew: to.limitIfNew,
+        at: to.at,
+      }),
+    },
   ];
 }
 
@@ -193,6 +199,9 @@ export const quotaNotOpenCheck = (db: Db, userId: string, period: string): Trans
 
 /** This month's quota items of several users (BatchGetItem, up to 100 keys a call). */
 export async function getQuotaItems(db: Db, userIds: string[], period: string): Promise<Map<string, QuotaItem>> {
-  const items = await batchGetItems<QuotaItem>(db, userIds.map((id) => keys.quota(id, period)));
+  const items = await batchGetItems<QuotaItem>(
+    db,
+    userIds.map((id) => keys.quota(id, period)),
+  );
   return new Map(items.map((item) => [item.userId, item]));
 }

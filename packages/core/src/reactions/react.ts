@@ -12,7 +12,7 @@ import type { ChangeRecord } from "../event/event";
 import { cancelDependentsOf } from "../job/cascade";
 import { recordBudgetAlerts } from "../org/budget";
 import { ExecutionEndedError, TaskNotWaitingError } from "../workflow/port";
-import { reactionsTo, type Reaction } from "./reactions";
+import { type Reaction, reactionsTo } from "./reactions";
 
 export interface BatchOutcome {
   /** Index of the first record whose reactions failed (the ones before it are done); undefined: all done. */
@@ -33,11 +33,12 @@ export async function react(core: Core, records: readonly ChangeRecord[]): Promi
       continue;
     }
     const others = reactions.filter((r) => r.kind !== "admit");
-    for (const r of reactions) if (r.kind === "admit") {
-      const pools = admit.get(r.gpuType) ?? new Set<string>();
-      for (const p of r.alsoPools) pools.add(p);
-      admit.set(r.gpuType, pools);
-    }
+    for (const r of reactions)
+      if (r.kind === "admit") {
+        const pools = admit.get(r.gpuType) ?? new Set<string>();
+        for (const p of r.alsoPools) pools.add(p);
+        admit.set(r.gpuType, pools);
+      }
     const results = await Promise.allSettled(others.map((r) => run(core, r)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed && firstFailed === undefined) {
@@ -78,7 +79,10 @@ export async function run(core: Core, reaction: Reaction): Promise<void> {
       }
       return;
     case "stopExecution":
-      return core.workflow.stop(reaction.jobId, `Job ${reaction.status} by ${reaction.status === "CANCELLED" ? "cancellation" : "an admin"}`);
+      return core.workflow.stop(
+        reaction.jobId,
+        `Job ${reaction.status} by ${reaction.status === "CANCELLED" ? "cancellation" : "an admin"}`,
+      );
     case "promoteIfReady":
       await promoteJobIfReady(core, reaction.jobId);
       return;

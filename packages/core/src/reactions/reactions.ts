@@ -3,7 +3,7 @@
  * everything they mean for other jobs, pools, teams and the job's workflow execution is decided
  * here and run by react.ts, from the table's stream in AWS and locally alike. */
 import type { GpuType } from "../catalog/catalog";
-import { recordImage, recordType, type ChangeRecord } from "../event/event";
+import { type ChangeRecord, recordImage, recordType } from "../event/event";
 import { endedUnsuccessfully, isOpen, type JobStatus } from "../job/job";
 import { WORKFLOW_ACTOR } from "../job/transitions";
 
@@ -58,7 +58,11 @@ function jobReactions(before?: Item, after?: Item): Reaction[] {
   if (!after) return [];
   const jobId: string = after.id;
   // A new job (written APPROVED by the auto-approve policy when it covers it: then queued as an approval is).
-  if (!before) return [{ kind: "startExecution", jobId }, ...(after.status === "APPROVED" && after.dependsOn?.length ? [{ kind: "promoteIfReady" as const, jobId }] : [])];
+  if (!before)
+    return [
+      { kind: "startExecution", jobId },
+      ...(after.status === "APPROVED" && after.dependsOn?.length ? [{ kind: "promoteIfReady" as const, jobId }] : []),
+    ];
   const from = before.status as JobStatus;
   const to = after.status as JobStatus;
   if (from === to) return [];

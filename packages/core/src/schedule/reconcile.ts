@@ -18,16 +18,16 @@
 import { requestAdmission } from "../admission/loop";
 import { deleteQueueEntryItem, listQueueJobIds, promoteItems, restoreQueueEntryItems } from "../admission/queue";
 import { dependenciesDone } from "../admission/readiness";
-import { TransactionCancelled, transactWrite } from "../db/transact";
 import { GPU_TYPES } from "../catalog/catalog";
 import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
+import { TransactionCancelled, transactWrite } from "../db/transact";
+import { InvalidTransitionError } from "../errors";
 import { cancelDependentsOf } from "../job/cascade";
-import { endedUnsuccessfully, isOpen, OPEN_STATUSES, type JobItem } from "../job/job";
+import { endedUnsuccessfully, isOpen, type JobItem, OPEN_STATUSES } from "../job/job";
 import { getJobItem, getJobItems, listJobItemsSharded, type ShardPositions } from "../job/store";
 import { SYSTEM_ACTOR, transitionJob } from "../job/transitions";
 import { ExecutionEndedError, TaskNotWaitingError } from "../workflow/port";
-import { InvalidTransitionError } from "../errors";
 
 const PAGE = 100;
 
@@ -55,7 +55,17 @@ export interface ReconcileReport {
 const SWEEP_BUDGET_MS = 150_000;
 
 export async function reconcile(core: Core, options: { sweepBudgetMs?: number } = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { openJobsChecked: 0, dependentsCancelled: [], executionsEnsured: 0, tasksAnsweredAgain: 0, jobsClosed: [], admitted: [], queueEntriesRestored: 0, sweepCutShort: false, failures: 0 };
+  const report: ReconcileReport = {
+    openJobsChecked: 0,
+    dependentsCancelled: [],
+    executionsEnsured: 0,
+    tasksAnsweredAgain: 0,
+    jobsClosed: [],
+    admitted: [],
+    queueEntriesRestored: 0,
+    sweepCutShort: false,
+    failures: 0,
+  };
   const attempt = async (what: string, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -114,7 +124,8 @@ async function cancelForFailedDependencies(core: Core, jobs: JobItem[], report: 
   const failed = [...deps.values()].filter((d) => endedUnsuccessfully(d.status));
   for (const dep of failed) {
     const cancelled = await cancelDependentsOf(core, dep, { transitive: true });
-    if (cancelled.length) core.log.warn("reconciler cancelled dependents of an unsuccessful job", { jobId: dep.id, status: dep.status, cancelled });
+    if (cancelled.length)
+      core.log.warn("reconciler cancelled dependents of an unsuccessful job", { jobId: dep.id, status: dep.status, cancelled });
     report.dependentsCancelled.push(...cancelled);
   }
 }
@@ -157,7 +168,11 @@ async function ensureExecution(core: Core, listed: JobItem, report: ReconcileRep
   try {
     await core.workflow.startJob(job.id);
     report.executionsEnsured++;
-    core.log.warn("reconciler started the execution of an open job", { jobId: job.id, status: job.status, had: execution?.status ?? "none" });
+    core.log.warn("reconciler started the execution of an open job", {
+      jobId: job.id,
+      status: job.status,
+      had: execution?.status ?? "none",
+    });
   } catch (error) {
     if (!(error instanceof ExecutionEndedError)) throw error;
     const reason = `its lifecycle execution ended (${execution?.status ?? "unknown"}) while the job was ${job.status}; closed by the reconciler`;
@@ -166,7 +181,15 @@ async function ensureExecution(core: Core, listed: JobItem, report: ReconcileRep
         core,
         job.id,
         job.status === "RUNNING"
-          ? { action: "fail", from: ["RUNNING"], to: "FAILED", actor: SYSTEM_ACTOR, reason, details: { errorMessage: reason }, runtime: "elapsed" }
+          ? {
+              action: "fail",
+              from: ["RUNNING"],
+              to: "FAILED",
+              actor: SYSTEM_ACTOR,
+              reason,
+              details: { errorMessage: reason },
+              runtime: "elapsed",
+            }
           : { action: "cancel", from: ["PENDING", "APPROVED"], to: "CANCELLED", actor: SYSTEM_ACTOR, reason },
       );
       report.jobsClosed.push(job.id);
@@ -188,7 +211,9 @@ async function restoreQueueEntries(core: Core, jobs: JobItem[], report: Reconcil
     const waiting = new Set(ids.waiting);
     const held = new Set(ids.held);
     const indexed = new Set([...ids.waiting, ...ids.held, ...ids.running]);
-    for (const job of jobs.filter((j) => j.gpuType === gpuType && (!indexed.has(j.id) || (j.status === "APPROVED" && !waiting.has(j.id))))) {
+    for (const job of jobs.filter(
+      (j) => j.gpuType === gpuType && (!indexed.has(j.id) || (j.status === "APPROVED" && !waiting.has(j.id))),
+    )) {
       const ready = job.status === "APPROVED" && (await dependenciesDone(core, job));
       if (indexed.has(job.id) && !ready) continue; // held, and rightly so
       const items = ready && held.has(job.id) ? promoteItems(core.db, job) : restoreQueueEntryItems(core.db, job, ready);

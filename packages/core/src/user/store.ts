@@ -3,7 +3,7 @@ import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { keys } from "../db/keys";
 import { batchGetItems } from "../db/read";
-import { transactWrite, TransactionCancelled, type TransactItem } from "../db/transact";
+import { type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError } from "../errors";
 import type { UserItem } from "./user";
 
@@ -26,9 +26,7 @@ export const activeUserCheck = (db: Db, userId: string): TransactItem => ({
 
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
-  const { Item } = await db.doc.send(
-    new GetCommand({ TableName: db.table, Key: keys.email(email), ConsistentRead: true }),
-  );
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.email(email), ConsistentRead: true }));
   if (!Item) return undefined;
   return getUserItem(db, Item.userId as string);
 }
@@ -84,6 +82,9 @@ export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, 
 
 /** Several users by id (BatchGetItem, 100 keys a call, unprocessed keys retried); missing ones are left out. */
 export async function getUserItems(db: Db, userIds: string[]): Promise<Map<string, UserItem>> {
-  const items = await batchGetItems<UserItem>(db, [...new Set(userIds)].map((id) => keys.user(id)));
+  const items = await batchGetItems<UserItem>(
+    db,
+    [...new Set(userIds)].map((id) => keys.user(id)),
+  );
   return new Map(items.map((item) => [item.id, item]));
 }

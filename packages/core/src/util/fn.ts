@@ -14,10 +14,7 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
   throw new ValidationError(summary || "Invalid input", issues);
 }
 
-export function fn<S extends z.ZodType, Args extends unknown[], R>(
-  schema: S,
-  body: (input: z.output<S>, ...rest: Args) => R,
-) {
+export function fn<S extends z.ZodType, Args extends unknown[], R>(schema: S, body: (input: z.output<S>, ...rest: Args) => R) {
   const wrapped = (input: z.input<S> | unknown, ...rest: Args): R => body(parseInput(schema, input), ...rest);
   return Object.assign(wrapped, { schema });
 }

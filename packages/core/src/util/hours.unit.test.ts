@@ -25,8 +25,10 @@ describe("ceilToMilliHours", () => {
   });
 
   it("keeps every whole number of milli-hours as it is", () => {
-    fc.assert(fc.property(fc.integer({ min: 1, max: 720_000 }), (milli) => {
-      expect(ceilToMilliHours(milli / 1000)).toBe(milli);
-    }));
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 720_000 }), (milli) => {
+        expect(ceilToMilliHours(milli / 1000)).toBe(milli);
+      }),
+    );
   });
 });

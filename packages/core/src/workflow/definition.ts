@@ -52,9 +52,7 @@ export const LAMBDA_INVOKE_WAIT_FOR_TOKEN = "arn:aws:states:::lambda:invoke.wait
 /** Name of the payload field carrying the task token of the callback states. */
 export const TASK_TOKEN_FIELD = "taskToken";
 
-const retry = [
-  { ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL" },
-];
+const retry = [{ ErrorEquals: [...TRANSIENT_ERRORS], IntervalSeconds: 1, MaxAttempts: 6, BackoffRate: 2, JitterStrategy: "FULL" }];
 const catchAll = { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: TASKS.releaseQuota };
 
 /** A Lambda task: the payload picks fields of the state input; the output is the function's result. */

@@ -7,9 +7,9 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from "@aws-sdk/client-sfn";
-import { mapUnavailableErrors, outboundClientConfig, type OutboundSettings } from "../aws/outbound";
+import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "../aws/outbound";
 import type { JobWorkflowInput } from "./definition";
-import { ExecutionEndedError, TaskNotWaitingError, type ExecutionStatus, type WorkflowPort } from "./port";
+import { ExecutionEndedError, type ExecutionStatus, TaskNotWaitingError, type WorkflowPort } from "./port";
 
 /** Stop reason shown in the Step Functions console when a job ended outside the machine. */
 export const STOPPED_ERROR = "JobEndedByAction";

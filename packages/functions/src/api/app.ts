@@ -1,11 +1,12 @@
 /** The one Hono app: the same object runs on Lambda (lambda.ts) and on the local server. */
+
+import type { Core } from "@gpuaas/core/core";
+import { pingTable } from "@gpuaas/core/db/client";
+import { type AssetSource, repositoryAssets } from "@gpuaas/web/assets";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { pingTable } from "@gpuaas/core/db/client";
-import type { Core } from "@gpuaas/core/core";
-import { repositoryAssets, type AssetSource } from "@gpuaas/web/assets";
-import type { AppEnv } from "./context";
 import { consoleRoutes } from "./console";
+import type { AppEnv } from "./context";
 import { errorBody, handleError, unavailable } from "./errors";
 import { requestContext } from "./middleware";
 import { adminRoutes } from "./routes/admin";

@@ -1,6 +1,7 @@
 /** The web console: `GET /` is its page, `GET /console/*` its scripts, styles and libraries. */
-import { Hono, type Context } from "hono";
+
 import type { AssetSource } from "@gpuaas/web/assets";
+import { type Context, Hono } from "hono";
 import type { AppEnv } from "./context";
 import { errorBody } from "./errors";
 

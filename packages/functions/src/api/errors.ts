@@ -1,26 +1,27 @@
 /** Maps domain errors to HTTP once: `{"error":{"code","message"}}` with the right status. */
-import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+
 import {
   AlreadyExistsError,
   BudgetExceededError,
   CapacityInUseError,
-  NeverFitsError,
-  NoCapacityError,
   ContentionError,
-  DependencyUnavailableError,
-  DependencyFailedError,
   DependenciesNotMetError,
+  DependencyFailedError,
+  DependencyUnavailableError,
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
   InvalidTransitionError,
+  NeverFitsError,
+  NoCapacityError,
   NotFoundError,
   QuotaExceededError,
   UnauthorizedError,
   ValidationError,
 } from "@gpuaas/core/errors";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = [
   [ValidationError, 400],

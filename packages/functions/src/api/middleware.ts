@@ -1,10 +1,10 @@
 /** Request plumbing: request id and core, bearer authentication, admin guard and JSON body reading. */
 import { randomUUID } from "node:crypto";
-import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import { authenticate, verifyToken } from "@gpuaas/core/auth/access";
 import type { Core } from "@gpuaas/core/core";
 import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context";
 
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,128}$/;

@@ -2,12 +2,13 @@
  * on the app's bus, in stream order. A record that cannot be published is reported as the batch's
  * first failure (ReportBatchItemFailures), so Lambda retries from it and never re-sends the ones
  * before it; the records after it are not attempted, which keeps the order. */
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+
 import { loadOutboundConfig } from "@gpuaas/core/config/config";
 import { publishRecords } from "@gpuaas/core/event/deliver";
 import { createEventBridgePublisher } from "@gpuaas/core/event/eventbridge";
 import type { EventPublisher } from "@gpuaas/core/event/publisher";
 import { createLogger, type Log } from "@gpuaas/core/log";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { linkedBusName } from "../linked";
 
 let shared: { publisher: EventPublisher; log: Log } | undefined;

@@ -2,10 +2,11 @@
  * (admission, dependents, the jobs' executions, budget alerts), the same `react` the local stack
  * runs. A batch whose reactions failed reports its first failed record (ReportBatchItemFailures):
  * Lambda retries from it; the reactions are idempotent, so records seen again change nothing more. */
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
+
 import type { Core } from "@gpuaas/core/core";
 import type { ChangeRecord } from "@gpuaas/core/event/event";
 import { react } from "@gpuaas/core/reactions/react";
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { lambdaCore } from "../linked";
 
 /** The batch's handler, on any core (tests pass one on DynamoDB Local). */

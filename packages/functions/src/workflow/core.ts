@@ -11,11 +11,14 @@ let shared: Core | undefined;
 export function workflowLambdaCore(): Core {
   if (!shared) {
     const core = lambdaCore();
-    shared = { ...core, workflow: createSfnWorkflow({
+    shared = {
+      ...core,
+      workflow: createSfnWorkflow({
         stateMachineArn: core.config.jobWorkflowArn,
         region: core.config.region,
         outbound: core.config.outbound,
-      }), };
+      }),
+    };
   }
   return shared;
 }

@@ -1,9 +1,9 @@
 /** Every workflow task's step by task key: the local engine wires each Task state to these. */
 import type { TaskKey } from "@gpuaas/core/workflow/definition";
-import type { TaskStep } from "./core";
 import * as applyApprovalPolicy from "./applyApprovalPolicy";
 import * as awaitApproval from "./awaitApproval";
 import * as awaitStart from "./awaitStart";
+import type { TaskStep } from "./core";
 import * as drawOutcome from "./drawOutcome";
 import * as expireWait from "./expireWait";
 import * as planRuntime from "./planRuntime";

@@ -1,6 +1,7 @@
 // Sign in and register.
-import { html } from "../vendor/lit-html.js";
+
 import { describeError, get, post, session } from "../api.js";
+import { html } from "../vendor/lit-html.js";
 
 const fields = (form) => Object.fromEntries(new FormData(form));
 
@@ -32,11 +33,12 @@ export const loginView = {
   title: () => "Sign in",
   render: (ctx) => html`<article>
     <h1>Sign in</h1>
-    <form @submit=${(e) => busy(e, ctx, async ({ email, password }) => {
-      await signIn(email, password);
-      ctx.flash({ notice: `Welcome back, ${session.get().user.fullName}.` }, { next: true });
-      ctx.navigate("/");
-    })}>
+    <form @submit=${(e) =>
+      busy(e, ctx, async ({ email, password }) => {
+        await signIn(email, password);
+        ctx.flash({ notice: `Welcome back, ${session.get().user.fullName}.` }, { next: true });
+        ctx.navigate("/");
+      })}>
       <label>Email <input name="email" type="email" autocomplete="username" required /></label>
       <label>Password <input name="password" type="password" autocomplete="current-password" required /></label>
       <button type="submit">Sign in</button>
@@ -49,12 +51,13 @@ export const registerView = {
   title: () => "Register",
   render: (ctx) => html`<article>
     <h1>Create an account</h1>
-    <form @submit=${(e) => busy(e, ctx, async ({ fullName, email, password }) => {
-      await post("/auth/register", { fullName, email, password });
-      await signIn(email, password);
-      ctx.flash({ notice: `Welcome, ${fullName}. Your monthly GPU-hour quota is ready.` }, { next: true });
-      ctx.navigate("/");
-    })}>
+    <form @submit=${(e) =>
+      busy(e, ctx, async ({ fullName, email, password }) => {
+        await post("/auth/register", { fullName, email, password });
+        await signIn(email, password);
+        ctx.flash({ notice: `Welcome, ${fullName}. Your monthly GPU-hour quota is ready.` }, { next: true });
+        ctx.navigate("/");
+      })}>
       <label>Full name <input name="fullName" autocomplete="name" required /></label>
       <label>Email <input name="email" type="email" autocomplete="email" required /></label>
       <label>Password <input name="password" type="password" autocomplete="new-password" required />

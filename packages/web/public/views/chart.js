@@ -51,7 +51,12 @@ async function draw(canvas, id, report) {
 export function costChart(id, report) {
   const canvas = document.getElementById(`chart-${id}`) ?? Object.assign(document.createElement("canvas"), { id: `chart-${id}` });
   canvas.setAttribute("role", "img");
-  canvas.setAttribute("aria-label", report.items.map((i) => `${i[report.groupBy] ?? "(none)"}: $${i.costUsd}`).join(", ") || "No costs in this range");
-  queueMicrotask(() => void draw(canvas, id, report).catch(() => canvas.replaceWith(document.createTextNode("The chart could not be drawn."))));
+  canvas.setAttribute(
+    "aria-label",
+    report.items.map((i) => `${i[report.groupBy] ?? "(none)"}: $${i.costUsd}`).join(", ") || "No costs in this range",
+  );
+  queueMicrotask(
+    () => void draw(canvas, id, report).catch(() => canvas.replaceWith(document.createTextNode("The chart could not be drawn."))),
+  );
   return canvas;
 }

@@ -1,7 +1,8 @@
 // The dashboard: my quota, this month's spend, my jobs with why each waits; updates live.
-import { html } from "../vendor/lit-html.js";
+
 import { describeError, get, post, query } from "../api.js";
 import { hours, monthStart, relative, statusBadge, today, usd, waitingText } from "../format.js";
+import { html } from "../vendor/lit-html.js";
 
 const STATUSES = ["", "PENDING", "APPROVED", "RUNNING", "COMPLETED", "FAILED", "REJECTED", "CANCELLED"];
 const OPEN = new Set(["PENDING", "APPROVED", "RUNNING"]);
@@ -88,13 +89,15 @@ export const dashboardView = {
             </select>
           </label>
         </div>
-        ${jobs.items.length === 0
-          ? html`<p>No jobs ${filter.status ? `with status ${filter.status}` : "yet"}. <a href="#/submit">Submit one</a>.</p>`
-          : html`<div class="overflow-auto">
+        ${
+          jobs.items.length === 0
+            ? html`<p>No jobs ${filter.status ? `with status ${filter.status}` : "yet"}. <a href="#/submit">Submit one</a>.</p>`
+            : html`<div class="overflow-auto">
               <table data-testid="my-jobs">
                 <thead><tr><th>Job</th><th>GPUs</th><th>Status</th><th>Why / details</th><th>Est. cost</th><th>Submitted</th><th></th></tr></thead>
                 <tbody>
-                  ${jobs.items.map((job) => html`<tr data-job-id=${job.id}>
+                  ${jobs.items.map(
+                    (job) => html`<tr data-job-id=${job.id}>
                     <td><a href="#/jobs/${job.id}">${job.name}</a></td>
                     <td>${job.gpuCount} × ${job.gpuType}</td>
                     <td>${statusBadge(job.status)}</td>
@@ -102,16 +105,20 @@ export const dashboardView = {
                     <td>${usd(job.estimatedCostUsd)}</td>
                     <td title=${job.createdAt}>${relative(job.createdAt)}</td>
                     <td>${OPEN.has(job.status) ? html`<button class="secondary outline" @click=${() => cancel(ctx, job)}>Cancel</button>` : ""}</td>
-                  </tr>`)}
+                  </tr>`,
+                  )}
                 </tbody>
               </table>
-            </div>`}
-        ${jobs.more
-          ? html`<button class="secondary" @click=${() => {
-              filter.pages++;
-              void ctx.reload();
-            }}>Show more</button>`
-          : ""}
+            </div>`
+        }
+        ${
+          jobs.more
+            ? html`<button class="secondary" @click=${() => {
+                filter.pages++;
+                void ctx.reload();
+              }}>Show more</button>`
+            : ""
+        }
       </section>`;
   },
 };

@@ -1,7 +1,8 @@
 // One job: its details, why it waits and when it should start, its event history; updates live.
-import { html } from "../vendor/lit-html.js";
+
 import { describeError, get, post } from "../api.js";
 import { hours, relative, statusBadge, usd, waitingText, when } from "../format.js";
+import { html } from "../vendor/lit-html.js";
 
 const OPEN = new Set(["PENDING", "APPROVED", "RUNNING"]);
 
@@ -45,7 +46,14 @@ export const jobView = {
               ${row("Priority", job.priority)}
               ${job.orgId ? row("Team", html`<code>${job.orgId}</code>`) : ""}
               ${job.clusterId ? row("Pool", html`<code>${job.clusterId}</code>`) : ""}
-              ${job.dependsOn.length ? row("Depends on", job.dependsOn.map((d) => html`<a href="#/jobs/${d}"><code>${d}</code></a> `)) : ""}
+              ${
+                job.dependsOn.length
+                  ? row(
+                      "Depends on",
+                      job.dependsOn.map((d) => html`<a href="#/jobs/${d}"><code>${d}</code></a> `),
+                    )
+                  : ""
+              }
               ${row("Submitted", when(job.createdAt))}
               ${job.startedAt ? row("Started", when(job.startedAt)) : ""}
               ${job.finishedAt ? row("Finished", when(job.finishedAt)) : ""}
@@ -55,8 +63,10 @@ export const jobView = {
         <section>
           <h2>History</h2>
           <ol data-testid="job-events">
-            ${events.items.map((e) => html`<li>${statusBadge(e.status)} <span title=${e.at}>${when(e.at)}</span><br />
-              <span class="muted">${e.reason ?? ""} — by ${e.actor}</span></li>`)}
+            ${events.items.map(
+              (e) => html`<li>${statusBadge(e.status)} <span title=${e.at}>${when(e.at)}</span><br />
+              <span class="muted">${e.reason ?? ""} — by ${e.actor}</span></li>`,
+            )}
           </ol>
         </section>
       </div>`;

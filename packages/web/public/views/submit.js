@@ -1,7 +1,8 @@
 // Submit a job: the GPU catalog, a live cost estimate, my quota; one Idempotency-Key per form.
-import { html } from "../vendor/lit-html.js";
+
 import { get, post } from "../api.js";
 import { hours, usd } from "../format.js";
+import { html } from "../vendor/lit-html.js";
 import { busy } from "./auth.js";
 
 /** The form's current choices (kept across live refreshes and re-renders). */
@@ -60,12 +61,16 @@ export const submitView = {
       ctx.paint();
     };
     return html`<h1>Submit a job</h1>
-      <form @input=${change} @submit=${(e) => busy(e, ctx, async (fields) => {
-        const job = await post("/jobs", payload(fields), { "idempotency-key": form.key });
-        form = blank();
-        ctx.flash({ notice: `Job "${job.name}" submitted: ${job.status === "PENDING" ? "waiting for approval" : job.status}.` }, { next: true });
-        ctx.navigate(`/jobs/${job.id}`);
-      })}>
+      <form @input=${change} @submit=${(e) =>
+        busy(e, ctx, async (fields) => {
+          const job = await post("/jobs", payload(fields), { "idempotency-key": form.key });
+          form = blank();
+          ctx.flash(
+            { notice: `Job "${job.name}" submitted: ${job.status === "PENDING" ? "waiting for approval" : job.status}.` },
+            { next: true },
+          );
+          ctx.navigate(`/jobs/${job.id}`);
+        })}>
         <div class="grid">
           <label>Name <input name="name" required maxlength="128" placeholder="resnet-finetune" /></label>
           <label>Container image <input name="image" required placeholder="pytorch/pytorch:2.4" /></label>
@@ -107,14 +112,15 @@ export const submitView = {
         <label>Data location (optional) <input name="dataLocation" placeholder="s3://bucket/dataset" /></label>
         <label><input type="checkbox" name="sensitive" role="switch" /> Sensitive data (an admin must approve it)</label>
         <article aria-live="polite" data-testid="estimate">
-          ${est?.costUsd !== undefined
-            ? html`Estimated cost <strong>${usd(est.costUsd)}</strong> — ${est.offer.provider} at $${est.offer.pricePerGpuHourUsd}/GPU-hour;
+          ${
+            est?.costUsd !== undefined
+              ? html`Estimated cost <strong>${usd(est.costUsd)}</strong> — ${est.offer.provider} at $${est.offer.pricePerGpuHourUsd}/GPU-hour;
                 reserves <strong>${hours(Number(form.gpuCount) * Number(form.estimatedHours))}</strong> of your
                 ${hours(me.quota?.remainingHours ?? 0)} left this month.`
-            : html`Enter the GPUs and hours to see the estimate.`}
+              : html`Enter the GPUs and hours to see the estimate.`
+          }
         </article>
         <button type="submit">Submit job</button>
       </form>`;
   },
 };
-

@@ -4,7 +4,7 @@
  * which statuses a route can answer; test/openapi.int.test.ts holds it to the app's route list and
  * to real responses. Built on the first GET /openapi.json (routes/docs.ts), so no other route
  * pays for building it. */
-import * as z from "zod";
+
 import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
 import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
 import { CostReportInput } from "@gpuaas/core/cost/report";
@@ -16,6 +16,7 @@ import { ListJobsInput } from "@gpuaas/core/job/queries";
 import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
 import { ListOrgJobsInput } from "@gpuaas/core/org/views";
 import { ListUsersInput, SetQuotaInput } from "@gpuaas/core/quota/admin";
+import * as z from "zod";
 import { responseSchemas } from "./responses";
 
 /** Who may call: anyone, any signed-in account, or admins. */
@@ -83,7 +84,14 @@ export const ROUTES: Record<string, RouteDoc> = {
     ok: [200, { description: "An HTML page", content: { "text/html": { schema: { type: "string" } } } }],
   },
 
-  "POST /api/v1/auth/register": { summary: "Create an account", tag: "Auth", access: "public", body: "RegisterInput", ok: [201, "User"], errors: [409] },
+  "POST /api/v1/auth/register": {
+    summary: "Create an account",
+    tag: "Auth",
+    access: "public",
+    body: "RegisterInput",
+    ok: [201, "User"],
+    errors: [409],
+  },
   "POST /api/v1/auth/login": {
     summary: "Sign in: a short-lived bearer token (JWT)",
     tag: "Auth",
@@ -104,9 +112,20 @@ export const ROUTES: Record<string, RouteDoc> = {
     alsoOk: [200, "A retry with the same Idempotency-Key: the job the first request created"],
     errors: [404, 409],
   },
-  "GET /api/v1/jobs": { summary: "The caller's jobs, newest first", tag: "Jobs", access: "user", query: ListJobsInput, ok: [200, "JobPage"] },
+  "GET /api/v1/jobs": {
+    summary: "The caller's jobs, newest first",
+    tag: "Jobs",
+    access: "user",
+    query: ListJobsInput,
+    ok: [200, "JobPage"],
+  },
   "GET /api/v1/jobs/:id": { summary: "One job, with why it waits", tag: "Jobs", access: "user", ok: [200, "Job"] },
-  "GET /api/v1/jobs/:id/events": { summary: "A job's lifecycle history, oldest first", tag: "Jobs", access: "user", ok: [200, "JobEvents"] },
+  "GET /api/v1/jobs/:id/events": {
+    summary: "A job's lifecycle history, oldest first",
+    tag: "Jobs",
+    access: "user",
+    ok: [200, "JobEvents"],
+  },
   "POST /api/v1/jobs/:id/cancel": {
     summary: "Cancel one's own job",
     tag: "Jobs",
@@ -117,14 +136,26 @@ export const ROUTES: Record<string, RouteDoc> = {
     errors: [409],
   },
 
-  "GET /api/v1/admin/jobs": { summary: "Every job, newest first", tag: "Admin", access: "admin", query: ListJobsInput, ok: [200, "JobPage"] },
+  "GET /api/v1/admin/jobs": {
+    summary: "Every job, newest first",
+    tag: "Admin",
+    access: "admin",
+    query: ListJobsInput,
+    ok: [200, "JobPage"],
+  },
   "GET /api/v1/admin/jobs/:id/workflow": { summary: "A job's workflow execution", tag: "Admin", access: "admin", ok: [200, "JobWorkflow"] },
   "POST /api/v1/admin/jobs/:id/approve": adminAction("Approve a PENDING job", "NoteInput", true),
   "POST /api/v1/admin/jobs/:id/reject": adminAction("Reject a PENDING job, with a reason", "RejectInput"),
   "POST /api/v1/admin/jobs/:id/start": adminAction("Start an APPROVED job (on a pool with free capacity, if any)", "NoteInput", true),
   "POST /api/v1/admin/jobs/:id/complete": adminAction("Complete a RUNNING job early", "NoteInput", true),
   "POST /api/v1/admin/jobs/:id/fail": adminAction("Fail a RUNNING job, with an error message", "FailInput"),
-  "GET /api/v1/admin/users": { summary: "Users with this month's quota", tag: "Admin", access: "admin", query: ListUsersInput, ok: [200, "UserPage"] },
+  "GET /api/v1/admin/users": {
+    summary: "Users with this month's quota",
+    tag: "Admin",
+    access: "admin",
+    query: ListUsersInput,
+    ok: [200, "UserPage"],
+  },
   "PUT /api/v1/admin/users/:id/quota": {
     summary: "Set a user's monthly GPU-hour limit (this month and later ones)",
     tag: "Admin",
@@ -161,14 +192,39 @@ export const ROUTES: Record<string, RouteDoc> = {
     query: SnapshotsInput,
     ok: [200, "CostSnapshots"],
   },
-  "GET /api/v1/catalog/gpus": { summary: "GPU types, providers and prices per GPU-hour", tag: "Catalog", access: "public", ok: [200, "Catalog"] },
+  "GET /api/v1/catalog/gpus": {
+    summary: "GPU types, providers and prices per GPU-hour",
+    tag: "Catalog",
+    access: "public",
+    ok: [200, "Catalog"],
+  },
 
-  "POST /api/v1/orgs": { summary: "Create an org; the caller owns it", tag: "Orgs", access: "user", body: "CreateOrgInput", ok: [201, "Org"], errors: [409] },
+  "POST /api/v1/orgs": {
+    summary: "Create an org; the caller owns it",
+    tag: "Orgs",
+    access: "user",
+    body: "CreateOrgInput",
+    ok: [201, "Org"],
+    errors: [409],
+  },
   "GET /api/v1/orgs": { summary: "The caller's orgs", tag: "Orgs", access: "user", ok: [200, "OrgList"] },
-  "POST /api/v1/orgs/join": { summary: "Join an org with its invite code", tag: "Orgs", access: "user", body: "JoinOrgInput", ok: [200, "Org"], errors: [404] },
+  "POST /api/v1/orgs/join": {
+    summary: "Join an org with its invite code",
+    tag: "Orgs",
+    access: "user",
+    body: "JoinOrgInput",
+    ok: [200, "Org"],
+    errors: [404],
+  },
   "GET /api/v1/orgs/:id/members": { summary: "An org's members", tag: "Orgs", access: "user", ok: [200, "OrgMembers"] },
   "POST /api/v1/orgs/:id/invite-code": { summary: "Rotate the invite code (owner)", tag: "Orgs", access: "user", ok: [200, "Org"] },
-  "PUT /api/v1/orgs/:id/budget": { summary: "Set the monthly budget (owner)", tag: "Orgs", access: "user", body: "SetBudgetInput", ok: [200, "OrgSpend"] },
+  "PUT /api/v1/orgs/:id/budget": {
+    summary: "Set the monthly budget (owner)",
+    tag: "Orgs",
+    access: "user",
+    body: "SetBudgetInput",
+    ok: [200, "OrgSpend"],
+  },
   "GET /api/v1/orgs/:id/alerts": { summary: "Budget alerts (owner, admins)", tag: "Orgs", access: "user", ok: [200, "OrgAlerts"] },
   "GET /api/v1/orgs/:id/jobs": {
     summary: "Jobs submitted in the org, newest first (owner, admins)",
@@ -222,9 +278,15 @@ const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
   401: ["Unauthorized", "UNAUTHORIZED: no bearer token, or one that is invalid or expired (login: wrong credentials)"],
   403: ["Forbidden", "FORBIDDEN: signed in but not allowed (not an admin, not the org's owner, a disabled account)"],
   404: ["NotFound", "NOT_FOUND: missing, or not the caller's to see"],
-  409: ["Conflict", "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET"],
+  409: [
+    "Conflict",
+    "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET",
+  ],
   413: ["PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body exceeds 64 KiB"],
-  503: ["ServiceUnavailable", "SERVICE_UNAVAILABLE (storage or the workflow service did not answer in time) or CONTENTION; retry after `Retry-After` seconds"],
+  503: [
+    "ServiceUnavailable",
+    "SERVICE_UNAVAILABLE (storage or the workflow service did not answer in time) or CONTENTION; retry after `Retry-After` seconds",
+  ],
 };
 
 const ref = (kind: "schemas" | "responses" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
@@ -234,7 +296,12 @@ const json = (schema: unknown) => ({ "application/json": { schema } });
 function components(schemas: Record<string, z.ZodType>, io: "input" | "output"): Record<string, Record<string, unknown>> {
   const registry = z.registry<{ id: string }>();
   for (const [id, schema] of Object.entries(schemas)) registry.add(schema, { id });
-  const { schemas: out } = z.toJSONSchema(registry, { io, target: "draft-2020-12", unrepresentable: "any", uri: (id) => `#/components/schemas/${id}` });
+  const { schemas: out } = z.toJSONSchema(registry, {
+    io,
+    target: "draft-2020-12",
+    unrepresentable: "any",
+    uri: (id) => `#/components/schemas/${id}`,
+  });
   // Each is a component of the document, not a document of its own.
   return Object.fromEntries(Object.entries(out).map(([id, { $id: _, ...schema }]) => [id, withoutDialect(schema)]));
 }
@@ -275,7 +342,10 @@ function operation(key: string, route: RouteDoc) {
 
   const [status, body] = route.ok;
   const responses: Record<string, unknown> = {
-    [status]: typeof body === "string" ? { description: `${status === 201 ? "Created" : "OK"}: ${body}`, content: json(ref("schemas", body)) } : body,
+    [status]:
+      typeof body === "string"
+        ? { description: `${status === 201 ? "Created" : "OK"}: ${body}`, content: json(ref("schemas", body)) }
+        : body,
   };
   if (route.alsoOk) responses[route.alsoOk[0]] = { description: route.alsoOk[1], content: json(ref("schemas", body as string)) };
   for (const s of [...errors].sort()) responses[s] = ref("responses", ERRORS[s][0]);
@@ -284,7 +354,9 @@ function operation(key: string, route: RouteDoc) {
     responses[503] = {
       description: "The table does not answer",
       headers: { "Retry-After": ref("headers", "RetryAfter") },
-      content: json({ allOf: [ref("schemas", "Error"), { type: "object", properties: { status: { const: "unavailable" } }, required: ["status"] }] }),
+      content: json({
+        allOf: [ref("schemas", "Error"), { type: "object", properties: { status: { const: "unavailable" } }, required: ["status"] }],
+      }),
     };
   }
 
@@ -295,9 +367,7 @@ function operation(key: string, route: RouteDoc) {
     ...(route.access === "public" ? { security: [] } : {}),
     ...(route.access === "admin" ? { description: "Admins only." } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(route.body
-      ? { requestBody: { required: !route.optionalBody, content: json(ref("schemas", route.body)) } }
-      : {}),
+    ...(route.body ? { requestBody: { required: !route.optionalBody, content: json(ref("schemas", route.body)) } } : {}),
     responses,
   };
 }

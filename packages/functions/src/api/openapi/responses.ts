@@ -4,12 +4,13 @@
  * view that changes without its schema fails there. Objects are closed (`additionalProperties:
  * false` in output mode), so a field added to a view shows up as a failure too. The schemas are built
  * on first use (the first GET /openapi.json), so the cold start of other routes does not pay for them. */
-import * as z from "zod";
+
 import { GPU_TYPES, PROVIDERS } from "@gpuaas/core/catalog/catalog";
 import { GROUP_BY } from "@gpuaas/core/cost/report";
 import { JOB_STATUSES, PRIORITIES } from "@gpuaas/core/job/job";
 import { ALERT_THRESHOLDS, ORG_ROLES } from "@gpuaas/core/org/org";
 import { ROLES } from "@gpuaas/core/user/user";
+import * as z from "zod";
 
 /** The response schemas by component name. */
 export function responseSchemas() {
@@ -27,7 +28,10 @@ export function responseSchemas() {
     error: z.looseObject({
       code: z.string().meta({ examples: ["VALIDATION_ERROR"] }),
       message: z.string(),
-      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().meta({ description: "VALIDATION_ERROR: the failing fields" }),
+      issues: z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .optional()
+        .meta({ description: "VALIDATION_ERROR: the failing fields" }),
       currentStatus: z.enum(JOB_STATUSES).optional().meta({ description: "INVALID_TRANSITION: the job's status" }),
       dependencies: z
         .array(z.object({ id: Id, status: z.union([z.enum(JOB_STATUSES), z.literal("MISSING")]) }))
@@ -50,7 +54,11 @@ export function responseSchemas() {
   const Me = z.object({ ...User.shape, quota: Quota });
   const AdminUser = z.object({ ...User.shape, monthlyLimitHours: z.number(), quota: Quota });
   const UserPage = page(AdminUser);
-  const Token = z.object({ accessToken: z.string(), tokenType: z.literal("Bearer"), expiresIn: z.number().int().meta({ description: "Seconds" }) });
+  const Token = z.object({
+    accessToken: z.string(),
+    tokenType: z.literal("Bearer"),
+    expiresIn: z.number().int().meta({ description: "Seconds" }),
+  });
 
   const Waiting = z.discriminatedUnion("reason", [
     z.object({ reason: z.literal("AWAITING_APPROVAL"), message: z.string() }),
@@ -165,7 +173,13 @@ export function responseSchemas() {
     total: z.object(Totals),
   });
   const CostSnapshot = z.discriminatedUnion("kind", [
-    z.object({ day: Day, kind: z.literal("providerGpu"), provider: z.string().meta({ description: "A catalog provider" }), gpuType: z.string().meta({ description: "A catalog GPU type" }), ...Totals }),
+    z.object({
+      day: Day,
+      kind: z.literal("providerGpu"),
+      provider: z.string().meta({ description: "A catalog provider" }),
+      gpuType: z.string().meta({ description: "A catalog GPU type" }),
+      ...Totals,
+    }),
     z.object({ day: Day, kind: z.literal("org"), orgId: Id, ...Totals }),
   ]);
   const Rollup = z.object({

@@ -1,7 +1,8 @@
 /** /admin: operator views and actions. */
-import { Hono } from "hono";
+
 import { approveJob, completeJob, failJob, rejectJob, startJob } from "@gpuaas/core/job/actions";
 import { getJobWorkflow, listAllJobs } from "@gpuaas/core/job/queries";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAdmin, requireAuth } from "../middleware";
 import { listQuery } from "./query";
@@ -13,15 +14,11 @@ export const adminRoutes = new Hono<AppEnv>()
   .post("/admin/jobs/:id/approve", async (c) =>
     c.json(await approveJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
   )
-  .post("/admin/jobs/:id/reject", async (c) =>
-    c.json(await rejectJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))),
-  )
+  .post("/admin/jobs/:id/reject", async (c) => c.json(await rejectJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))))
   .post("/admin/jobs/:id/start", async (c) =>
     c.json(await startJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
   )
   .post("/admin/jobs/:id/complete", async (c) =>
     c.json(await completeJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
   )
-  .post("/admin/jobs/:id/fail", async (c) =>
-    c.json(await failJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))),
-  );
+  .post("/admin/jobs/:id/fail", async (c) => c.json(await failJob(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))));

@@ -1,6 +1,7 @@
 /** /auth and /me: accounts and tokens. */
-import { Hono } from "hono";
+
 import { login, me, register } from "@gpuaas/core/auth/service";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";
 

@@ -1,6 +1,7 @@
 /** /catalog: GPU types, providers and prices. Public. */
-import { Hono } from "hono";
+
 import { catalogView } from "@gpuaas/core/catalog/catalog";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 
 export const catalogRoutes = new Hono<AppEnv>().get("/catalog/gpus", (c) => c.json(catalogView(c.get("core").catalog)));

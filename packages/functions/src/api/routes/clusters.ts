@@ -1,7 +1,8 @@
 /** /clusters: capacity pools (shared, or private to an org): create, list, read, resize and drain. */
-import { Hono } from "hono";
-import { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/cluster/service";
+
 import { clusterQueue } from "@gpuaas/core/admission/views";
+import { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/cluster/service";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAdmin, requireAuth } from "../middleware";
 

@@ -1,8 +1,9 @@
 /** /costs: cost reports over days; /admin/costs: the daily rollup on demand and its snapshots. */
-import { Hono } from "hono";
-import { createMiddleware } from "hono/factory";
+
 import { getCosts } from "@gpuaas/core/cost/report";
 import { getCostSnapshots, runRollup } from "@gpuaas/core/cost/rollup";
+import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { requireAdmin, requireAuth } from "../middleware";
 

@@ -1,7 +1,8 @@
 /** GET /openapi.json and GET /docs: the API described (OpenAPI 3.1) and Swagger UI on it. Public. */
+
+import { SWAGGER_UI_BASE_URL } from "@gpuaas/web/assets";
 import { swaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
-import { SWAGGER_UI_BASE_URL } from "@gpuaas/web/assets";
 import type { AppEnv } from "../context";
 import { buildOpenApiDocument } from "../openapi/document";
 
@@ -16,4 +17,7 @@ const openApiDocument = () => (document ??= buildOpenApiDocument());
 export const docRoutes = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument()))
   // Swagger UI's script and styles come from this app (the console's vendor files), so /docs works offline.
-  .get("/docs", swaggerUI({ url: "/openapi.json", title: "GPU-as-a-Service API", persistAuthorization: true, baseUrl: SWAGGER_UI_BASE_URL }));
+  .get(
+    "/docs",
+    swaggerUI({ url: "/openapi.json", title: "GPU-as-a-Service API", persistAuthorization: true, baseUrl: SWAGGER_UI_BASE_URL }),
+  );

@@ -1,8 +1,9 @@
 /** /orgs: teams (create, join, rotate the invite code, members) and their monthly budget and alerts. */
-import { Hono } from "hono";
+
 import { listOrgAlerts, setOrgBudget } from "@gpuaas/core/org/budget";
 import { createOrg, joinOrg, listMyOrgs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
 import { listOrgJobs } from "@gpuaas/core/org/views";
+import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";
 import { listQuery } from "./query";
