@@ -147,7 +147,7 @@ export async function runStorage(): Promise<StorageResults> {
     const measure = meterCapacity(core);
     const { user: adminUser } = await ensureAdmin(core, { email: "admin@example.com", password: "bench admin password" });
     const adminActor = accountActor(await getUserItem(core.db, adminUser!.id));
-    const user = await register({ email: "user@example.com", password: "bench password 1", fullName: "Bench" }, core);
+    const user = await register(core, { email: "user@example.com", password: "bench password 1", fullName: "Bench" });
     const caller: Actor = { userId: user.id, role: "user" }; // token verified only, as POST /jobs and GET /jobs/{id} now run
     const JOB = { name: "bench", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
     for (let i = 0; i < 25; i++) await submitJob(core, caller, JOB); // a full first page for the list
@@ -174,7 +174,7 @@ export async function runStorage(): Promise<StorageResults> {
     const [get] = await measure(() => getJob(core, caller, id));
     row("get (GET /jobs/{id})", get, "0.5 RCU (the job) + 0.5 RCU (the account)", "none: one BatchGetItem of both");
     const account = accountActor(await getUserItem(core.db, user.id));
-    const [list] = await measure(() => listMyJobs({ limit: 20 }, core, account));
+    const [list] = await measure(() => listMyJobs(core, account, { limit: 20 }));
     row(
       "list page of 20 (GET /jobs)",
       list,
@@ -210,11 +210,15 @@ export async function runStorage(): Promise<StorageResults> {
     row("reject (PENDING → REJECTED)", reject, "as cancel", "as cancel");
 
     // Admission: a 1-GPU pool, one job running on it, one waiting; the release admits the next.
-    await createCluster(
-      { name: "bench-h100", provider: "lambda", region: "us-east-1", gpuType: "H100", totalGpus: 1, totalCpu: 8, totalRamGb: 64 },
-      core,
-      adminActor,
-    );
+    await createCluster(core, adminActor, {
+      name: "bench-h100",
+      provider: "lambda",
+      region: "us-east-1",
+      gpuType: "H100",
+      totalGpus: 1,
+      totalCpu: 8,
+      totalRamGb: 64,
+    });
     const H100 = { ...JOB, gpuType: "H100" };
     const runningId = (await submitJob(core, caller, H100)).job.id;
     await approveJob(core, adminActor, runningId);
@@ -235,7 +239,7 @@ export async function runStorage(): Promise<StorageResults> {
     await completeJob(core, adminActor, waitingId);
 
     // Monthly reset per user: open next month for U users.
-    for (let i = 0; i < 20; i++) await register({ email: `r${i}@example.com`, password: "bench password 1", fullName: "R" }, core);
+    for (let i = 0; i < 20; i++) await register(core, { email: `r${i}@example.com`, password: "bench password 1", fullName: "R" });
     const next = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth() + 1, 1));
     const period = `${next.getUTCFullYear()}-${String(next.getUTCMonth() + 1).padStart(2, "0")}`;
     const [reset, resetResult] = await measure(() => resetQuotas({ ...core, now: () => next }, { period }));
@@ -250,11 +254,15 @@ export async function runStorage(): Promise<StorageResults> {
     // Scheduler cost: per type a full pool of R GPUs (R RUN# entries) and W waiting jobs (WAIT# entries and jobs).
     const scheduler: Record<string, string>[] = [];
     const fill = async (gpuType: GpuType, provider: "gcp" | "aws", waiting: number, running: number) => {
-      const pool = await createCluster(
-        { name: `bench-${gpuType}`, provider, region: "us-east-1", gpuType, totalGpus: running, totalCpu: 100_000, totalRamGb: 1_000_000 },
-        core,
-        adminActor,
-      );
+      const pool = await createCluster(core, adminActor, {
+        name: `bench-${gpuType}`,
+        provider,
+        region: "us-east-1",
+        gpuType,
+        totalGpus: running,
+        totalCpu: 100_000,
+        totalRamGb: 1_000_000,
+      });
       const at = new Date().toISOString();
       await transactWrite(core.db, [takeCapacityItem(core.db, pool.id, { gpus: running, cpu: 0, ramGb: 0 }, at)]);
       const items: Record<string, unknown>[] = [];

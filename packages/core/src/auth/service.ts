@@ -5,7 +5,7 @@ import { AlreadyExistsError, ForbiddenError, UnauthorizedError } from "../errors
 import { currentQuota } from "../quota/service";
 import { createUserItem, getUserItemByEmail } from "../user/store";
 import { EmailSchema, FullNameSchema, PasswordSchema, type Role, toUser, type User, type UserItem } from "../user/user";
-import { fn } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { activeUser } from "./access";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
@@ -32,18 +32,21 @@ async function createAccount(core: Core, input: z.output<typeof RegisterInput>, 
 }
 
 /** Registers a new `user` account; the email must not be taken (any letter case). */
-export const register = fn(RegisterInput, async (input, core: Core): Promise<User> => toUser(await createAccount(core, input, "user")));
+export async function register(core: Core, body: unknown): Promise<User> {
+  return toUser(await createAccount(core, parseInput(RegisterInput, body), "user"));
+}
 
 export const LoginInput = z.strictObject({ email: EmailSchema, password: z.string().min(1).max(256) });
 
 /** Checks credentials and issues an access token. Unknown email and wrong password look the same. */
-export const login = fn(LoginInput, async (input, core: Core) => {
+export async function login(core: Core, body: unknown) {
+  const input = parseInput(LoginInput, body);
   const user = await getUserItemByEmail(core.db, input.email);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
   if (!user || !ok) throw new UnauthorizedError("Invalid email or password");
   if (!user.active) throw new ForbiddenError("This account is disabled");
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role }, core.now());
-});
+}
 
 /** The caller's profile with this month's quota. */
 export async function me(core: Core, actor: Actor) {

@@ -11,7 +11,7 @@ import { TransactionCancelled, transactWrite } from "../db/transact";
 import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
 import { orgAccess } from "../org/access";
 import { getOrgItem, listMembershipItems } from "../org/store";
-import { fn } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { clusterAccess } from "./access";
 import { type ClusterItem, CreateClusterInput, CreateOrgClusterInput, toCluster, UpdateClusterInput } from "./cluster";
@@ -56,20 +56,22 @@ function assertOffered(core: Core, input: Pick<NewCluster, "gpuType" | "provider
 }
 
 /** Creates a pool (admins): shared, or private to the existing org `orgId` (NotFoundError otherwise). */
-export const createCluster = fn(CreateClusterInput, async (input, core: Core, actor: Actor) => {
+export async function createCluster(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(CreateClusterInput, body);
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
   assertOffered(core, input);
   if (input.orgId !== undefined && !(await getOrgItem(core.db, input.orgId, true))) throw new NotFoundError(`Org ${input.orgId} not found`);
   return create(core, actor, input);
-});
+}
 
 /** Creates a private pool of org `orgId` (its owner, or an admin; other members ForbiddenError, non-members NotFoundError). */
-export const createOrgCluster = fn(CreateOrgClusterInput, async (input, core: Core, actor: Actor, orgId: string) => {
+export async function createOrgCluster(core: Core, actor: Actor, orgId: string, body: unknown) {
+  const input = parseInput(CreateOrgClusterInput, body);
   const { role } = await orgAccess(core, actor, orgId);
   if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can create its pools");
   assertOffered(core, input);
   return create(core, actor, { ...input, orgId });
-});
+}
 
 /** The pools the caller may see, in creation order: shared ones and their orgs' (admins: all). */
 export async function listClusters(core: Core, actor: Actor) {
@@ -100,7 +102,8 @@ const RESOURCES = [
  * below what is allocated (CapacityInUseError). The write is conditional on the totals read, so a
  * concurrent resize or admission makes it read again and retry.
  */
-export const updateCluster = fn(UpdateClusterInput, async (input, core: Core, actor: Actor, clusterId: string) => {
+export async function updateCluster(core: Core, actor: Actor, clusterId: string, body: unknown) {
+  const input = parseInput(UpdateClusterInput, body);
   const { draining, ...totals } = input;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const { cluster, role } = await clusterAccess(core, actor, clusterId, true);
@@ -124,4 +127,4 @@ export const updateCluster = fn(UpdateClusterInput, async (input, core: Core, ac
     }
   }
   throw new ContentionError("The pool kept changing; please retry");
-});
+}

@@ -8,7 +8,7 @@ import { ForbiddenError, NotFoundError } from "../errors";
 import { getMembershipItem } from "../org/store";
 import { getUserItem } from "../user/store";
 import { decodeCursor, encodeCursor } from "../util/cursor";
-import { fn } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { JOB_STATUSES, type JobItem, toJobEvent } from "./job";
 import { getJobAndUserItems, getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
@@ -78,16 +78,18 @@ export async function getJobWorkflow(core: Core, actor: Actor, jobId: string) {
 }
 
 /** The caller's own jobs, newest first. */
-export const listMyJobs = fn(ListJobsInput, async (input, core: Core, actor: Actor) => {
+export async function listMyJobs(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(ListJobsInput, body);
   const after = input.cursor ? decodeCursor(OwnerCursor, input.cursor).after : undefined;
   const page = await listJobItemsByOwner(core.db, actor.userId, { limit: input.limit, afterId: after, status: input.status });
   return { items: await jobViews(core, page.items), nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null };
-});
+}
 
 /** Every job (admins), newest first, optionally of one status. */
-export const listAllJobs = fn(ListJobsInput, async (input, core: Core, actor: Actor) => {
+export async function listAllJobs(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(ListJobsInput, body);
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
   const positions = input.cursor ? decodeCursor(ShardCursor, input.cursor).positions : undefined;
   const page = await listJobItemsSharded(core.db, { status: input.status, limit: input.limit, positions });
   return { items: await jobViews(core, page.items), nextCursor: page.positions ? encodeCursor({ positions: page.positions }) : null };
-});
+}

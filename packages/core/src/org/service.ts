@@ -10,7 +10,7 @@ import { TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, NotFoundError } from "../errors";
 import { periodOf } from "../quota/quota";
 import { getUserItems } from "../user/store";
-import { fn } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { orgAccess, ownedOrg } from "./access";
 import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend } from "./org";
@@ -34,7 +34,8 @@ const MAX_ATTEMPTS = 3;
 export const newInviteCode = () => randomBytes(16).toString("base64url");
 
 /** Creates an org owned by the caller. Its name must be free in any letter case (AlreadyExistsError). */
-export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Actor) => {
+export async function createOrg(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(CreateOrgInput, body);
   const at = core.now().toISOString();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const org = orgItem({
@@ -61,10 +62,11 @@ export const createOrg = fn(CreateOrgInput, async (input, core: Core, actor: Act
     }
   }
   throw new ContentionError("Could not create the org; please retry");
-});
+}
 
 /** Joins the org an invite code opens, as a member. Joining again changes nothing; an unknown code is NotFoundError. */
-export const joinOrg = fn(JoinOrgInput, async (input, core: Core, actor: Actor) => {
+export async function joinOrg(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(JoinOrgInput, body);
   const unknown = () => new NotFoundError("No org has this invite code");
   if (!INVITE_CODE.test(input.inviteCode)) throw unknown();
   const orgId = await getInviteOrgId(core.db, input.inviteCode);
@@ -89,7 +91,7 @@ export const joinOrg = fn(JoinOrgInput, async (input, core: Core, actor: Actor) 
     if (now) return toOrg(org, now.role);
     throw error;
   }
-});
+}
 
 /** Replaces the org's invite code (owner only); the old code stops opening the org at once. */
 export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) {

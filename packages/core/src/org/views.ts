@@ -6,7 +6,7 @@ import { ForbiddenError } from "../errors";
 import { getJobItem } from "../job/store";
 import { jobViews } from "../job/views";
 import { decodeCursor, encodeCursor } from "../util/cursor";
-import { fn } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { orgAccess } from "./access";
 import { listOrgJobIds } from "./store";
@@ -18,7 +18,8 @@ export const ListOrgJobsInput = z.strictObject({
 const OrgJobsCursor = z.object({ after: z.string().refine(isId) });
 
 /** The jobs submitted in an org, newest first (its owner and admins). */
-export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor: Actor, orgId: string) => {
+export async function listOrgJobs(core: Core, actor: Actor, orgId: string, body: unknown) {
+  const input = parseInput(ListOrgJobsInput, body);
   const { role } = await orgAccess(core, actor, orgId);
   if (role !== "owner" && actor.role !== "admin") throw new ForbiddenError("Only the org's owner can list its jobs");
   const after = input.cursor ? decodeCursor(OrgJobsCursor, input.cursor).after : undefined;
@@ -31,4 +32,4 @@ export const listOrgJobs = fn(ListOrgJobsInput, async (input, core: Core, actor:
     ),
     nextCursor: page.lastId ? encodeCursor({ after: page.lastId }) : null,
   };
-});
+}

@@ -8,7 +8,7 @@ import { ContentionError, ForbiddenError, NotFoundError } from "../errors";
 import { getUserItem, listUserItems, setMonthlyLimitItem } from "../user/store";
 import { toUser, type UserItem } from "../user/user";
 import { decodeCursor, encodeCursor } from "../util/cursor";
-import { fn, parseInput } from "../util/fn";
+import { parseInput } from "../util/fn";
 import { hoursToMilli } from "../util/hours";
 import { isId } from "../util/id";
 import { periodOf, type QuotaItem, toQuota } from "./quota";
@@ -57,7 +57,8 @@ const userView = (core: Core, user: UserItem, item: QuotaItem | undefined, perio
 });
 
 /** Users in creation order, each with this month's quota (admins). */
-export const listUsers = fn(ListUsersInput, async (input, core: Core, actor: Actor) => {
+export async function listUsers(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(ListUsersInput, body);
   assertAdmin(actor);
   const after = input.cursor ? decodeCursor(UserCursor, input.cursor).after : undefined;
   const page = await listUserItems(core.db, input.limit, after);
@@ -71,7 +72,7 @@ export const listUsers = fn(ListUsersInput, async (input, core: Core, actor: Act
     items: page.items.map((user) => userView(core, user, quotas.get(user.id), period)),
     nextCursor: page.last && page.items.length ? encodeCursor({ after: page.items.at(-1)!.id }) : null,
   };
-});
+}
 
 /**
  * Sets a user's standing monthly limit (admins): later months open with it, and this month's

@@ -9,7 +9,7 @@ import { listQuery } from "./query";
 
 export const adminRoutes = new Hono<AppEnv>()
   .use("/admin/*", requireAuth, requireAdmin)
-  .get("/admin/jobs", async (c) => c.json(await listAllJobs(listQuery(c), c.get("core"), c.get("actor"))))
+  .get("/admin/jobs", async (c) => c.json(await listAllJobs(c.get("core"), c.get("actor"), listQuery(c))))
   .get("/admin/jobs/:id/workflow", async (c) => c.json(await getJobWorkflow(c.get("core"), c.get("actor"), c.req.param("id"))))
   .post("/admin/jobs/:id/approve", async (c) =>
     c.json(await approveJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),

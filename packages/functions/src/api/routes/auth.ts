@@ -6,6 +6,6 @@ import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";
 
 export const authRoutes = new Hono<AppEnv>()
-  .post("/auth/register", async (c) => c.json(await register(await jsonBody(c), c.get("core")), 201))
-  .post("/auth/login", async (c) => c.json(await login(await jsonBody(c), c.get("core"))))
+  .post("/auth/register", async (c) => c.json(await register(c.get("core"), await jsonBody(c)), 201))
+  .post("/auth/login", async (c) => c.json(await login(c.get("core"), await jsonBody(c))))
   .get("/me", requireAuth, async (c) => c.json(await me(c.get("core"), c.get("actor"))));

@@ -11,11 +11,11 @@ export const clusterRoutes = new Hono<AppEnv>()
   .use("/clusters", requireAuth)
   .use("/clusters/*", requireAuth)
   .use("/orgs/:id/clusters", requireAuth)
-  .post("/admin/clusters", async (c) => c.json(await createCluster(await jsonBody(c), c.get("core"), c.get("actor")), 201))
+  .post("/admin/clusters", async (c) => c.json(await createCluster(c.get("core"), c.get("actor"), await jsonBody(c)), 201))
   .post("/orgs/:id/clusters", async (c) =>
-    c.json(await createOrgCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id")), 201),
+    c.json(await createOrgCluster(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c)), 201),
   )
   .get("/clusters", async (c) => c.json(await listClusters(c.get("core"), c.get("actor"))))
   .get("/clusters/:id/queue", async (c) => c.json(await clusterQueue(c.get("core"), c.get("actor"), c.req.param("id"))))
   .get("/clusters/:id", async (c) => c.json(await getCluster(c.get("core"), c.get("actor"), c.req.param("id"))))
-  .patch("/clusters/:id", async (c) => c.json(await updateCluster(await jsonBody(c), c.get("core"), c.get("actor"), c.req.param("id"))));
+  .patch("/clusters/:id", async (c) => c.json(await updateCluster(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))));

@@ -21,7 +21,7 @@ export const jobRoutes = new Hono<AppEnv>()
   .get("/jobs/:id/events", requireToken, async (c) => c.json(await getJobEvents(c.get("core"), c.get("actor"), c.req.param("id"))))
   .use("/jobs", requireAuth)
   .use("/jobs/*", requireAuth)
-  .get("/jobs", async (c) => c.json(await listMyJobs(listQuery(c), c.get("core"), c.get("actor"))))
+  .get("/jobs", async (c) => c.json(await listMyJobs(c.get("core"), c.get("actor"), listQuery(c))))
   .post("/jobs/:id/cancel", async (c) =>
     c.json(await cancelJob(c.get("core"), c.get("actor"), c.req.param("id"), await optionalJsonBody(c))),
   );

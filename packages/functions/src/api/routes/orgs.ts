@@ -11,14 +11,14 @@ import { listQuery } from "./query";
 export const orgRoutes = new Hono<AppEnv>()
   .use("/orgs", requireAuth)
   .use("/orgs/*", requireAuth)
-  .post("/orgs", async (c) => c.json(await createOrg(await jsonBody(c), c.get("core"), c.get("actor")), 201))
+  .post("/orgs", async (c) => c.json(await createOrg(c.get("core"), c.get("actor"), await jsonBody(c)), 201))
   .get("/orgs", async (c) => c.json(await listMyOrgs(c.get("core"), c.get("actor"))))
-  .post("/orgs/join", async (c) => c.json(await joinOrg(await jsonBody(c), c.get("core"), c.get("actor"))))
+  .post("/orgs/join", async (c) => c.json(await joinOrg(c.get("core"), c.get("actor"), await jsonBody(c))))
   .get("/orgs/:id/members", async (c) => c.json(await listOrgMembers(c.get("core"), c.get("actor"), c.req.param("id"))))
   .post("/orgs/:id/invite-code", async (c) => c.json(await rotateInviteCode(c.get("core"), c.get("actor"), c.req.param("id"))))
   .put("/orgs/:id/budget", async (c) => c.json(await setOrgBudget(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))))
   .get("/orgs/:id/alerts", async (c) => c.json(await listOrgAlerts(c.get("core"), c.get("actor"), c.req.param("id"))))
   .get("/orgs/:id/jobs", async (c) => {
     const { limit, cursor } = listQuery(c);
-    return c.json(await listOrgJobs({ limit, cursor }, c.get("core"), c.get("actor"), c.req.param("id")));
+    return c.json(await listOrgJobs(c.get("core"), c.get("actor"), c.req.param("id"), { limit, cursor }));
   });

@@ -12,11 +12,10 @@ export const quotaRoutes = new Hono<AppEnv>()
   .use("/admin/quotas/*", requireAuth, requireAdmin)
   .get("/admin/users", async (c) =>
     c.json(
-      await listUsers(
-        { limit: c.req.query("limit") || undefined, cursor: c.req.query("cursor") || undefined },
-        c.get("core"),
-        c.get("actor"),
-      ),
+      await listUsers(c.get("core"), c.get("actor"), {
+        limit: c.req.query("limit") || undefined,
+        cursor: c.req.query("cursor") || undefined,
+      }),
     ),
   )
   .put("/admin/users/:id/quota", async (c) =>
