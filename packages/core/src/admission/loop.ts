@@ -1,21 +1,22 @@
 /** One admission pass per GPU type at a time in this process, triggers coalesced (Kueue's scheduler
  * loop): a trigger that arrives while a pass runs asks for one more pass after it, and every
  * trigger that arrives before that next pass begins is answered by it. So a burst of triggers
- * costs at most two passes, and a pass never runs beside another of its type here. */
+ * costs at most two passes, and a pass never runs beside another of its type here. The rule is
+ * util/coalesce.ts's, keyed by table and GPU type; what a trigger adds (pools the pool index may
+ * not show yet) waits here for the pass that answers it. */
 import type { GpuType } from "../catalog/catalog";
 import type { Core } from "../core";
+import { coalesced } from "../util/coalesce";
 import { admissionPass } from "./pass";
 
-interface Slot {
-  /** Settles when the last pass asked for so far has ended. */
-  tail: Promise<unknown>;
-  /** The pass asked for that has not begun yet: later triggers join it. */
-  next?: Promise<string[]>;
-  /** Pools the next pass must read although the pool index may not show them yet. */
-  alsoPools: Set<string>;
-}
+/** The pass not begun yet of each table#type: the core to run it with and the pools it must read. */
+const asked = new Map<string, { core: Core; gpuType: GpuType; alsoPools: Set<string> }>();
 
-const slots = new Map<string, Slot>();
+const pass = coalesced((key) => {
+  const next = asked.get(key)!;
+  asked.delete(key);
+  return admissionPass(next.core, next.gpuType, [...next.alsoPools]);
+});
 
 /**
  * Asks for an admission pass of `gpuType`; resolves with the ids that pass started once it has
@@ -23,21 +24,8 @@ const slots = new Map<string, Slot>();
  */
 export function requestAdmission(core: Core, gpuType: GpuType, alsoPools: readonly string[] = []): Promise<string[]> {
   const key = `${core.db.table}#${gpuType}`;
-  let slot = slots.get(key);
-  if (!slot) {
-    slot = { tail: Promise.resolve(), alsoPools: new Set() };
-    slots.set(key, slot);
-  }
-  const s = slot;
-  for (const id of alsoPools) s.alsoPools.add(id);
-  if (s.next) return s.next;
-  const next = s.tail.then(() => {
-    s.next = undefined;
-    const pools = [...s.alsoPools];
-    s.alsoPools.clear();
-    return admissionPass(core, gpuType, pools);
-  });
-  s.next = next;
-  s.tail = next.catch(() => undefined);
-  return next;
+  const next = asked.get(key) ?? { core, gpuType, alsoPools: new Set<string>() };
+  for (const id of alsoPools) next.alsoPools.add(id);
+  asked.set(key, next);
+  return pass(key);
 }
