@@ -56,17 +56,6 @@ export class BudgetExceededError extends DomainError {
   readonly code = "BUDGET_EXCEEDED";
 }
 
-/** A lifecycle transition that the job's current status does not allow. */
-export class InvalidTransitionError extends DomainError {
-  readonly code = "INVALID_TRANSITION";
-  constructor(
-    message: string,
-    readonly currentStatus: string,
-  ) {
-    super(message);
-  }
-}
-
 /** A pool cannot shrink below what its running jobs hold. */
 export class CapacityInUseError extends DomainError {
   readonly code = "CAPACITY_IN_USE";

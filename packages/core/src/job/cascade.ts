@@ -3,7 +3,7 @@
  * change (reactions/), and by the reconciler; each cancel is the normal cancel transition, whose
  * own change cancels the next level, so the cascade is transitive without ever holding a request. */
 import type { Core } from "../core";
-import { InvalidTransitionError } from "../errors";
+import { InvalidTransitionError } from "./errors";
 import { endedUnsuccessfully, type JobItem } from "./job";
 import { listDependentIds } from "./store";
 import { SYSTEM_ACTOR, transitionJob } from "./transitions";
@@ -35,8 +35,7 @@ export async function cancelDependentsOf(
         if (options.transitive) queue.push({ id, status: "CANCELLED" });
       } catch (error) {
         if (!(error instanceof InvalidTransitionError)) throw error;
-        if (options.transitive && endedUnsuccessfully(error.currentStatus as JobItem["status"]))
-          queue.push({ id, status: error.currentStatus as JobItem["status"] });
+        if (options.transitive && endedUnsuccessfully(error.currentStatus)) queue.push({ id, status: error.currentStatus });
         if (error.currentStatus === "RUNNING")
           core.log.warn("dependent is running although a dependency ended; left to finish", { jobId: id, dependency: dependency.id });
       }

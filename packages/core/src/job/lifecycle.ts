@@ -5,11 +5,12 @@ import { createHash } from "node:crypto";
 import * as z from "zod";
 import { listPoolItems } from "../cluster/store";
 import type { Core } from "../core";
-import { InvalidTransitionError, NotFoundError } from "../errors";
+import { NotFoundError } from "../errors";
 import { fn, parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { ADMIN_WAIT_TIMEOUT_SECONDS } from "../workflow/definition";
 import { autoApprovalReason, autoApproves } from "./approval-policy";
+import { InvalidTransitionError } from "./errors";
 import type { JobItem, JobStatus } from "./job";
 import { getJobItem, parkTaskToken } from "./store";
 import { SYSTEM_ACTOR, type TransitionRequest, transitionJob, WORKFLOW_ACTOR } from "./transitions";
@@ -36,7 +37,7 @@ async function transitionIfStill(core: Core, jobId: string, request: TransitionR
     const { job } = await transitionJob(core, jobId, request);
     return { jobId, status: job.status };
   } catch (error) {
-    if (error instanceof InvalidTransitionError) return { jobId, status: error.currentStatus as JobStatus };
+    if (error instanceof InvalidTransitionError) return { jobId, status: error.currentStatus };
     throw error;
   }
 }

@@ -9,12 +9,13 @@ import { queueIndexItems } from "../admission/queue";
 import type { Core } from "../core";
 import { usageDayItems } from "../cost/usage";
 import { type CancellationReason, type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
-import { ContentionError, InvalidTransitionError, NotFoundError } from "../errors";
+import { ContentionError, NotFoundError } from "../errors";
 import { orgSpendSettlementItems } from "../org/budget";
 import { settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
+import { InvalidTransitionError } from "./errors";
 import type { JobItem, JobStatus } from "./job";
 import { getJobItem, jobEventItem, putJobEventItem, updateJobStatusItem } from "./store";
 

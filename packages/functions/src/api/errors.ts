@@ -11,7 +11,6 @@ import {
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
-  InvalidTransitionError,
   NeverFitsError,
   NoCapacityError,
   NotFoundError,
@@ -19,6 +18,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from "@gpuaas/core/errors";
+import { InvalidTransitionError } from "@gpuaas/core/job/errors";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
