@@ -14,15 +14,52 @@ export interface CancellationReason {
   item?: Record<string, unknown>;
 }
 
+/**
+ * A transaction assembled from named parts (DynamoDB Toolbox's way): each entity builds its items,
+ * the caller adds them under a name, and a cancellation is asked by name (`error.failed("quota")`),
+ * so no caller counts positions. A part may hold any number of items (none included).
+ */
+export class Transaction {
+  readonly items: TransactItem[] = [];
+  private readonly parts = new Map<string, { from: number; count: number }>();
+
+  add(name: string, ...items: TransactItem[]): this {
+    if (this.parts.has(name)) throw new Error(`Transaction part "${name}" added twice`);
+    this.parts.set(name, { from: this.items.length, count: items.length });
+    this.items.push(...items);
+    return this;
+  }
+
+  /** Where part `name` sits; an unknown name is a programming error. */
+  part(name: string): { from: number; count: number } {
+    const part = this.parts.get(name);
+    if (!part) throw new Error(`No transaction part "${name}"`);
+    return part;
+  }
+}
+
 /** A transaction was cancelled by at least one failed condition; `reasons[i]` matches item i. */
 export class TransactionCancelled extends Error {
   override name = "TransactionCancelled";
-  constructor(readonly reasons: CancellationReason[]) {
+  constructor(
+    readonly reasons: CancellationReason[],
+    private readonly transaction?: Transaction,
+  ) {
     super(`Transaction cancelled: ${reasons.map((r) => r.code).join(", ")}`);
   }
   failedAt(index: number): CancellationReason | undefined {
     const reason = this.reasons[index];
     return reason?.code === "ConditionalCheckFailed" ? reason : undefined;
+  }
+  /** The failed condition of part `name` (its first item that failed), if any. */
+  failed(name: string): CancellationReason | undefined {
+    return this.failedEach(name).find((r) => r !== undefined);
+  }
+  /** The failed condition of each item of part `name`, in order (undefined: that one held). */
+  failedEach(name: string): (CancellationReason | undefined)[] {
+    if (!this.transaction) throw new Error("This cancellation has no named parts");
+    const { from, count } = this.transaction.part(name);
+    return Array.from({ length: count }, (_, i) => this.failedAt(from + i));
   }
 }
 
@@ -39,8 +76,11 @@ const RETRYABLE_CODES = new Set(["TransactionConflict", "ThrottlingError", "Prov
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs TransactWriteItems; retries conflicts; throws TransactionCancelled when a condition failed. */
-export async function transactWrite(db: Db, items: TransactItem[], retry: RetryPolicy = defaultRetry): Promise<void> {
+/** Runs TransactWriteItems; retries conflicts; throws TransactionCancelled when a condition failed
+ * (asked by part name when `items` is a Transaction). */
+export async function transactWrite(db: Db, transaction: TransactItem[] | Transaction, retry: RetryPolicy = defaultRetry): Promise<void> {
+  const named = transaction instanceof Transaction ? transaction : undefined;
+  const items = named ? named.items : (transaction as TransactItem[]);
   for (let attempt = 1; ; attempt++) {
     try {
       await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
@@ -53,7 +93,7 @@ export async function transactWrite(db: Db, items: TransactItem[], retry: RetryP
           ? isTransientError(error)
           : !reasons.some((r) => r.code === "ConditionalCheckFailed") && reasons.some((r) => RETRYABLE_CODES.has(r.code));
       if (!retryable) {
-        if (reasons) throw new TransactionCancelled(reasons);
+        if (reasons) throw new TransactionCancelled(reasons, named);
         throw error;
       }
       if (attempt >= retry.maxAttempts) {

@@ -6,7 +6,7 @@ import { activeUser, checkAccount as checkAccountItem } from "../auth/access";
 import type { Actor } from "../auth/token";
 import { recentPoolItems } from "../cluster/store";
 import type { Core } from "../core";
-import { type CancellationReason, type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
+import { type CancellationReason, type TransactItem, Transaction, TransactionCancelled, transactWrite } from "../db/transact";
 import {
   BudgetExceededError,
   ContentionError,
@@ -143,63 +143,68 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     const org = input.orgId
       ? await orgSubmission(core, { orgId: input.orgId, userId: actor.userId, jobId: job.id, period, micros: job.estimatedCostMicros, at })
       : undefined;
-    const QUOTA = 0;
     // Each dependency: a ConditionCheck (exists, the caller's or their org's, not ended unsuccessfully)
     // and a dependents-index item; at most 2 × MAX_DEPENDENCIES (40) of the 100 items a transaction takes.
-    const items = [
-      user
-        ? reserveQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at })
-        : reserveOpenQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, at }),
-      putNewJobItem(core.db, job),
-      putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: actor.userId, reason: "submitted", at })),
-      ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, actor.userId, input.orgId)),
-      ...input.dependsOn.map((dep) => putJobDependentItem(core.db, jobDependentItem({ jobId: job.id, dependsOn: dep }))),
-      ...(approved ? approvalItems(core, job, at) : []),
-    ];
-    const IDEMPOTENCY = items.length;
-    if (key) items.push(putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now }));
-    const firstDependency = 3;
-    const MEMBERSHIP = items.length;
-    const ORG_BUDGET = MEMBERSHIP + 1;
-    const SPEND = MEMBERSHIP + 2;
-    if (org) items.push(...org.items);
-    // The transaction itself requires the account to exist and be active, read or not: an account
-    // disabled after a read made by this request cannot slip a job in (one item, no round trip).
-    const ACCOUNT = items.length;
-    items.push(activeUserCheck(core.db, actor.userId));
+    const tx = new Transaction()
+      .add(
+        "quota",
+        user
+          ? reserveQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, limitIfNew: openingLimitMilli(core, user), at })
+          : reserveOpenQuotaItem(core.db, { userId: actor.userId, period, milli: reservedMilli, at }),
+      )
+      .add("job", putNewJobItem(core.db, job))
+      .add(
+        "submitted",
+        putJobEventItem(core.db, jobEventItem({ jobId: job.id, status: "PENDING", actor: actor.userId, reason: "submitted", at })),
+      )
+      .add("dependencies", ...input.dependsOn.map((dep) => dependencyCheck(core.db, dep, actor.userId, input.orgId)))
+      .add("dependents", ...input.dependsOn.map((dep) => putJobDependentItem(core.db, jobDependentItem({ jobId: job.id, dependsOn: dep }))))
+      .add("approval", ...(approved ? approvalItems(core, job, at) : []))
+      .add(
+        "idempotency",
+        ...(key ? [putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now })] : []),
+      )
+      .add("membership", ...(org ? [org.membership] : []))
+      .add("orgBudget", ...(org ? [org.budgetUnchanged] : []))
+      .add("spend", ...(org ? [org.spend] : []))
+      .add("orgJob", ...(org ? [org.orgJob] : []))
+      // The transaction itself requires the account to exist and be active, read or not: an account
+      // disabled after a read made by this request cannot slip a job in (one item, no round trip).
+      .add("account", activeUserCheck(core.db, actor.userId));
 
     try {
-      await transactWrite(core.db, items);
+      await transactWrite(core.db, tx);
       rememberOpenMonth(month);
       break;
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
       // First: a missing or disabled account is refused before anything else is answered (read, in
       // case the cancellation did not report every failed condition).
-      const account = error.failedAt(ACCOUNT);
+      const account = error.failed("account");
       if (account) checkAccountItem(account.item as UserItem | undefined);
       if (!user) {
         user = await checkAccount();
         // The month was not open yet: it opens at the account's limit, now known; write again.
-        if (error.failedAt(QUOTA) && !error.failedAt(QUOTA)!.item) continue;
+        if (error.failed("quota") && !error.failed("quota")!.item) continue;
       }
       // A concurrent request with the same key won the race: answer as its retry would be answered.
-      const claimed = key ? error.failedAt(IDEMPOTENCY)?.item : undefined;
+      const claimed = error.failed("idempotency")?.item;
       if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
-      if (org && error.failedAt(MEMBERSHIP)) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
-      if (org && error.failedAt(ORG_BUDGET)) {
+      if (error.failed("membership")) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
+      if (error.failed("orgBudget")) {
         if (++budgetAttempts < 3) continue;
         throw new ContentionError("The org's budget kept changing; please retry");
       }
-      if (error.failedAt(QUOTA)) {
+      if (error.failed("quota")) {
         throw new QuotaExceededError(`Not enough GPU-hours left in ${period} for ${reservedMilli / 1000} GPU-hours (see GET /api/v1/me)`);
       }
-      if (org && error.failedAt(SPEND)) {
+      if (error.failed("spend")) {
         throw new BudgetExceededError(
           `The estimate of ${toJob(job).estimatedCostUsd} USD does not fit in what is left of org ${input.orgId}'s budget for ${period}`,
         );
       }
-      const dependencyError = dependencyFailure(input.dependsOn, (i) => error.failedAt(firstDependency + i), actor.userId, input.orgId);
+      const dependencyChecks = error.failedEach("dependencies");
+      const dependencyError = dependencyFailure(input.dependsOn, (i) => dependencyChecks[i], actor.userId, input.orgId);
       if (dependencyError) throw dependencyError;
       throw error;
     }

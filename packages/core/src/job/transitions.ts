@@ -8,7 +8,7 @@ import { capacityReleaseItems } from "../admission/capacity";
 import { queueIndexItems } from "../admission/queue";
 import type { Core } from "../core";
 import { usageDayItems } from "../cost/usage";
-import { type CancellationReason, type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
+import { type CancellationReason, type TransactItem, Transaction, TransactionCancelled, transactWrite } from "../db/transact";
 import { ContentionError, NotFoundError } from "../errors";
 import { orgSpendSettlementItems } from "../org/budget";
 import { settleQuotaItem } from "../quota/store";
@@ -78,23 +78,23 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
     if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
 
     const at = core.now().toISOString();
-    const { items, changes } = transitionItems(core, before, request, at);
-    const release = capacityReleaseItems(core, before, request.to, at);
-    const releaseAt = items.length;
-    items.push(...release);
+    const { job: jobUpdate, rest, changes } = transitionItems(core, before, request, at);
     const conditions = request.conditions?.(before, at);
-    const firstCondition = items.length;
-    if (conditions) items.push(...conditions.items);
+    const tx = new Transaction()
+      .add("job", jobUpdate)
+      .add("effects", ...rest)
+      .add("release", ...capacityReleaseItems(core, before, request.to, at))
+      .add("conditions", ...(conditions?.items ?? []));
     try {
-      await transactWrite(core.db, items);
+      await transactWrite(core.db, tx);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
-      const jobCondition = error.failedAt(0);
+      const jobCondition = error.failed("job");
       if (!jobCondition) {
-        const failed = conditions ? conditions.items.map((_, i) => error.failedAt(firstCondition + i)) : [];
+        const failed = error.failedEach("conditions");
         if (conditions && failed.some(Boolean)) throw conditions.error(failed);
         // The pool saw a capacity change later than `at` (another writer's clock): again, with a fresh time.
-        if (release.length && error.failedAt(releaseAt)) continue;
+        if (error.failed("release")) continue;
         throw error;
       }
       const current = jobCondition.item as JobItem | undefined;
@@ -113,15 +113,15 @@ export async function transitionJob(core: Core, jobId: string, request: Transiti
  * index; not the capacity release or the request's conditions), and the attributes it sets. */
 function transitionItems(core: Core, before: JobItem, request: TransitionRequest, at: string) {
   const { changes, quota } = effects(core, before, request, at);
-  const items: TransactItem[] = [
-    updateJobStatusItem(core.db, before, request.to, changes, at),
+  const job = updateJobStatusItem(core.db, before, request.to, changes, at);
+  const rest: TransactItem[] = [
     putJobEventItem(core.db, jobEventItem({ jobId: before.id, status: request.to, actor: request.actor, reason: request.reason, at })),
     ...(quota ? [quota] : []),
     ...usageDayItems(core, before, changes, at),
     ...orgSpendSettlementItems(core, before, changes, at),
     ...queueIndexItems(core.db, before, request.to, changes),
   ];
-  return { items, changes };
+  return { job, rest, items: [job, ...rest], changes };
 }
 
 /** Items a transition of one job writes, at most (job, event, quota, usage day, spend, 3 queue entries): for batching. */

@@ -47,8 +47,11 @@ export async function listOrgAlerts(core: Core, actor: Actor, orgId: string) {
 }
 
 export interface OrgSubmission {
-  /** The transaction items, in order: membership check, budget-unchanged check, spend commit, org job pointer. */
-  items: TransactItem[];
+  /** Its transaction items by part: the caller adds each under its own name. */
+  membership: TransactItem;
+  budgetUnchanged: TransactItem;
+  spend: TransactItem;
+  orgJob: TransactItem;
   budgetMicros?: Micros;
 }
 
@@ -65,12 +68,10 @@ export async function orgSubmission(
   const budgetMicros = org?.monthlyBudgetMicros;
   return {
     budgetMicros,
-    items: [
-      membershipCheck(core.db, p.userId, p.orgId),
-      orgBudgetCheck(core.db, p.orgId, budgetMicros),
-      commitSpendItem(core.db, { orgId: p.orgId, period: p.period, micros: p.micros, budgetMicros, at: p.at }),
-      putOrgJobItem(core.db, { orgId: p.orgId, jobId: p.jobId, ownerId: p.userId, createdAt: p.at }),
-    ],
+    membership: membershipCheck(core.db, p.userId, p.orgId),
+    budgetUnchanged: orgBudgetCheck(core.db, p.orgId, budgetMicros),
+    spend: commitSpendItem(core.db, { orgId: p.orgId, period: p.period, micros: p.micros, budgetMicros, at: p.at }),
+    orgJob: putOrgJobItem(core.db, { orgId: p.orgId, jobId: p.jobId, ownerId: p.userId, createdAt: p.at }),
   };
 }
 

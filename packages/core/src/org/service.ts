@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { TransactionCancelled, transactWrite } from "../db/transact";
+import { Transaction, TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, NotFoundError } from "../errors";
 import { periodOf } from "../quota/quota";
 import { getUserItems } from "../user/store";
@@ -46,18 +46,19 @@ export async function createOrg(core: Core, actor: Actor, body: unknown) {
       createdAt: at,
       updatedAt: at,
     });
-    const NAME = 0;
-    const INVITE = 1;
+    const [nameClaim, inviteClaim, orgPut] = createOrgItems(core.db, org);
+    const tx = new Transaction()
+      .add("name", nameClaim)
+      .add("invite", inviteClaim)
+      .add("org", orgPut)
+      .add("owner", ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }));
     try {
-      await transactWrite(core.db, [
-        ...createOrgItems(core.db, org),
-        ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }),
-      ]);
+      await transactWrite(core.db, tx);
       return toOrg(org, "owner");
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
-      if (error.failedAt(NAME)) throw new AlreadyExistsError(`An org named "${input.name}" already exists`);
-      if (error.failedAt(INVITE)) continue; // 128 random bits collided: draw again
+      if (error.failed("name")) throw new AlreadyExistsError(`An org named "${input.name}" already exists`);
+      if (error.failed("invite")) continue; // 128 random bits collided: draw again
       throw error;
     }
   }

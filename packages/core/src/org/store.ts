@@ -54,8 +54,8 @@ const queryPrefix = <T>(db: Db, pk: string, prefix: string) =>
 /** The stored org item. */
 export const orgItem = (org: Omit<OrgItem, "pk" | "sk" | "type">): OrgItem => ({ ...orgKeys.org(org.id), type: "Org", ...org });
 
-/** Transaction items creating `org`: its name claim (index 0), its invite claim (index 1) and the org. */
-export function createOrgItems(db: Db, org: OrgItem): TransactItem[] {
+/** Transaction items creating `org`: its name claim, its invite claim and the org itself (the caller names each part). */
+export function createOrgItems(db: Db, org: OrgItem): [nameClaim: TransactItem, inviteClaim: TransactItem, org: TransactItem] {
   return [
     { Put: { TableName: db.table, Item: { ...orgKeys.name(org.name), type: "OrgNameClaim", orgId: org.id }, ConditionExpression: NEW } },
     {
