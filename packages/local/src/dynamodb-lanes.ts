@@ -8,6 +8,7 @@
  * slot fails as a timeout, which the client maps to DependencyUnavailableError (a fast 503), so a
  * stalled DynamoDB Local still answers as it would without lanes. */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { MiddlewareClient } from "@gpuaas/core/aws/outbound";
 
 export type Lane = "system" | "api";
 
@@ -66,13 +67,6 @@ export function createLaneGate({ inFlight, maxWaitMs }: { inFlight: number; maxW
     get load() {
       return { inFlight: busy, waiting: { system: queues.system.length, api: queues.api.length } };
     },
-  };
-}
-
-interface MiddlewareClient {
-  middlewareStack: {
-    // biome-ignore lint/suspicious/noExplicitAny: the SDK's middleware types differ per client and command
-    add(middleware: (next: (args: any) => Promise<any>) => (args: any) => Promise<any>, options: object): void;
   };
 }
 

@@ -58,7 +58,8 @@ export function isUnavailable(error: unknown): boolean {
   return status !== undefined && status >= 500;
 }
 
-interface MiddlewareClient {
+/** An AWS SDK v3 client, as far as adding a middleware goes (also the local stack's lanes). */
+export interface MiddlewareClient {
   middlewareStack: {
     // biome-ignore lint/suspicious/noExplicitAny: the SDK's middleware types differ per client and command
     add(middleware: (next: (args: any) => Promise<any>) => (args: any) => Promise<any>, options: object): void;

@@ -23,10 +23,12 @@ export class Transaction {
   readonly items: TransactItem[] = [];
   private readonly parts = new Map<string, { from: number; count: number }>();
 
-  add(name: string, ...items: TransactItem[]): this {
+  /** Adds part `name`; undefined items are left out (a part that does not apply here). */
+  add(name: string, ...items: (TransactItem | undefined)[]): this {
     if (this.parts.has(name)) throw new Error(`Transaction part "${name}" added twice`);
-    this.parts.set(name, { from: this.items.length, count: items.length });
-    this.items.push(...items);
+    const present = items.filter((item): item is TransactItem => item !== undefined);
+    this.parts.set(name, { from: this.items.length, count: present.length });
+    this.items.push(...present);
     return this;
   }
 

@@ -162,12 +162,12 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       .add("approval", ...(approved ? approvalItems(core, job, at) : []))
       .add(
         "idempotency",
-        ...(key ? [putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now })] : []),
+        key ? putIdempotencyItem(core.db, { userId: actor.userId, key, requestHash: hash, jobId: job.id, now }) : undefined,
       )
-      .add("membership", ...(org ? [org.membership] : []))
-      .add("orgBudget", ...(org ? [org.budgetUnchanged] : []))
-      .add("spend", ...(org ? [org.spend] : []))
-      .add("orgJob", ...(org ? [org.orgJob] : []))
+      .add("membership", org?.membership)
+      .add("orgBudget", org?.budgetUnchanged)
+      .add("spend", org?.spend)
+      .add("orgJob", org?.orgJob)
       // The transaction itself requires the account to exist and be active, read or not: an account
       // disabled after a read made by this request cannot slip a job in (one item, no round trip).
       .add("account", activeUserCheck(core.db, actor.userId));

@@ -121,7 +121,7 @@ function transitionItems(core: Core, before: JobItem, request: TransitionRequest
     ...orgSpendSettlementItems(core, before, changes, at),
     ...queueIndexItems(core.db, before, request.to, changes),
   ];
-  return { job, rest, items: [job, ...rest], changes };
+  return { job, rest, changes };
 }
 
 /** Items a transition of one job writes, at most (job, event, quota, usage day, spend, 3 queue entries): for batching. */
@@ -143,7 +143,7 @@ export async function transitionJobsTogether(
     if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
   const at = core.now().toISOString();
   const built = moves.map(({ before, request }) => ({ before, request, ...transitionItems(core, before, request, at) }));
-  await transactWrite(core.db, [...built.flatMap((b) => b.items), ...extra(at)]);
+  await transactWrite(core.db, [...built.flatMap((b) => [b.job, ...b.rest]), ...extra(at)]);
   return built.map(({ before, request, changes }) => {
     const job: JobItem = { ...before, ...changes, status: request.to, updatedAt: at };
     delete job.taskToken;
