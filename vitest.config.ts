@@ -18,7 +18,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "unit+int",
-          include: ["test/**/*.test.ts", "packages/*/src/**/*.test.ts"],
+          include: ["test/**/*.test.ts"],
           exclude: E2E,
           sequence: { groupOrder: 0 },
         },

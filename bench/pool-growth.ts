@@ -7,7 +7,7 @@
  * Run alone: npm run bench:growth   (BENCH_GROWTH_JOBS, default 1000) */
 import { performance } from "node:perf_hooks";
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { queueKeys } from "../packages/core/src/admission/queue";
+import { queueKeys } from "../packages/core/src/admission/keys";
 import { loadConfig } from "../packages/core/src/config/config";
 import { createDb } from "../packages/core/src/db/client";
 import { call, closeHttp, expect } from "./http";

@@ -13,7 +13,8 @@ import { BatchGetCommand, GetCommand, TransactWriteCommand, UpdateCommand } from
 import { ulid } from "ulid";
 import { loadConfig } from "../packages/core/src/config/config";
 import { createDb, type Db } from "../packages/core/src/db/client";
-import { keys } from "../packages/core/src/db/keys";
+import { jobKeys } from "../packages/core/src/job/keys";
+import { userKeys } from "../packages/core/src/user/keys";
 import { call, closeHttp, expect } from "./http";
 import { type BenchStack, startStack } from "./stack";
 import { median, quantile } from "./stats";
@@ -60,9 +61,9 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   // A job item as the API stores it: the raw writes put items of the same size.
   const [seqToken] = await users(stack, 1, "seq");
   const first = expect(await call(stack.url, "POST", "/api/v1/jobs", seqToken, JOB), 201, "submit");
-  const template = (await raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(first.id) }))).Item!;
+  const template = (await raw.doc.send(new GetCommand({ TableName: raw.table, Key: jobKeys.job(first.id) }))).Item!;
 
-  const rawGet = (id: string) => raw.doc.send(new GetCommand({ TableName: raw.table, Key: keys.job(id) }));
+  const rawGet = (id: string) => raw.doc.send(new GetCommand({ TableName: raw.table, Key: jobKeys.job(id) }));
   /** The raw floor of a submission's write: a conditional quota-like Update and a job-sized Put. */
   const quotaLike = (owner: string) => ({
     Update: {
@@ -115,7 +116,7 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
     const account = {
       ConditionCheck: {
         TableName: raw.table,
-        Key: keys.user(seqUserId),
+        Key: userKeys.user(seqUserId),
         ConditionExpression: "attribute_exists(pk) AND active = :t",
         ExpressionAttributeValues: { ":t": true },
       },
@@ -124,13 +125,13 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   };
   /** What GET /jobs/{id} must read, raw: the job and the reader's account, one BatchGetItem. */
   const rawBatch2 = (id: string) =>
-    raw.doc.send(new BatchGetCommand({ RequestItems: { [raw.table]: { Keys: [keys.job(id), keys.user(seqUserId)] } } }));
+    raw.doc.send(new BatchGetCommand({ RequestItems: { [raw.table]: { Keys: [jobKeys.job(id), userKeys.user(seqUserId)] } } }));
 
   /** Resolves once the job's execution has parked its approval token (the engine's work for it is done). */
   const parkedOne = async (id: string) => {
     for (;;) {
       const { Item } = await raw.doc.send(
-        new GetCommand({ TableName: raw.table, Key: keys.job(id), ConsistentRead: true, ProjectionExpression: "taskToken" }),
+        new GetCommand({ TableName: raw.table, Key: jobKeys.job(id), ConsistentRead: true, ProjectionExpression: "taskToken" }),
       );
       if (Item?.taskToken) return;
       await new Promise((r) => setTimeout(r, 2));
@@ -196,7 +197,7 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
         const batch = pending.slice(i, i + 100);
         const { Responses } = await raw.doc.send(
           new BatchGetCommand({
-            RequestItems: { [raw.table]: { Keys: batch.map((id) => keys.job(id)), ProjectionExpression: "id, taskToken" } },
+            RequestItems: { [raw.table]: { Keys: batch.map((id) => jobKeys.job(id)), ProjectionExpression: "id, taskToken" } },
           }),
         );
         const done = new Set((Responses?.[raw.table] ?? []).filter((j) => j.taskToken).map((j) => j.id as string));
@@ -339,7 +340,7 @@ export async function runAdmission(stack: BenchStack, rounds = Number(process.en
       await raw.doc.send(
         new GetCommand({
           TableName: raw.table,
-          Key: keys.job(id),
+          Key: jobKeys.job(id),
           ConsistentRead: true,
           ProjectionExpression: "#s, taskToken",
           ExpressionAttributeNames: { "#s": "status" },
@@ -396,7 +397,7 @@ async function UNAVOIDABLE(raw: Db, owner: string, b: Builders) {
   const account = {
     ConditionCheck: {
       TableName: raw.table,
-      Key: keys.user(owner),
+      Key: userKeys.user(owner),
       ConditionExpression: "attribute_exists(pk) AND active = :t",
       ExpressionAttributeValues: { ":t": true },
     },

@@ -1,6 +1,7 @@
 /** The HTTP API: API Gateway (HTTP API) sends every route to the one Hono Lambda. */
-import { API_HANDLER } from "@gpuaas/functions/handlers";
-import { LAMBDA_COPY_FILES } from "@gpuaas/web/assets";
+
+import { LAMBDA_COPY_FILES } from "@gpuaas/web";
+import { API_HANDLER } from "../packages/functions/src/handlers";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";

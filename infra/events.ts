@@ -1,6 +1,6 @@
 /** Domain events: the table's stream → the subscriber Lambda → the app's EventBridge bus
  * (detail-types "Job Status Change" and "Budget Threshold Crossed", source "gpuaas"). */
-import { EVENT_SUBSCRIBER_HANDLER } from "@gpuaas/functions/handlers";
+import { EVENT_SUBSCRIBER_HANDLER } from "../packages/functions/src/handlers";
 import { table } from "./storage";
 
 export const bus = new sst.aws.Bus("Events");

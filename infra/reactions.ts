@@ -2,7 +2,7 @@
  * committed change means for other jobs, pools and teams: admission passes, cancelling dependents,
  * answering or starting the jobs' executions, budget alerts. Beside the events subscriber, on the
  * same stream. */
-import { REACTIONS_HANDLER } from "@gpuaas/functions/handlers";
+import { REACTIONS_HANDLER } from "../packages/functions/src/handlers";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";

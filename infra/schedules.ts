@@ -1,5 +1,5 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
-import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
+import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "../packages/functions/src/handlers";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";

@@ -1,6 +1,6 @@
 /** The one DynamoDB table. Keys, GSIs and the TTL attribute (idempotency records expire) come
  * from core's tableSchema, the same definition ensureTable gives DynamoDB Local. */
-import { tableSchema } from "@gpuaas/core/db/table";
+import { tableSchema } from "../packages/core/src/db/table";
 
 const indexes = Object.entries(tableSchema.indexes);
 const keyAttributes = [

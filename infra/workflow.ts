@@ -1,8 +1,9 @@
 /** The job lifecycle: one Standard state machine built from core's JSONPath definition (the object
  * the local engine runs too), each Task state bound to its own Lambda. SST's StepFunctions builders
  * emit JSONata only, so the machine is the Pulumi resource, with a role that may only invoke them. */
-import { buildJobWorkflowDefinition, TASK_KEYS, TASKS, type TaskKey } from "@gpuaas/core/workflow/definition";
-import { WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
+import { buildJobWorkflowDefinition, TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
+import { TASKS } from "../packages/core/src/workflow/definition";
+import { WORKFLOW_TASK_HANDLERS } from "../packages/functions/src/handlers";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 

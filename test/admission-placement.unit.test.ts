@@ -1,11 +1,18 @@
 /** Placement on capacity pools: eligibility (GPU type, provider, org, pinned pool), the cheapest
  * provider's pool first then the one with most room, and whether a request can ever fit. */
 
-import { canEverFit, choosePool, demandOf, eligiblePools, largestPool, type PlacementRequest } from "@gpuaas/core/admission/placement";
-import { createCatalog } from "@gpuaas/core/catalog/catalog";
-import type { ClusterItem } from "@gpuaas/core/cluster/cluster";
-import { clusterItem } from "@gpuaas/core/cluster/store";
 import { describe, expect, it } from "vitest";
+import {
+  canEverFit,
+  choosePool,
+  demandOf,
+  eligiblePools,
+  largestPool,
+  type PlacementRequest,
+} from "../packages/core/src/admission/placement";
+import { createCatalog } from "../packages/core/src/catalog/catalog";
+import type { ClusterItem } from "../packages/core/src/cluster/cluster";
+import { clusterItem } from "../packages/core/src/cluster/store";
 
 const catalog = createCatalog();
 let n = 0;

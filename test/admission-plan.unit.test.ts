@@ -2,10 +2,10 @@
  * backfill's promise — over random workloads (fast-check), no job starts later with backfill than
  * it would without, and the pool is used at least as well (strictly better on some). */
 
-import { admissionOrder, type Demand, planPool, type RunningJob, type WaitingJob } from "@gpuaas/core/admission/plan";
-import type { Priority } from "@gpuaas/core/job/job";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { admissionOrder, type Demand, planPool, type RunningJob, type WaitingJob } from "../packages/core/src/admission/plan";
+import type { Priority } from "../packages/core/src/job/job";
 
 const HOUR = 3_600_000;
 const id = (n: number) => `01J${String(n).padStart(23, "0")}`;

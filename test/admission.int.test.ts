@@ -3,12 +3,12 @@
  * dependency or an approval triggers it; concurrent admissions never over-allocate nor start a
  * job twice; `waiting` and GET /clusters/{id}/queue give positions and expected starts. */
 
-import { admissionPass } from "@gpuaas/core/admission/pass";
-import { capacityWaiting } from "@gpuaas/core/admission/views";
-import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { getJobItem } from "@gpuaas/core/job/store";
 import { afterEach, describe, expect, it } from "vitest";
+import { admissionPass } from "../packages/core/src/admission/pass";
+import { capacityWaiting } from "../packages/core/src/admission/views";
+import { releaseCapacityItem, takeCapacityItem } from "../packages/core/src/cluster/store";
+import { transactWrite } from "../packages/core/src/db/transact";
+import { getJobItem } from "../packages/core/src/job/store";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

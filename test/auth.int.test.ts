@@ -1,9 +1,9 @@
 /** Auth over HTTP against DynamoDB Local: register, login, /me and every token failure mode. */
 
 import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { keys } from "@gpuaas/core/db/keys";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { userKeys } from "../packages/core/src/user/keys";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
 import { call, signUp, signUpAdmin, uniqueEmail } from "./support/http";
 
@@ -19,7 +19,7 @@ const disableAccount = (userId: string) =>
   ctx.core.db.doc.send(
     new UpdateCommand({
       TableName: ctx.core.db.table,
-      Key: keys.user(userId),
+      Key: userKeys.user(userId),
       UpdateExpression: "SET active = :f",
       ExpressionAttributeValues: { ":f": false },
     }),
@@ -158,7 +158,7 @@ describe("login", () => {
     await ctx.core.db.doc.send(
       new UpdateCommand({
         TableName: ctx.core.db.table,
-        Key: keys.user(admin.id),
+        Key: userKeys.user(admin.id),
         UpdateExpression: "SET #role = :user",
         ExpressionAttributeNames: { "#role": "role" },
         ExpressionAttributeValues: { ":user": "user" },

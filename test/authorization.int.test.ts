@@ -3,8 +3,8 @@
  * file until it has a row here. Cells that change a job act on a fresh job in the status the action
  * needs; a refused request must leave its job as it was. */
 
-import type { JobStatus } from "@gpuaas/core/job/job";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { JobStatus } from "../packages/core/src/job/job";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 import { jobMaker, requestLine, routeKeys } from "./support/routes";

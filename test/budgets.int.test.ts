@@ -4,9 +4,9 @@
  * as a reaction to the spend's change on the table's stream (SPEC §10). */
 
 import { PutCommand } from "@aws-sdk/lib-dynamodb";
-import { getSpendItem } from "@gpuaas/core/org/store";
-import { periodOf } from "@gpuaas/core/quota/quota";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getSpendItem } from "../packages/core/src/org/store";
+import { periodOf } from "../packages/core/src/quota/quota";
 import { auditTable, readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
@@ -19,8 +19,10 @@ const JOB_MICROS = 900_000;
 let ctx: Awaited<ReturnType<typeof testApp>>;
 let admin: Awaited<ReturnType<typeof signUpAdmin>>;
 beforeAll(async () => {
-  // A big quota, so the budget is the only limit.
-  ctx = await testApp({ DEFAULT_MONTHLY_GPU_HOURS: "100000" });
+  // A big quota, so the budget is the only limit. A long request timeout: 50 submissions racing for
+  // one spend item retry their conflicting transactions, and under the whole suite's load DynamoDB
+  // Local can take longer than the default 2 s per call; this file checks the budget, not timeouts.
+  ctx = await testApp({ DEFAULT_MONTHLY_GPU_HOURS: "100000", AWS_REQUEST_TIMEOUT_MS: "10000" });
   admin = await signUpAdmin(ctx.app, ctx.core);
 });
 afterAll(() => ctx.engine.shutdown());

@@ -4,9 +4,9 @@
  * price, the end gives the room back; a request no pool could ever hold is NEVER_FITS at
  * submission; jobs of a GPU type without pools wait for an admin's start as before. */
 
-import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { transactWrite } from "@gpuaas/core/db/transact";
 import { afterEach, describe, expect, it } from "vitest";
+import { releaseCapacityItem, takeCapacityItem } from "../packages/core/src/cluster/store";
+import { transactWrite } from "../packages/core/src/db/transact";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

@@ -2,10 +2,10 @@
  * who sees which, resizing never below what is allocated, draining, and the capacity items
  * admission will use (never below zero, never above total, under any concurrency). */
 
-import { releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import { TransactionCancelled, transactWrite } from "@gpuaas/core/db/transact";
-import { newId } from "@gpuaas/core/util/id";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { releaseCapacityItem, takeCapacityItem } from "../packages/core/src/cluster/store";
+import { TransactionCancelled, transactWrite } from "../packages/core/src/db/transact";
+import { newId } from "../packages/core/src/util/id";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

@@ -4,8 +4,8 @@
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createApp } from "@gpuaas/functions/api/app";
-import { directoryAssets, LAMBDA_COPY_FILES, VENDOR_FILES } from "@gpuaas/web/assets";
+import { createApp } from "@gpuaas/functions";
+import { directoryAssets, LAMBDA_COPY_FILES, VENDOR_FILES } from "@gpuaas/web";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testApp } from "./support/core";
 import { REPO_ROOT } from "./support/local-stack";

@@ -2,11 +2,11 @@
  * the conditional replacement of a day's snapshots, and the keys of the report's index queries. */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, QueryCommand, TransactWriteCommand } from "@aws-sdk/lib-dynamodb";
-import type { CostDayItem } from "@gpuaas/core/cost/snapshot";
-import { listOwnedOrgIds, listUsageByOwner, replaceCostDay } from "@gpuaas/core/cost/store";
-import type { Db } from "@gpuaas/core/db/client";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import type { CostDayItem } from "../packages/core/src/cost/snapshot";
+import { listOwnedOrgIds, listUsageByOwner, replaceCostDay } from "../packages/core/src/cost/store";
+import type { Db } from "../packages/core/src/db/client";
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const db: Db = {

@@ -4,15 +4,15 @@
  * rollup's reads, validation, and the schedule's entry point. */
 import { resolve } from "node:path";
 import { PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { issueAccessToken } from "@gpuaas/core/auth/token";
-import type { Core } from "@gpuaas/core/core";
-import { rollupDay } from "@gpuaas/core/cost/rollup";
-import { newId } from "@gpuaas/core/util/id";
-import { usdToMicros } from "@gpuaas/core/util/money";
-import { DAILY_COST_ROLLUP_HANDLER } from "@gpuaas/functions/handlers";
-import { runDailyCostRollup } from "@gpuaas/functions/schedules/dailyCostRollup";
-import { localSchedules } from "@gpuaas/local/stack";
+import type { Core } from "@gpuaas/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { issueAccessToken } from "../packages/core/src/auth/token";
+import { rollupDay } from "../packages/core/src/cost/rollup";
+import { newId } from "../packages/core/src/util/id";
+import { usdToMicros } from "../packages/core/src/util/money";
+import { DAILY_COST_ROLLUP_HANDLER } from "../packages/functions/src/handlers";
+import { runDailyCostRollup } from "../packages/functions/src/schedules/dailyCostRollup";
+import { localSchedules } from "../packages/local/src/stack";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

@@ -1,8 +1,8 @@
 /** The local stack's lanes in front of DynamoDB Local: at most `inFlight` calls at once, a freed slot
  * to the oldest system call before any api call, and a bounded wait that fails as a timeout. */
 
-import { createLaneGate, gateClient, inLane, type Lane } from "@gpuaas/local/dynamodb-lanes";
 import { describe, expect, it } from "vitest";
+import { createLaneGate, gateClient, inLane, type Lane } from "../packages/local/src/dynamodb-lanes";
 
 describe("lane gate", () => {
   it("holds calls beyond inFlight and hands freed slots to system calls first, each lane in arrival order", async () => {

@@ -8,11 +8,11 @@ import {
   GetShardIteratorCommand,
 } from "@aws-sdk/client-dynamodb-streams";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import type { DomainEvent } from "@gpuaas/core/event/event";
-import { createLogger } from "@gpuaas/core/log";
-import { type EventStreamReader, startEventStream } from "@gpuaas/local/event-stream";
+import { createLogger } from "@gpuaas/core";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { DomainEvent } from "../packages/core/src/event/event";
+import { type EventStreamReader, startEventStream } from "../packages/local/src/event-stream";
 import { eventually } from "./support/wait";
 
 const STREAM = "arn:aws:dynamodb:ddblocal:000000000000:table/t/stream/2026-11-23T10:00:00.000";

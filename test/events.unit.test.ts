@@ -4,18 +4,16 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EventBridgeClient, PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { marshall } from "@aws-sdk/util-dynamodb";
-import { loadOutboundConfig } from "@gpuaas/core/config/config";
-import { DependencyUnavailableError } from "@gpuaas/core/errors";
-import { toDomainEvent, toEnvelope } from "@gpuaas/core/event/event";
-import { createEventBridgeClient, createEventBridgePublisher } from "@gpuaas/core/event/eventbridge";
-import { EventPublishError } from "@gpuaas/core/event/publisher";
-import { createWebhookPublisher } from "@gpuaas/core/event/webhook";
-import { createLogger } from "@gpuaas/core/log";
-import { handleStreamBatch } from "@gpuaas/functions/events/subscriber";
-import { EVENT_SUBSCRIBER_HANDLER } from "@gpuaas/functions/handlers";
+import { createLogger, DependencyUnavailableError, loadOutboundConfig } from "@gpuaas/core";
+import { createEventBridgePublisher, createWebhookPublisher, toDomainEvent } from "@gpuaas/core/events";
 import type { DynamoDBRecord, DynamoDBStreamEvent } from "aws-lambda";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { toEnvelope } from "../packages/core/src/event/event";
+import { createEventBridgeClient } from "../packages/core/src/event/eventbridge";
+import { EventPublishError } from "../packages/core/src/event/publisher";
+import { handleStreamBatch } from "../packages/functions/src/events/subscriber";
+import { EVENT_SUBSCRIBER_HANDLER } from "../packages/functions/src/handlers";
 
 const JOB = "01JABCDEFGHJKMNPQRSTVWXYZ0";
 const AT = "2026-11-23T10:00:00.000Z";
@@ -134,7 +132,7 @@ beforeEach(() => eventBridge.reset());
 describe("stream subscriber Lambda", () => {
   it("is named in handlers.ts and exports handler", async () => {
     expect(EVENT_SUBSCRIBER_HANDLER).toBe("packages/functions/src/events/subscriber.handler");
-    expect(typeof (await import("@gpuaas/functions/events/subscriber")).handler).toBe("function");
+    expect(typeof (await import("../packages/functions/src/events/subscriber")).handler).toBe("function");
   });
 
   it("reads its settings without a table or JWT secret (it has neither)", () => {

@@ -10,23 +10,34 @@
  * fixture pools are fully allocated, so every resize shrinks below what is allocated (409); pool
  * creations carry refused bodies, a missing org or a GPU type the catalog lacks at the provider. */
 
-import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
-import { issueAccessToken } from "@gpuaas/core/auth/token";
-import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
-import { takeCapacityItem } from "@gpuaas/core/cluster/store";
-import type { Core } from "@gpuaas/core/core";
-import { DaySchema } from "@gpuaas/core/cost/snapshot";
-import { jobShard } from "@gpuaas/core/db/keys";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
-import { JOB_STATUSES, type JobStatus, SubmitJobInput } from "@gpuaas/core/job/job";
-import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
-import { SetQuotaInput } from "@gpuaas/core/quota/admin";
-import { createApp } from "@gpuaas/functions/api/app";
+import type { Core } from "@gpuaas/core";
+import {
+  CreateClusterInput,
+  CreateOrgClusterInput,
+  CreateOrgInput,
+  FailInput,
+  JOB_STATUSES,
+  JoinOrgInput,
+  LoginInput,
+  NoteInput,
+  RegisterInput,
+  RejectInput,
+  SetBudgetInput,
+  SetQuotaInput,
+  SubmitJobInput,
+  UpdateClusterInput,
+} from "@gpuaas/core/api";
+import { createApp } from "@gpuaas/functions";
 import fc from "fast-check";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type * as z from "zod";
+import { issueAccessToken } from "../packages/core/src/auth/token";
+import { takeCapacityItem } from "../packages/core/src/cluster/store";
+import { DaySchema } from "../packages/core/src/cost/snapshot";
+import { transactWrite } from "../packages/core/src/db/transact";
+import type { JobStatus } from "../packages/core/src/job/job";
+import { jobShard } from "../packages/core/src/job/keys";
 import { readTable } from "./support/audit";
 import { engineCore, testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";

@@ -1,8 +1,8 @@
 /** Job submission, atomic quota, idempotency and listing over HTTP against DynamoDB Local. */
 
 import { QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { keys } from "@gpuaas/core/db/keys";
 import { beforeAll, describe, expect, it } from "vitest";
+import { userKeys } from "../packages/core/src/user/keys";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
 
@@ -22,7 +22,7 @@ async function storedItemsOfUser(userId: string) {
     new QueryCommand({
       TableName: ctx.core.db.table,
       KeyConditionExpression: "pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.user(userId).pk },
+      ExpressionAttributeValues: { ":pk": userKeys.user(userId).pk },
     }),
   );
   return Items ?? [];
@@ -284,7 +284,7 @@ describe("reading jobs", () => {
     expect(none.body).toEqual({ items: [], nextCursor: null });
 
     // A hand-made cursor placing a job in a shard it does not belong to is bad input, not a 500.
-    const { jobShard } = await import("@gpuaas/core/db/keys");
+    const { jobShard } = await import("../packages/core/src/job/keys");
     const foreign = (jobShard(ids[0]!) + 1) % 16;
     const crafted = Buffer.from(JSON.stringify({ positions: { [foreign]: ids[0] } })).toString("base64url");
     const bad = await call(app, "GET", `/api/v1/admin/jobs?status=PENDING&cursor=${crafted}`, { token: admin.token });

@@ -2,12 +2,11 @@
  * linked resources are given the way SST gives them (SST_RESOURCE_* env), and every answer must
  * equal the local server's (the same app on the same table via app.request()). */
 
-import { loadConfig } from "@gpuaas/core/config/config";
-import { createCore } from "@gpuaas/core/core";
-import { ensureTable } from "@gpuaas/core/db/table";
-import { newId } from "@gpuaas/core/util/id";
-import { createApp } from "@gpuaas/functions/api/app";
+import { createCore, loadConfig } from "@gpuaas/core";
+import { ensureTable } from "@gpuaas/core/aws";
+import { createApp } from "@gpuaas/functions";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { newId } from "../packages/core/src/util/id";
 import { apiEvent, type EventOptions, invoke } from "./support/apigw";
 import { call, uniqueEmail } from "./support/http";
 
@@ -15,7 +14,7 @@ const JWT_SECRET = "lambda-test-secret-that-is-long-enough-for-hs256";
 const TABLE_NAME = `test-lambda-${newId().toLowerCase()}`;
 const savedEnv = { ...process.env };
 
-let handler: typeof import("@gpuaas/functions/api/lambda").handler;
+let handler: typeof import("../packages/functions/src/api/lambda").handler;
 let local: ReturnType<typeof createApp>;
 
 beforeAll(async () => {
@@ -31,7 +30,7 @@ beforeAll(async () => {
   const core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
   await ensureTable(core.db.client, TABLE_NAME);
   local = createApp(core);
-  ({ handler } = await import("@gpuaas/functions/api/lambda"));
+  ({ handler } = await import("../packages/functions/src/api/lambda"));
 });
 
 afterAll(() => {

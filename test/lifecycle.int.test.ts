@@ -1,10 +1,10 @@
 /** Job lifecycles end to end: HTTP app → core transitions in DynamoDB Local → the state machine
  * definition run by the local interpreter. Stored state, history and quota after every path. */
 
-import { recordCompletion } from "@gpuaas/core/job/lifecycle";
-import { getJobItem } from "@gpuaas/core/job/store";
-import { transitionJobsTogether } from "@gpuaas/core/job/transitions";
+import { recordCompletion } from "@gpuaas/core/workflow";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { getJobItem } from "../packages/core/src/job/store";
+import { transitionJobsTogether } from "../packages/core/src/job/transitions";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";

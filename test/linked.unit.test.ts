@@ -1,8 +1,8 @@
 /** Linked SST resources → core config, without SST: the pure mapping the Lambdas use. */
 
-import { loadConfig } from "@gpuaas/core/config/config";
-import { type LinkedResources, linkedEnv } from "@gpuaas/functions/linked";
+import { loadConfig } from "@gpuaas/core";
 import { describe, expect, it } from "vitest";
+import { type LinkedResources, linkedEnv } from "../packages/functions/src/linked";
 
 const linked: LinkedResources = {
   Table: { name: "gpuaas-prod-TableTable-abc" },

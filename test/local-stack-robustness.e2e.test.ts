@@ -3,7 +3,7 @@
  * the limit on keep-alive connections. Real processes, as in local-stack.e2e.test.ts. */
 import { spawn } from "node:child_process";
 import { Agent, request } from "node:http";
-import { MAX_BODY_BYTES } from "@gpuaas/functions/api/app";
+import { MAX_BODY_BYTES } from "@gpuaas/functions";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   cpuSeconds,

@@ -3,20 +3,20 @@
  * drifts from its view) is a type error here. Extra fields are caught at run time instead
  * (test/openapi.int.test.ts validates real responses against closed schemas). */
 
-import type { catalogView } from "@gpuaas/core/catalog/catalog";
-import type { toCluster } from "@gpuaas/core/cluster/cluster";
-import type { getCosts } from "@gpuaas/core/cost/report";
-import type { RollupResult } from "@gpuaas/core/cost/rollup";
-import type { Job } from "@gpuaas/core/job/job";
-import type { Waiting } from "@gpuaas/core/job/views";
-import type { toAlert, toOrg, toSpend } from "@gpuaas/core/org/org";
-import type { Quota } from "@gpuaas/core/quota/quota";
-import type { ResetResult } from "@gpuaas/core/quota/reset";
-import type { User } from "@gpuaas/core/user/user";
-import type { ExecutionView } from "@gpuaas/core/workflow/port";
-import { responseSchemas } from "@gpuaas/functions/api/openapi/responses";
+import type { catalogView } from "@gpuaas/core";
+import type { getCosts } from "@gpuaas/core/api";
+import type { ExecutionView } from "@gpuaas/core/workflow";
 import { expect, it } from "vitest";
 import type * as z from "zod";
+import type { toCluster } from "../packages/core/src/cluster/cluster";
+import type { RollupResult } from "../packages/core/src/cost/rollup";
+import type { Job } from "../packages/core/src/job/job";
+import type { Waiting } from "../packages/core/src/job/views";
+import type { toAlert, toOrg, toSpend } from "../packages/core/src/org/org";
+import type { Quota } from "../packages/core/src/quota/quota";
+import type { ResetResult } from "../packages/core/src/quota/reset";
+import type { User } from "../packages/core/src/user/user";
+import { responseSchemas } from "../packages/functions/src/api/openapi/responses";
 
 type Documented<K extends keyof ReturnType<typeof responseSchemas>> = z.output<ReturnType<typeof responseSchemas>[K]>;
 /** Compiles only when `View` is assignable to `Schema`. */

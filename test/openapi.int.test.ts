@@ -3,10 +3,10 @@
  * and real responses of the main flows match the schemas it documents for their route and status
  * (ajv, JSON Schema 2020-12), so neither the routes nor the views can drift from it unnoticed. */
 
-import { openApiPath } from "@gpuaas/functions/api/openapi/document";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openApiPath } from "../packages/functions/src/api/openapi/document";
 import { testApp } from "./support/core";
 import { type Call, call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 import { jobMaker, requestLine, routeKeys } from "./support/routes";

@@ -2,12 +2,12 @@
  * error: against a server that accepts connections and never answers (a stalled dependency) and a
  * port nobody listens on (a dead one). The real adapters, only their endpoints point here. */
 import { createServer, type Server, type Socket } from "node:net";
-import type { OutboundSettings } from "@gpuaas/core/aws/outbound";
-import { createDb, pingTable } from "@gpuaas/core/db/client";
-import { DependencyUnavailableError } from "@gpuaas/core/errors";
-import { createSfnWorkflow } from "@gpuaas/core/workflow/sfn";
-import { freePort } from "@gpuaas/local/dynamodb-local";
+import { DependencyUnavailableError } from "@gpuaas/core";
+import { type OutboundSettings, pingTable } from "@gpuaas/core/aws";
+import { createSfnWorkflow } from "@gpuaas/core/workflow";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createDb } from "../packages/core/src/db/client";
+import { freePort } from "../packages/local/src/dynamodb-local";
 
 const outbound: OutboundSettings = { connectTimeoutMs: 200, requestTimeoutMs: 300, maxAttempts: 2 };
 const MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:gpuaas-test-JobWorkflow";

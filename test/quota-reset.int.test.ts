@@ -1,13 +1,13 @@
 /** The monthly quota reset and the admin's user/quota endpoints, over HTTP against DynamoDB Local,
  * with the clock moved across a month boundary instead of waiting for one. */
 
-import type { Core } from "@gpuaas/core/core";
-import { submitJob } from "@gpuaas/core/job/submit";
-import { resetQuotas } from "@gpuaas/core/quota/reset";
-import { createUserItem } from "@gpuaas/core/user/store";
-import { newId } from "@gpuaas/core/util/id";
-import { noWorkflow } from "@gpuaas/core/workflow/port";
+import type { Core } from "@gpuaas/core";
+import { submitJob } from "@gpuaas/core/api";
+import { resetQuotas } from "@gpuaas/core/schedules";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createUserItem } from "../packages/core/src/user/store";
+import { newId } from "../packages/core/src/util/id";
+import { noWorkflow } from "../packages/core/src/workflow/port";
 import { auditTable, readTable } from "./support/audit";
 import { testApp, testCore } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

@@ -2,12 +2,13 @@
  * the before and after images (NEW_AND_OLD_IMAGES), including DynamoDB Local's way of writing an
  * empty map, which must neither throw nor hold the shard. */
 import { marshall } from "@aws-sdk/util-dynamodb";
-import type { Core } from "@gpuaas/core/core";
-import { type ChangeRecord, recordImage, toDomainEvent } from "@gpuaas/core/event/event";
-import { run } from "@gpuaas/core/reactions/react";
-import { reactionsTo } from "@gpuaas/core/reactions/reactions";
-import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
+import type { Core } from "@gpuaas/core";
+import { type ChangeRecord, toDomainEvent } from "@gpuaas/core/events";
 import { describe, expect, it } from "vitest";
+import { recordImage } from "../packages/core/src/event/event";
+import { run } from "../packages/core/src/reactions/react";
+import { reactionsTo } from "../packages/core/src/reactions/reactions";
+import { ExecutionEndedError } from "../packages/core/src/workflow/port";
 import { recordingLog } from "./support/log";
 
 const record = (eventName: ChangeRecord["eventName"], before?: object, after?: object): ChangeRecord => ({

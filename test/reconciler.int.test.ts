@@ -5,17 +5,17 @@
  * reactions (the table's stream consumer) before the change whose reactions it loses. */
 import { resolve } from "node:path";
 import { DeleteCommand } from "@aws-sdk/lib-dynamodb";
-import { admissionPass } from "@gpuaas/core/admission/pass";
-import { queueKeys } from "@gpuaas/core/admission/queue";
-import { forgetRecentPools, releaseCapacityItem, takeCapacityItem } from "@gpuaas/core/cluster/store";
-import type { Core } from "@gpuaas/core/core";
-import { transactWrite } from "@gpuaas/core/db/transact";
-import { transitionJob } from "@gpuaas/core/job/transitions";
-import { reconcile } from "@gpuaas/core/schedule/reconcile";
-import { ExecutionEndedError } from "@gpuaas/core/workflow/port";
-import { RECONCILER_HANDLER } from "@gpuaas/functions/handlers";
-import { localSchedules } from "@gpuaas/local/stack";
+import type { Core } from "@gpuaas/core";
+import { reconcile } from "@gpuaas/core/schedules";
 import { afterEach, describe, expect, it } from "vitest";
+import { queueKeys } from "../packages/core/src/admission/keys";
+import { admissionPass } from "../packages/core/src/admission/pass";
+import { forgetRecentPools, releaseCapacityItem, takeCapacityItem } from "../packages/core/src/cluster/store";
+import { transactWrite } from "../packages/core/src/db/transact";
+import { transitionJob } from "../packages/core/src/job/transitions";
+import { ExecutionEndedError } from "../packages/core/src/workflow/port";
+import { RECONCILER_HANDLER } from "../packages/functions/src/handlers";
+import { localSchedules } from "../packages/local/src/stack";
 import { auditTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp, signUpAdmin } from "./support/http";

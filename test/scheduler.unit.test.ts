@@ -1,8 +1,8 @@
 /** The local scheduler: UTC due times, long waits in hops, a catch-up run at start, and stop(). */
 
-import { createLogger } from "@gpuaas/core/log";
-import { dailyAt, startOfNextMonth, startScheduler } from "@gpuaas/local/scheduler";
+import { createLogger } from "@gpuaas/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { dailyAt, startOfNextMonth, startScheduler } from "../packages/local/src/scheduler";
 
 const log = createLogger("SILENT");
 

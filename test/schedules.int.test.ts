@@ -2,13 +2,12 @@
  * resources given the way SST gives them (SST_RESOURCE_* env), the entry point loaded by the path
  * infra names. */
 import { resolve } from "node:path";
-import { loadConfig } from "@gpuaas/core/config/config";
-import { type Core, createCore } from "@gpuaas/core/core";
-import { dayOf, previousDay } from "@gpuaas/core/cost/usage";
-import { ensureTable } from "@gpuaas/core/db/table";
-import { newId } from "@gpuaas/core/util/id";
-import { DAILY_COST_ROLLUP_HANDLER } from "@gpuaas/functions/handlers";
+import { type Core, createCore, loadConfig } from "@gpuaas/core";
+import { ensureTable } from "@gpuaas/core/aws";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { dayOf, previousDay } from "../packages/core/src/cost/usage";
+import { newId } from "../packages/core/src/util/id";
+import { DAILY_COST_ROLLUP_HANDLER } from "../packages/functions/src/handlers";
 import { readTable } from "./support/audit";
 
 const JWT_SECRET = "schedule-test-secret-that-is-long-enough-for-hs256";

@@ -1,7 +1,7 @@
 /** Transactions from named parts: a cancellation is asked by part name, never by position. */
 
-import { type TransactItem, Transaction, TransactionCancelled } from "@gpuaas/core/db/transact";
 import { describe, expect, it } from "vitest";
+import { type TransactItem, Transaction, TransactionCancelled } from "../packages/core/src/db/transact";
 
 const item = (pk: string): TransactItem => ({
   ConditionCheck: { TableName: "t", Key: { pk, sk: "x" }, ConditionExpression: "attribute_exists(pk)" },

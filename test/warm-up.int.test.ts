@@ -2,9 +2,9 @@
  * mixed workload on a scratch table, removes that table and any a previous, interrupted start left,
  * and no other table; a budget of 0 does nothing, and a DynamoDB that is down does not stop it. */
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from "@aws-sdk/client-dynamodb";
-import { freePort } from "@gpuaas/local/dynamodb-local";
-import { warmUpDynamoDbLocal } from "@gpuaas/local/warm-up";
 import { describe, expect, inject, it } from "vitest";
+import { freePort } from "../packages/local/src/dynamodb-local";
+import { warmUpDynamoDbLocal } from "../packages/local/src/warm-up";
 import { recordingLog } from "./support/log";
 
 const endpoint = inject("dynamoEndpoint");

@@ -1,19 +1,12 @@
 /** The job lifecycle definition: valid ASL, JSONPath only, readable states, Retry/Catch on every
  * task, explicit callback timeouts, and every Task state wired to a local step. */
 
-import {
-  ADMIN_WAIT_TIMEOUT_SECONDS,
-  buildJobWorkflowDefinition,
-  LAMBDA_INVOKE,
-  LAMBDA_INVOKE_WAIT_FOR_TOKEN,
-  TASK_KEYS,
-  TASKS,
-  type TaskKey,
-} from "@gpuaas/core/workflow/definition";
-import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
-import { createLocalWorkflowEngine, localFunctionArn } from "@gpuaas/local/workflow-engine";
+import { buildJobWorkflowDefinition, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
+import { TASK_STEPS } from "@gpuaas/functions";
 import aslValidator from "asl-validator";
 import { describe, expect, it } from "vitest";
+import { ADMIN_WAIT_TIMEOUT_SECONDS, TASKS } from "../packages/core/src/workflow/definition";
+import { createLocalWorkflowEngine, localFunctionArn } from "../packages/local/src/workflow-engine";
 
 const arns = Object.fromEntries(TASK_KEYS.map((k) => [k, `arn:aws:lambda:eu-west-1:123456789012:function:gpuaas-${k}`])) as Record<
   TaskKey,

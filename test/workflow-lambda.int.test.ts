@@ -5,25 +5,17 @@
  * and answers the parked task tokens. */
 import { resolve } from "node:path";
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { ensureAdmin } from "@gpuaas/core/auth/service";
-import { loadConfig } from "@gpuaas/core/config/config";
-import { createCore } from "@gpuaas/core/core";
-import { ensureTable, tableStreamArn } from "@gpuaas/core/db/table";
-import { createLogger } from "@gpuaas/core/log";
-import { newId } from "@gpuaas/core/util/id";
-import {
-  buildJobWorkflowDefinition,
-  LAMBDA_INVOKE,
-  LAMBDA_INVOKE_WAIT_FOR_TOKEN,
-  TASK_KEYS,
-  TASKS,
-  type TaskKey,
-} from "@gpuaas/core/workflow/definition";
-import { API_HANDLER, QUOTA_RESET_HANDLER, REACTIONS_HANDLER, WORKFLOW_TASK_HANDLERS } from "@gpuaas/functions/handlers";
-import { type StreamReader, startStreamReader } from "@gpuaas/local/stream-reader";
+import { createCore, createLogger, loadConfig } from "@gpuaas/core";
+import { ensureAdmin } from "@gpuaas/core/api";
+import { ensureTable, tableStreamArn } from "@gpuaas/core/aws";
+import { buildJobWorkflowDefinition, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
 import validateAsl from "asl-validator";
 import { mockClient } from "aws-sdk-client-mock";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
+import { newId } from "../packages/core/src/util/id";
+import { TASKS } from "../packages/core/src/workflow/definition";
+import { API_HANDLER, QUOTA_RESET_HANDLER, REACTIONS_HANDLER, WORKFLOW_TASK_HANDLERS } from "../packages/functions/src/handlers";
+import { type StreamReader, startStreamReader } from "../packages/local/src/stream-reader";
 import { apiEvent, invoke } from "./support/apigw";
 import { uniqueEmail, validJob } from "./support/http";
 

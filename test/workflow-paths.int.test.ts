@@ -1,16 +1,14 @@
 /** The state machine's other paths on the local engine: Retry on transient errors, the Catch to
  * ReleaseQuota, an admin wait that times out, and the callback emulation itself. */
 
-import { type Core, createCore } from "@gpuaas/core/core";
-import { ensureTable } from "@gpuaas/core/db/table";
-import { ContentionError, DependencyUnavailableError } from "@gpuaas/core/errors";
-import { approveJob } from "@gpuaas/core/job/actions";
-import { getJobItem } from "@gpuaas/core/job/store";
-import { TaskNotWaitingError } from "@gpuaas/core/workflow/port";
-import { createApp } from "@gpuaas/functions/api/app";
-import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
-import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { ContentionError, type Core, createCore, DependencyUnavailableError } from "@gpuaas/core";
+import { approveJob } from "@gpuaas/core/api";
+import { ensureTable } from "@gpuaas/core/aws";
+import { TaskNotWaitingError } from "@gpuaas/core/workflow";
+import { createApp, TASK_STEPS } from "@gpuaas/functions";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { getJobItem } from "../packages/core/src/job/store";
+import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "../packages/local/src/workflow-engine";
 import { testConfig, withReactions } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";

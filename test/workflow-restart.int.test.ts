@@ -1,10 +1,10 @@
 /** Restart safety of the local engine: executions live in memory, so a restart (or a crash) loses
  * them; the next engine resumes every open job from its stored status and none is left stuck. */
 
-import { ensureTable } from "@gpuaas/core/db/table";
-import { createApp } from "@gpuaas/functions/api/app";
-import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { ensureTable } from "@gpuaas/core/aws";
+import { createApp } from "@gpuaas/functions";
 import { afterEach, describe, expect, it } from "vitest";
+import type { LocalWorkflowEngine } from "../packages/local/src/workflow-engine";
 import { engineCore, testConfig, withReactions } from "./support/core";
 import { signUp, signUpAdmin } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";

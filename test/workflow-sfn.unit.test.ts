@@ -12,10 +12,11 @@ import {
   StopExecutionCommand,
   TaskTimedOut,
 } from "@aws-sdk/client-sfn";
-import { ExecutionEndedError, TaskNotWaitingError } from "@gpuaas/core/workflow/port";
-import { createSfnWorkflow, executionArn, STOPPED_ERROR } from "@gpuaas/core/workflow/sfn";
+import { createSfnWorkflow, TaskNotWaitingError } from "@gpuaas/core/workflow";
 import { mockClient } from "aws-sdk-client-mock";
 import { beforeEach, describe, expect, it } from "vitest";
+import { ExecutionEndedError } from "../packages/core/src/workflow/port";
+import { executionArn, STOPPED_ERROR } from "../packages/core/src/workflow/sfn";
 
 const MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:gpuaas-prod-JobLifecycle";
 const JOB = "01JABCDEFGHJKMNPQRSTVWXYZ0";

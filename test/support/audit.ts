@@ -2,11 +2,11 @@
  * every transaction keeps (quota counters match the jobs, every job has its history and its
  * dependents-index items, every idempotency record names its job), so a fault test can prove nothing was half-written. */
 import { ScanCommand } from "@aws-sdk/lib-dynamodb";
-import type { Db } from "@gpuaas/core/db/client";
-import type { IdempotencyItem } from "@gpuaas/core/idempotency/idempotency";
-import { isOpen, type JobDependentItem, type JobEventItem, type JobItem } from "@gpuaas/core/job/job";
-import type { OrgSpendItem } from "@gpuaas/core/org/org";
-import type { QuotaItem } from "@gpuaas/core/quota/quota";
+import type { Db } from "../../packages/core/src/db/client";
+import type { IdempotencyItem } from "../../packages/core/src/idempotency/idempotency";
+import { isOpen, type JobDependentItem, type JobEventItem, type JobItem } from "../../packages/core/src/job/job";
+import type { OrgSpendItem } from "../../packages/core/src/org/org";
+import type { QuotaItem } from "../../packages/core/src/quota/quota";
 
 type Item = Record<string, unknown> & { pk: string; sk: string; type?: string };
 

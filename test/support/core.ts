@@ -1,14 +1,13 @@
 /** Test fixtures: a fresh table per test file on the shared DynamoDB Local, a core and an app on it,
  * with job lifecycles run by the local workflow engine (the same one `npm start` uses). */
 
-import { type CoreConfig, loadConfig } from "@gpuaas/core/config/config";
-import { type Core, createCore } from "@gpuaas/core/core";
-import { ensureTable } from "@gpuaas/core/db/table";
-import { newId } from "@gpuaas/core/util/id";
-import { createApp } from "@gpuaas/functions/api/app";
-import { type LocalReactor, startReactor } from "@gpuaas/local/reactor";
-import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
+import { type Core, type CoreConfig, createCore, loadConfig } from "@gpuaas/core";
+import { ensureTable } from "@gpuaas/core/aws";
+import { createApp } from "@gpuaas/functions";
 import { inject } from "vitest";
+import { newId } from "../../packages/core/src/util/id";
+import { type LocalReactor, startReactor } from "../../packages/local/src/reactor";
+import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "../../packages/local/src/workflow-engine";
 
 import { reactors } from "./reactors";
 

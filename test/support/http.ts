@@ -1,7 +1,7 @@
 /** HTTP helpers that go through the real Hono app with app.request(). */
 
-import { ensureAdmin } from "@gpuaas/core/auth/service";
-import type { Core } from "@gpuaas/core/core";
+import type { Core } from "@gpuaas/core";
+import { ensureAdmin } from "@gpuaas/core/api";
 import type { Hono } from "hono";
 
 type AnyApp = Pick<Hono<any>, "request">;

@@ -1,7 +1,7 @@
 /** Job lifecycle over HTTP: submit, admin actions, cancel, reads, and waiting for the workflow. */
 
-import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
 import type { Hono } from "hono";
+import type { LocalWorkflowEngine } from "../../packages/local/src/workflow-engine";
 import { call, validJob } from "./http";
 import { eventually } from "./wait";
 

@@ -1,5 +1,5 @@
 /** A Log that records its lines (keys of its children merged in), for asserting what was logged. */
-import type { Log } from "@gpuaas/core/log";
+import type { Log } from "@gpuaas/core";
 
 export interface LoggedLine {
   level: "debug" | "info" | "warn" | "error";

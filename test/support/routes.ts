@@ -1,9 +1,9 @@
 /** Whole-API tests: the app's own route table as "METHOD path" keys (so a test can insist that
  * every route is covered), and jobs put into any lifecycle status for those routes to act on. */
 
-import type { JobStatus } from "@gpuaas/core/job/job";
-import type { LocalWorkflowEngine } from "@gpuaas/local/workflow-engine";
 import type { Hono } from "hono";
+import type { JobStatus } from "../../packages/core/src/job/job";
+import type { LocalWorkflowEngine } from "../../packages/local/src/workflow-engine";
 import { type AdminAction, lifecycleApi } from "./lifecycle";
 
 /** Every route `app` serves as "METHOD path", sorted; middleware (method ALL) is left out. */

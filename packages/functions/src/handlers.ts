@@ -1,6 +1,6 @@
 /** The Lambda entry points of this package, as infra names them (`<file without .ts>.<export>`,
  * from the repo root). Tests check that each one exists and exports `handler`. */
-import { TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow/definition";
+import { TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
 
 const dir = "packages/functions/src";
 

@@ -1,8 +1,7 @@
 /** Linked SST resources → the env record core's loadConfig reads. The one place that knows the
  * names infra links (see sst-env.d.ts); core itself never reads `Resource`. */
 
-import { loadConfig } from "@gpuaas/core/config/config";
-import { type Core, createCore } from "@gpuaas/core/core";
+import { type Core, createCore, loadConfig } from "@gpuaas/core";
 import { Resource } from "sst";
 
 /** The linked resources a Lambda of this app reads (a structural subset of SST's `Resource`). */

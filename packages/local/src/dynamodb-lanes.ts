@@ -8,7 +8,7 @@
  * slot fails as a timeout, which the client maps to DependencyUnavailableError (a fast 503), so a
  * stalled DynamoDB Local still answers as it would without lanes. */
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { MiddlewareClient } from "@gpuaas/core/aws/outbound";
+import type { MiddlewareClient } from "@gpuaas/core/aws";
 
 export type Lane = "system" | "api";
 

@@ -2,8 +2,7 @@
  * to domain events and handed to an EventPublisher (the webhook on `npm start`). Each event gets the
  * publisher's bounded attempts, then it is logged and dropped, and the reader moves on (at most once
  * per run, in order). */
-import { toDomainEvent } from "@gpuaas/core/event/event";
-import type { EventPublisher } from "@gpuaas/core/event/publisher";
+import { type EventPublisher, toDomainEvent } from "@gpuaas/core/events";
 import { type StreamReader, type StreamReaderOptions, startStreamReader } from "./stream-reader";
 
 export interface EventStreamOptions extends Omit<StreamReaderOptions, "handle" | "batchSize"> {

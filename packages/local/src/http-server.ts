@@ -10,9 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { MAX_BODY_BYTES } from "@gpuaas/functions/api/app";
-import { errorBody } from "@gpuaas/functions/api/errors";
-import { clientRequestId } from "@gpuaas/functions/api/middleware";
+import { clientRequestId, errorBody, MAX_BODY_BYTES } from "@gpuaas/functions";
 import { getRequestListener } from "@hono/node-server";
 
 /** Past this much, an oversized body is no longer read: the 413 goes out with Connection: close. */

@@ -1,7 +1,7 @@
 /** `npm start`: the whole system locally. Ctrl-C / SIGTERM (or any exit) stops everything, Java
  * included, within seconds whatever is in flight; output nobody reads any more never stops it. */
 
-import { ConfigError } from "@gpuaas/core/config/config";
+import { ConfigError } from "@gpuaas/core";
 import { JavaMissingError, PortInUseError } from "./dynamodb-local";
 import { guardProcessOutput } from "./output";
 import { type LocalStack, startLocalStack } from "./stack";

@@ -1,9 +1,9 @@
 /** The local stand-in for the reactions Lambda: the table's stream (stream-reader.ts) handed to
  * core's reactions (the same `react` the Lambda runs), read at once after each commit of this
  * process (a nudge from the Db) and every `pollMs` otherwise. */
-import type { Core } from "@gpuaas/core/core";
-import { tableStreamArn } from "@gpuaas/core/db/table";
-import { react } from "@gpuaas/core/reactions/react";
+import type { Core } from "@gpuaas/core";
+import { tableStreamArn } from "@gpuaas/core/aws";
+import { react } from "@gpuaas/core/reactions";
 import { inLane } from "./dynamodb-lanes";
 import { type StreamReader, startStreamReader } from "./stream-reader";
 

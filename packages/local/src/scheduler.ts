@@ -1,6 +1,6 @@
 /** The local stand-in for EventBridge Scheduler: runs each task at its next UTC time (and once at
  * start, to catch up on a run missed while the stack was off: every task is idempotent). */
-import type { Log } from "@gpuaas/core/log";
+import type { Log } from "@gpuaas/core";
 
 export interface ScheduledTask {
   name: string;

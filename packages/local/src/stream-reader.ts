@@ -16,9 +16,9 @@ import {
   GetShardIteratorCommand,
   type ShardIteratorType,
 } from "@aws-sdk/client-dynamodb-streams";
-import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "@gpuaas/core/aws/outbound";
-import type { ChangeRecord } from "@gpuaas/core/event/event";
-import type { Log } from "@gpuaas/core/log";
+import type { Log } from "@gpuaas/core";
+import { mapUnavailableErrors, type OutboundSettings, outboundClientConfig } from "@gpuaas/core/aws";
+import type { ChangeRecord } from "@gpuaas/core/events";
 
 export interface StreamReaderOptions {
   /** DynamoDB Local's endpoint (its Streams API answers there too). */

@@ -18,7 +18,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from "@aws-sdk/lib-dynamodb";
-import type { Log } from "@gpuaas/core/log";
+import type { Log } from "@gpuaas/core";
 
 export interface WarmUpOptions {
   client: DynamoDBClient;

@@ -3,27 +3,23 @@
  * callback pattern is emulated by a token registry, and jobs left open by a restart are resumed. */
 import "./polyfills";
 import { randomUUID } from "node:crypto";
-import type { Core } from "@gpuaas/core/core";
-import { OPEN_STATUSES } from "@gpuaas/core/job/job";
-import { listJobItemsSharded, type ShardPositions } from "@gpuaas/core/job/store";
+import type { Core } from "@gpuaas/core";
 import {
   buildJobWorkflowDefinition,
+  type ExecutionStatus,
+  type ExecutionView,
   type JobWorkflowInput,
   LAMBDA_INVOKE,
   LAMBDA_INVOKE_WAIT_FOR_TOKEN,
+  openJobIds,
   TASK_KEYS,
   TASK_TOKEN_FIELD,
   type TaskKey,
-} from "@gpuaas/core/workflow/definition";
-import {
-  type ExecutionStatus,
-  type ExecutionView,
   TaskNotWaitingError,
   type TaskResult,
   type WorkflowPort,
-} from "@gpuaas/core/workflow/port";
-import type { TaskStep } from "@gpuaas/functions/workflow/core";
-import { TASK_STEPS } from "@gpuaas/functions/workflow/index";
+} from "@gpuaas/core/workflow";
+import { TASK_STEPS, type TaskStep } from "@gpuaas/functions";
 import { StateMachine } from "aws-local-stepfunctions";
 import { inLane } from "./dynamodb-lanes";
 
@@ -282,18 +278,11 @@ export function createLocalWorkflowEngine(options: LocalWorkflowOptions): LocalW
     },
     async resumeOpenJobs() {
       let started = 0;
-      for (const status of OPEN_STATUSES) {
-        let positions: ShardPositions | undefined;
-        do {
-          const page = await listJobItemsSharded(options.core().db, { status, limit: 100, positions });
-          for (const job of page.items) {
-            if (!running.has(job.id)) {
-              start(job.id);
-              started++;
-            }
-          }
-          positions = page.positions;
-        } while (positions);
+      for await (const jobId of openJobIds(options.core().db)) {
+        if (!running.has(jobId)) {
+          start(jobId);
+          started++;
+        }
       }
       return started;
     },

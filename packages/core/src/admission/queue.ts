@@ -14,26 +14,11 @@ import { GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { GpuType, Provider } from "../catalog/catalog";
 import type { ClusterItem } from "../cluster/cluster";
 import type { Db } from "../db/client";
-import { keys } from "../db/keys";
 import { queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
 import type { JobItem, JobStatus, Priority } from "../job/job";
-
-const RANK: Record<Priority, number> = { high: 0, medium: 1, low: 2 };
-
-export const queueKeys = {
-  partition: (gpuType: string) => ({ pk: `QUEUE#${gpuType}` }),
-  waiting: (gpuType: string, job: Pick<JobItem, "id" | "priority">) => ({
-    pk: `QUEUE#${gpuType}`,
-    sk: `WAIT#${RANK[job.priority]}#${job.id}`,
-  }),
-  held: (gpuType: string, jobId: string) => ({ pk: `QUEUE#${gpuType}`, sk: `HOLD#${jobId}` }),
-  running: (gpuType: string, jobId: string) => ({ pk: `QUEUE#${gpuType}`, sk: `RUN#${jobId}` }),
-  plan: (gpuType: string) => ({ pk: `QUEUE#${gpuType}`, sk: "PLAN" }),
-  waitingPrefix: "WAIT#",
-  heldPrefix: "HOLD#",
-  runningPrefix: "RUN#",
-};
+import { jobKeys } from "../job/keys";
+import { queueKeys } from "./keys";
 
 /** What planning needs of a waiting job, copied from the job when it is approved. */
 export interface WaitEntryItem {
@@ -156,7 +141,7 @@ export function promoteItems(db: Db, job: JobItem): TransactItem[] {
     {
       ConditionCheck: {
         TableName: db.table,
-        Key: keys.job(job.id),
+        Key: jobKeys.job(job.id),
         ConditionExpression: "#status = :approved",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":approved": "APPROVED" },
@@ -274,7 +259,7 @@ export function restoreQueueEntryItems(db: Db, job: JobItem, ready: boolean): Tr
     {
       ConditionCheck: {
         TableName: db.table,
-        Key: keys.job(job.id),
+        Key: jobKeys.job(job.id),
         ConditionExpression: "#status = :status",
         ExpressionAttributeNames: { "#status": "status" },
         ExpressionAttributeValues: { ":status": job.status },

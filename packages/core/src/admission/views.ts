@@ -12,9 +12,10 @@ import type { Core } from "../core";
 import { type JobItem, toJob } from "../job/job";
 import { getJobItems } from "../job/store";
 import { coalesced } from "../util/coalesce";
+import { queueKeys } from "./keys";
 import { canEverFit, eligiblePools } from "./placement";
 import type { PoolPlan } from "./plan";
-import { getPlanItem, type PlannedPlace, queueKeys } from "./queue";
+import { getPlanItem, type PlannedPlace } from "./queue";
 import { ADMISSION_WINDOW, type PlannedPool, placesOf, planSnapshot, readPassSnapshot } from "./snapshot";
 
 /** A ready job waiting for room on a pool. */

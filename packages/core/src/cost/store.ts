@@ -1,10 +1,10 @@
 /** Cost and usage access patterns: usage days by day, owner and org; running jobs; orgs a user owns;
  * a day's snapshots and their replacement. */
 import type { Db } from "../db/client";
-import { keys, shards } from "../db/keys";
 import { queryAll } from "../db/read";
 import { type TransactItem, transactWrite } from "../db/transact";
 import type { JobItem } from "../job/job";
+import { jobKeys, shards } from "../job/keys";
 import { costKeys } from "./keys";
 import type { CostDayItem } from "./snapshot";
 import type { UsageDayItem } from "./usage";
@@ -46,7 +46,7 @@ export async function listRunningJobItems(db: Db): Promise<JobItem[]> {
       queryAll<JobItem>(db, {
         IndexName: "gsi2",
         KeyConditionExpression: "gsi2pk = :pk",
-        ExpressionAttributeValues: { ":pk": keys.statusPartition("RUNNING", shard).gsi2pk },
+        ExpressionAttributeValues: { ":pk": jobKeys.statusPartition("RUNNING", shard).gsi2pk },
       }),
     ),
   );

@@ -3,8 +3,8 @@ import { createHash } from "node:crypto";
 import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import * as z from "zod";
 import type { Db } from "../db/client";
-import { keys } from "../db/keys";
 import type { TransactItem } from "../db/transact";
+import { idempotencyKeys } from "./keys";
 
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
@@ -48,7 +48,9 @@ export const isLive = (item: IdempotencyItem, now: Date) => item.expiresAt > Mat
 
 /** Get a user's idempotency record for `key` (expired ones still awaiting TTL deletion included). */
 export async function getIdempotencyItem(db: Db, userId: string, key: string) {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.idempotency(userId, key), ConsistentRead: true }));
+  const { Item } = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: idempotencyKeys.record(userId, key), ConsistentRead: true }),
+  );
   return Item as IdempotencyItem | undefined;
 }
 
@@ -59,7 +61,7 @@ export function putIdempotencyItem(
 ): TransactItem {
   const nowSeconds = Math.floor(r.now.getTime() / 1000);
   const item: IdempotencyItem = {
-    ...keys.idempotency(r.userId, r.key),
+    ...idempotencyKeys.record(r.userId, r.key),
     type: "Idempotency",
     userId: r.userId,
     key: r.key,

@@ -3,7 +3,6 @@ import * as z from "zod";
 import { accountActor } from "../auth/access";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { JOB_INDEX_SHARDS, jobShard } from "../db/keys";
 import { ForbiddenError, NotFoundError } from "../errors";
 import { getMembershipItem } from "../org/store";
 import { getUserItem } from "../user/store";
@@ -11,6 +10,7 @@ import { decodeCursor, encodeCursor } from "../util/cursor";
 import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
 import { JOB_STATUSES, type JobItem, toJobEvent } from "./job";
+import { JOB_INDEX_SHARDS, jobShard } from "./keys";
 import { getJobAndUserItems, getJobItem, listJobEventItems, listJobItemsByOwner, listJobItemsSharded } from "./store";
 import { jobView, jobViews } from "./views";
 

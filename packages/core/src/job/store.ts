@@ -3,22 +3,23 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, QueryCommand, type QueryCommandInput, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import type { Db } from "../db/client";
-import { keys, shards } from "../db/keys";
 import { batchGetItems, queryAll } from "../db/read";
 import type { TransactItem } from "../db/transact";
+import { userKeys } from "../user/keys";
 import type { UserItem } from "../user/user";
 import { newId } from "../util/id";
-import type { JobDependentItem, JobEventItem, JobItem, JobStatus } from "./job";
+import { type JobDependentItem, type JobEventItem, type JobItem, type JobStatus, OPEN_STATUSES } from "./job";
+import { jobKeys, shards } from "./keys";
 
 export type NewJob = Omit<JobItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "gsi2pk" | "gsi2sk" | "gsi3pk" | "gsi3sk" | "type">;
 
 /** The stored item for a job, with its index keys derived from owner, status and id. */
 export function jobItem(job: NewJob): JobItem {
   return {
-    ...keys.job(job.id),
-    ...keys.jobByOwner(job.ownerId, job.id),
-    ...keys.jobByStatus(job.status, job.id),
-    ...keys.jobInAll(job.id),
+    ...jobKeys.job(job.id),
+    ...jobKeys.byOwner(job.ownerId, job.id),
+    ...jobKeys.byStatus(job.status, job.id),
+    ...jobKeys.inAll(job.id),
     type: "Job",
     ...job,
   };
@@ -37,7 +38,7 @@ export const putNewJobItem = (db: Db, job: JobItem): TransactItem => ({
 export const dependencyCheck = (db: Db, jobId: string, ownerId: string, orgId?: string): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
-    Key: keys.job(jobId),
+    Key: jobKeys.job(jobId),
     ConditionExpression: [
       "attribute_exists(pk)",
       orgId === undefined ? "ownerId = :owner" : "(ownerId = :owner OR orgId = :org)",
@@ -59,7 +60,7 @@ export const dependencyCheck = (db: Db, jobId: string, ownerId: string, orgId?: 
 export const dependencyCompletedCheck = (db: Db, jobId: string): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
-    Key: keys.job(jobId),
+    Key: jobKeys.job(jobId),
     ConditionExpression: "#status = :completed",
     ExpressionAttributeNames: { "#status": "status" },
     ExpressionAttributeValues: { ":completed": "COMPLETED" },
@@ -69,7 +70,7 @@ export const dependencyCompletedCheck = (db: Db, jobId: string): TransactItem =>
 
 /** The dependents-index item saying job `jobId` depends on `dependsOn`. */
 export function jobDependentItem(e: { jobId: string; dependsOn: string }): JobDependentItem {
-  return { ...keys.jobDependent(e.dependsOn, e.jobId), type: "JobDependent", ...e };
+  return { ...jobKeys.dependent(e.dependsOn, e.jobId), type: "JobDependent", ...e };
 }
 
 /** Transaction item writing a dependents-index item (written once, with the new job). */
@@ -81,7 +82,7 @@ export const putJobDependentItem = (db: Db, item: JobDependentItem): TransactIte
 export async function listDependentIds(db: Db, jobId: string): Promise<string[]> {
   const items = await queryAll<JobDependentItem>(db, {
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-    ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobDependentPrefix() },
+    ExpressionAttributeValues: { ":pk": jobKeys.job(jobId).pk, ":prefix": jobKeys.dependentPrefix() },
     ConsistentRead: true,
   });
   return items.map((item) => item.jobId);
@@ -91,7 +92,7 @@ export async function listDependentIds(db: Db, jobId: string): Promise<string[]>
 export async function getJobItems(db: Db, jobIds: string[], consistent = false): Promise<Map<string, JobItem>> {
   const items = await batchGetItems<JobItem>(
     db,
-    [...new Set(jobIds)].map((id) => keys.job(id)),
+    [...new Set(jobIds)].map((id) => jobKeys.job(id)),
     consistent,
   );
   return new Map(items.map((item) => [item.id, item]));
@@ -99,7 +100,7 @@ export async function getJobItems(db: Db, jobIds: string[], consistent = false):
 
 /** A lifecycle event item for `jobId`. */
 export function jobEventItem(e: { jobId: string; status: JobStatus; actor: string; reason?: string; at: string }): JobEventItem {
-  return { ...keys.jobEvent(e.jobId, e.at, newId()), type: "JobEvent", ...e };
+  return { ...jobKeys.event(e.jobId, e.at, newId()), type: "JobEvent", ...e };
 }
 
 /** Transaction item appending a lifecycle event. */
@@ -124,7 +125,7 @@ export function updateJobStatusItem(
   at: string,
 ): TransactItem {
   const { answeredToken: _answered, ...rest } = changes;
-  const set = { ...rest, ...keys.jobByStatus(to, job.id), status: to, updatedAt: at };
+  const set = { ...rest, ...jobKeys.byStatus(to, job.id), status: to, updatedAt: at };
   const fields = Object.entries(set).filter(([, v]) => v !== undefined);
   const names: Record<string, string> = {
     "#status": "status",
@@ -140,7 +141,7 @@ export function updateJobStatusItem(
   return {
     Update: {
       TableName: db.table,
-      Key: keys.job(job.id),
+      Key: jobKeys.job(job.id),
       UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :f${i}`).join(", ")}, #answered = if_not_exists(#token, :answered) REMOVE #token`,
       ConditionExpression: "#status = :from AND #period = :period",
       ExpressionAttributeNames: names,
@@ -164,7 +165,7 @@ export async function parkTaskToken(
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: keys.job(jobId),
+        Key: jobKeys.job(jobId),
         UpdateExpression: "SET #token = :token",
         ConditionExpression: "#status = :status",
         ExpressionAttributeNames: { "#token": "taskToken", "#status": "status" },
@@ -182,7 +183,7 @@ export async function parkTaskToken(
 
 /** Get a job by id. */
 export async function getJobItem(db: Db, jobId: string, consistent = false): Promise<JobItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.job(jobId), ConsistentRead: consistent }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: jobKeys.job(jobId), ConsistentRead: consistent }));
   return Item as JobItem | undefined;
 }
 
@@ -192,7 +193,7 @@ export async function getJobItem(db: Db, jobId: string, consistent = false): Pro
  * getJobItem and getUserItem are.
  */
 export async function getJobAndUserItems(db: Db, jobId: string, userId: string): Promise<{ job?: JobItem; user?: UserItem }> {
-  const items = await batchGetItems<JobItem | UserItem>(db, [keys.job(jobId), keys.user(userId)]);
+  const items = await batchGetItems<JobItem | UserItem>(db, [jobKeys.job(jobId), userKeys.user(userId)]);
   return {
     job: items.find((item): item is JobItem => item.type === "Job"),
     user: items.find((item): item is UserItem => item.type === "User"),
@@ -208,7 +209,7 @@ export async function listJobEventItems(db: Db, jobId: string): Promise<JobEvent
       new QueryCommand({
         TableName: db.table,
         KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
-        ExpressionAttributeValues: { ":pk": keys.job(jobId).pk, ":prefix": keys.jobEventPrefix() },
+        ExpressionAttributeValues: { ":pk": jobKeys.job(jobId).pk, ":prefix": jobKeys.eventPrefix() },
         ExclusiveStartKey: start,
       }),
     );
@@ -231,7 +232,7 @@ export async function listJobItemsByOwner(
   opts: { limit: number; afterId?: string; status?: JobStatus },
 ): Promise<JobPage> {
   const items: JobItem[] = [];
-  let start = opts.afterId ? { ...keys.job(opts.afterId), ...keys.jobByOwner(ownerId, opts.afterId) } : undefined;
+  let start = opts.afterId ? { ...jobKeys.job(opts.afterId), ...jobKeys.byOwner(ownerId, opts.afterId) } : undefined;
   do {
     const page = await db.doc.send(
       new QueryCommand({
@@ -241,7 +242,7 @@ export async function listJobItemsByOwner(
         ScanIndexForward: false,
         Limit: opts.status ? Math.max(opts.limit, 50) : opts.limit + 1,
         ExpressionAttributeValues: {
-          ":pk": keys.ownerPartition(ownerId).gsi1pk,
+          ":pk": jobKeys.ownerPartition(ownerId).gsi1pk,
           ...(opts.status ? { ":status": opts.status } : {}),
         },
         ...(opts.status ? { FilterExpression: "#status = :status", ExpressionAttributeNames: { "#status": "status" } } : {}),
@@ -273,10 +274,10 @@ export async function listJobItemsSharded(
     shards().map(async (shard) => {
       const after = positions[shard];
       if (after === DONE) return { shard, items: [] as JobItem[], exhausted: true };
-      const partition = opts.status ? keys.statusPartition(opts.status, shard) : keys.allJobsPartition(shard);
+      const partition = opts.status ? jobKeys.statusPartition(opts.status, shard) : jobKeys.allJobsPartition(shard);
       const [pkName, pkValue] = Object.entries(partition)[0] as [string, string];
       const startKey = after
-        ? { ...keys.job(after), ...(opts.status ? keys.jobByStatus(opts.status, after) : keys.jobInAll(after)) }
+        ? { ...jobKeys.job(after), ...(opts.status ? jobKeys.byStatus(opts.status, after) : jobKeys.inAll(after)) }
         : undefined;
       const input: QueryCommandInput = {
         TableName: db.table,
@@ -310,4 +311,17 @@ export async function listJobItemsSharded(
     if (last) next[s.shard] = last;
   }
   return { items: merged, positions: anyLeft ? next : undefined };
+}
+
+/** The ids of every open job (PENDING, APPROVED, RUNNING), a page of each status's shards at a time:
+ * what a restarted local stack resumes the executions of. */
+export async function* openJobIds(db: Db, pageSize = 100): AsyncGenerator<string> {
+  for (const status of OPEN_STATUSES) {
+    let positions: ShardPositions | undefined;
+    do {
+      const page = await listJobItemsSharded(db, { status, limit: pageSize, positions });
+      for (const job of page.items) yield job.id;
+      positions = page.positions;
+    } while (positions);
+  }
 }

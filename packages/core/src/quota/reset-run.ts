@@ -4,10 +4,7 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
-
-export const resetRunKeys = {
-  run: (period: string) => ({ pk: `QUOTARESET#${period}`, sk: "QUOTARESET" }),
-};
+import { quotaKeys } from "./keys";
 
 /** Where a reset of one period stands. */
 export interface ResetRunItem {
@@ -28,14 +25,14 @@ export interface ResetRunItem {
 
 /** The run of `period`, if one was started. */
 export async function getResetRunItem(db: Db, period: string): Promise<ResetRunItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: resetRunKeys.run(period), ConsistentRead: true }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: quotaKeys.resetRun(period), ConsistentRead: true }));
   return Item as ResetRunItem | undefined;
 }
 
 /** Starts the run of `period` unless it exists (conditional Put); returns the run as stored. */
 export async function startResetRunItem(db: Db, period: string, at: string): Promise<ResetRunItem> {
   const item: ResetRunItem = {
-    ...resetRunKeys.run(period),
+    ...quotaKeys.resetRun(period),
     type: "QuotaResetRun",
     period,
     phase: "users",
@@ -80,7 +77,7 @@ export async function advanceResetRunItem(
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: resetRunKeys.run(from.period),
+        Key: quotaKeys.resetRun(from.period),
         UpdateExpression: `SET ${set.join(", ")}`,
         ConditionExpression: `phase = :fromPhase AND ${from.afterUserId === undefined ? "attribute_not_exists(afterUserId)" : "afterUserId = :fromAfter"}`,
         ExpressionAttributeValues: values,

@@ -2,15 +2,16 @@
 import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
-import { keys } from "../db/keys";
 import { batchGetItems } from "../db/read";
 import type { TransactItem } from "../db/transact";
+import { jobKeys } from "../job/keys";
 import type { MilliHours } from "../util/hours";
+import { quotaKeys } from "./keys";
 import type { QuotaItem } from "./quota";
 
 /** Get one user's quota for one period (undefined until something was reserved that month). */
 export async function getQuotaItem(db: Db, userId: string, period: string): Promise<QuotaItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.quota(userId, period) }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: quotaKeys.quota(userId, period) }));
   return Item as QuotaItem | undefined;
 }
 
@@ -52,7 +53,7 @@ export function reserveOpenQuotaItem(db: Db, p: { userId: string; period: string
 function addReservation(db: Db, p: { userId: string; period: string; milli: MilliHours; limitIfNew: MilliHours; at: string }) {
   return {
     TableName: db.table,
-    Key: keys.quota(p.userId, p.period),
+    Key: quotaKeys.quota(p.userId, p.period),
     UpdateExpression: [
       "SET #type = :type, userId = :userId, period = :period, updatedAt = :at",
       "#limit = if_not_exists(#limit, :limitIfNew)",
@@ -90,7 +91,7 @@ export function settleQuotaItem(
   return {
     Update: {
       TableName: db.table,
-      Key: keys.quota(p.userId, p.period),
+      Key: quotaKeys.quota(p.userId, p.period),
       UpdateExpression: "SET #reserved = #reserved - :reserved, #used = #used + :used, #remaining = #remaining + :back, updatedAt = :at",
       ConditionExpression: "attribute_exists(#reserved)",
       ExpressionAttributeNames: { "#reserved": "reservedMilli", "#used": "usedMilli", "#remaining": "remainingMilli" },
@@ -110,7 +111,7 @@ export function settleQuotaItem(
  */
 export async function openQuotaPeriod(db: Db, p: { userId: string; period: string; limit: MilliHours; at: string }): Promise<boolean> {
   const item: QuotaItem = {
-    ...keys.quota(p.userId, p.period),
+    ...quotaKeys.quota(p.userId, p.period),
     type: "Quota",
     userId: p.userId,
     period: p.period,
@@ -144,7 +145,7 @@ export function carryReservationItems(
     {
       Update: {
         TableName: db.table,
-        Key: keys.job(job.id),
+        Key: jobKeys.job(job.id),
         UpdateExpression: "SET quotaPeriod = :to, updatedAt = :at",
         ConditionExpression: "quotaPeriod = :from AND #status IN (:pending, :approved, :running)",
         ExpressionAttributeNames: { "#status": "status" },
@@ -183,7 +184,7 @@ export function changeQuotaLimitItem(
   return {
     Update: {
       TableName: db.table,
-      Key: keys.quota(p.userId, p.period),
+      Key: quotaKeys.quota(p.userId, p.period),
       UpdateExpression: "SET #limit = :to, #remaining = #remaining + :delta, updatedAt = :at",
       ConditionExpression: "#limit = :from",
       ExpressionAttributeNames: { "#limit": "limitMilli", "#remaining": "remainingMilli" },
@@ -194,14 +195,14 @@ export function changeQuotaLimitItem(
 
 /** Transaction item asserting a user's period is not open yet. */
 export const quotaNotOpenCheck = (db: Db, userId: string, period: string): TransactItem => ({
-  ConditionCheck: { TableName: db.table, Key: keys.quota(userId, period), ConditionExpression: "attribute_not_exists(pk)" },
+  ConditionCheck: { TableName: db.table, Key: quotaKeys.quota(userId, period), ConditionExpression: "attribute_not_exists(pk)" },
 });
 
 /** This month's quota items of several users (BatchGetItem, up to 100 keys a call). */
 export async function getQuotaItems(db: Db, userIds: string[], period: string): Promise<Map<string, QuotaItem>> {
   const items = await batchGetItems<QuotaItem>(
     db,
-    userIds.map((id) => keys.quota(id, period)),
+    userIds.map((id) => quotaKeys.quota(id, period)),
   );
   return new Map(items.map((item) => [item.userId, item]));
 }

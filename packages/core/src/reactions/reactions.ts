@@ -2,6 +2,8 @@
  * after, NEW_AND_OLD_IMAGES): the reactions of SPEC §10. Commands only commit their own subject;
  * everything they mean for other jobs, pools, teams and the job's workflow execution is decided
  * here and run by react.ts, from the table's stream in AWS and locally alike. */
+
+import { queueKeys } from "../admission/keys";
 import type { GpuType } from "../catalog/catalog";
 import { type ChangeRecord, recordImage, recordType } from "../event/event";
 import { endedUnsuccessfully, isOpen, type JobStatus } from "../job/job";
@@ -42,7 +44,9 @@ export function reactionsTo(record: ChangeRecord): Reaction[] {
       return jobReactions(before, after);
     case "QueueEntry":
       // A job joined the head part of its queue (approved, or its dependencies completed).
-      return !before && after && String(after.sk).startsWith("WAIT#") ? [{ kind: "admit", gpuType: after.gpuType, alsoPools: [] }] : [];
+      return !before && after && String(after.sk).startsWith(queueKeys.waitingPrefix)
+        ? [{ kind: "admit", gpuType: after.gpuType, alsoPools: [] }]
+        : [];
     case "Cluster":
       return clusterReactions(before, after);
     case "OrgSpend":

@@ -1,15 +1,15 @@
 /** User access patterns. */
 import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
-import { keys } from "../db/keys";
 import { batchGetItems } from "../db/read";
 import { type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError } from "../errors";
+import { userKeys } from "./keys";
 import type { UserItem } from "./user";
 
 /** Get a user by id. */
 export async function getUserItem(db: Db, userId: string): Promise<UserItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.user(userId) }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.user(userId) }));
   return Item as UserItem | undefined;
 }
 
@@ -17,7 +17,7 @@ export async function getUserItem(db: Db, userId: string): Promise<UserItem | un
 export const activeUserCheck = (db: Db, userId: string): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
-    Key: keys.user(userId),
+    Key: userKeys.user(userId),
     ConditionExpression: "attribute_exists(pk) AND active = :active",
     ExpressionAttributeValues: { ":active": true },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
@@ -26,20 +26,20 @@ export const activeUserCheck = (db: Db, userId: string): TransactItem => ({
 
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: keys.email(email), ConsistentRead: true }));
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.email(email), ConsistentRead: true }));
   if (!Item) return undefined;
   return getUserItem(db, Item.userId as string);
 }
 
 /** Create a user and claim its email in one transaction; a taken email → AlreadyExistsError. */
 export async function createUserItem(db: Db, user: Omit<UserItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "type">) {
-  const item: UserItem = { ...keys.user(user.id), ...keys.userList(user.id), type: "User", ...user };
+  const item: UserItem = { ...userKeys.user(user.id), ...userKeys.list(user.id), type: "User", ...user };
   try {
     await transactWrite(db, [
       {
         Put: {
           TableName: db.table,
-          Item: { ...keys.email(user.email), type: "EmailClaim", userId: user.id },
+          Item: { ...userKeys.email(user.email), type: "EmailClaim", userId: user.id },
           ConditionExpression: "attribute_not_exists(pk)",
         },
       },
@@ -61,9 +61,9 @@ export async function listUserItems(db: Db, limit: number, afterUserId?: string)
       TableName: db.table,
       IndexName: "gsi1",
       KeyConditionExpression: "gsi1pk = :pk",
-      ExpressionAttributeValues: { ":pk": keys.usersPartition().gsi1pk },
+      ExpressionAttributeValues: { ":pk": userKeys.listPartition().gsi1pk },
       Limit: limit,
-      ...(afterUserId ? { ExclusiveStartKey: { ...keys.user(afterUserId), ...keys.userList(afterUserId) } } : {}),
+      ...(afterUserId ? { ExclusiveStartKey: { ...userKeys.user(afterUserId), ...userKeys.list(afterUserId) } } : {}),
     }),
   );
   return { items: (Items ?? []) as UserItem[], last: LastEvaluatedKey?.gsi1sk as string | undefined };
@@ -73,7 +73,7 @@ export async function listUserItems(db: Db, limit: number, afterUserId?: string)
 export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, at: string): TransactItem => ({
   Update: {
     TableName: db.table,
-    Key: keys.user(userId),
+    Key: userKeys.user(userId),
     UpdateExpression: "SET monthlyLimitMilli = :limit, updatedAt = :at",
     ConditionExpression: "attribute_exists(pk)",
     ExpressionAttributeValues: { ":limit": limitMilli, ":at": at },
@@ -84,7 +84,7 @@ export const setMonthlyLimitItem = (db: Db, userId: string, limitMilli: number, 
 export async function getUserItems(db: Db, userIds: string[]): Promise<Map<string, UserItem>> {
   const items = await batchGetItems<UserItem>(
     db,
-    [...new Set(userIds)].map((id) => keys.user(id)),
+    [...new Set(userIds)].map((id) => userKeys.user(id)),
   );
   return new Map(items.map((item) => [item.id, item]));
 }

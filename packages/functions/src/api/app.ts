@@ -1,8 +1,8 @@
 /** The one Hono app: the same object runs on Lambda (lambda.ts) and on the local server. */
 
-import type { Core } from "@gpuaas/core/core";
-import { pingTable } from "@gpuaas/core/db/client";
-import { type AssetSource, repositoryAssets } from "@gpuaas/web/assets";
+import type { Core } from "@gpuaas/core";
+import { pingTable } from "@gpuaas/core/aws";
+import { type AssetSource, repositoryAssets } from "@gpuaas/web";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { consoleRoutes } from "./console";

@@ -1,6 +1,6 @@
 /** The web console: `GET /` is its page, `GET /console/*` its scripts, styles and libraries. */
 
-import type { AssetSource } from "@gpuaas/web/assets";
+import type { AssetSource } from "@gpuaas/web";
 import { type Context, Hono } from "hono";
 import type { AppEnv } from "./context";
 import { errorBody } from "./errors";

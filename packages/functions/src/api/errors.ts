@@ -17,8 +17,8 @@ import {
   QuotaExceededError,
   UnauthorizedError,
   ValidationError,
-} from "@gpuaas/core/errors";
-import { InvalidTransitionError } from "@gpuaas/core/job/errors";
+} from "@gpuaas/core";
+import { InvalidTransitionError } from "@gpuaas/core/api";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";

@@ -2,7 +2,7 @@
  * API Gateway (HTTP API, payload 2.0). Config is read once per container, at cold start. The web
  * console's files are shipped next to the code (infra/api.ts copies them into `web/`). */
 import { join } from "node:path";
-import { directoryAssets } from "@gpuaas/web/assets";
+import { directoryAssets } from "@gpuaas/web";
 import { handle } from "hono/aws-lambda";
 import { lambdaCore } from "../linked";
 import { createApp } from "./app";

@@ -1,8 +1,7 @@
 /** Request plumbing: request id and core, bearer authentication, admin guard and JSON body reading. */
 import { randomUUID } from "node:crypto";
-import { authenticate, verifyToken } from "@gpuaas/core/auth/access";
-import type { Core } from "@gpuaas/core/core";
-import { ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core/errors";
+import { type Core, ForbiddenError, UnauthorizedError, ValidationError } from "@gpuaas/core";
+import { authenticate, verifyToken } from "@gpuaas/core/api";
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context";

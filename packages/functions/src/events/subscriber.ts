@@ -3,11 +3,8 @@
  * first failure (ReportBatchItemFailures), so Lambda retries from it and never re-sends the ones
  * before it; the records after it are not attempted, which keeps the order. */
 
-import { loadOutboundConfig } from "@gpuaas/core/config/config";
-import { publishRecords } from "@gpuaas/core/event/deliver";
-import { createEventBridgePublisher } from "@gpuaas/core/event/eventbridge";
-import type { EventPublisher } from "@gpuaas/core/event/publisher";
-import { createLogger, type Log } from "@gpuaas/core/log";
+import { createLogger, type Log, loadOutboundConfig } from "@gpuaas/core";
+import { createEventBridgePublisher, type EventPublisher, publishRecords } from "@gpuaas/core/events";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { linkedBusName } from "../linked";
 

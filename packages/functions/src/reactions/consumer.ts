@@ -3,9 +3,9 @@
  * runs. A batch whose reactions failed reports its first failed record (ReportBatchItemFailures):
  * Lambda retries from it; the reactions are idempotent, so records seen again change nothing more. */
 
-import type { Core } from "@gpuaas/core/core";
-import type { ChangeRecord } from "@gpuaas/core/event/event";
-import { react } from "@gpuaas/core/reactions/react";
+import type { Core } from "@gpuaas/core";
+import type { ChangeRecord } from "@gpuaas/core/events";
+import { react } from "@gpuaas/core/reactions";
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from "aws-lambda";
 import { lambdaCore } from "../linked";
 

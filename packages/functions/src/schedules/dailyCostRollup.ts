@@ -1,6 +1,6 @@
 /** Scheduled shortly after 00:00 UTC (infra/schedules.ts): rolls up the previous UTC day's costs. */
-import type { Core } from "@gpuaas/core/core";
-import { rollupPreviousDay } from "@gpuaas/core/cost/rollup";
+import type { Core } from "@gpuaas/core";
+import { rollupPreviousDay } from "@gpuaas/core/schedules";
 import { lambdaCore } from "../linked";
 
 /** The schedule's work, on any core (the Lambda's, or a test's). */

@@ -2,7 +2,7 @@
  * carries open jobs' reservations into it. A run that nears the Lambda's timeout stops cleanly;
  * the next scheduled run (every 15 minutes on the 1st, infra/schedules.ts) continues from the
  * recorded progress, as would POST /admin/quotas/reset. */
-import { resetQuotas } from "@gpuaas/core/quota/reset";
+import { resetQuotas } from "@gpuaas/core/schedules";
 import { lambdaCore } from "../linked";
 
 /** Left for recording progress and logging before the Lambda's own timeout. */

@@ -1,6 +1,6 @@
 /** Scheduled every 5 minutes (infra/schedules.ts): repairs what a crash left behind (dependents of
  * failed jobs, open jobs without an execution, approved jobs beside free capacity) and logs it. */
-import { reconcile } from "@gpuaas/core/schedule/reconcile";
+import { reconcile } from "@gpuaas/core/schedules";
 import { lambdaCore } from "../linked";
 
 export const handler = async (_event: unknown, context?: { awsRequestId?: string }) => {

@@ -1,6 +1,6 @@
 /** Task ApplyApprovalPolicy: auto-approves a small non-sensitive PENDING job when the policy is on. */
-import type { Core } from "@gpuaas/core/core";
-import { applyApprovalPolicy } from "@gpuaas/core/job/lifecycle";
+import type { Core } from "@gpuaas/core";
+import { applyApprovalPolicy } from "@gpuaas/core/workflow";
 import { lambdaHandler } from "./core";
 
 export const step = (event: unknown, core: Core) => applyApprovalPolicy(event, core);

@@ -1,6 +1,6 @@
 /** Task AwaitApproval (.waitForTaskToken): parks the token on the PENDING job until an admin or its owner moves it on. */
-import type { Core } from "@gpuaas/core/core";
-import { parkUntilMovedOn } from "@gpuaas/core/job/lifecycle";
+import type { Core } from "@gpuaas/core";
+import { parkUntilMovedOn } from "@gpuaas/core/workflow";
 import { lambdaHandler } from "./core";
 
 export const step = (event: unknown, core: Core) => parkUntilMovedOn(core, event, "PENDING");

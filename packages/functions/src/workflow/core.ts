@@ -1,7 +1,7 @@
 /** What the workflow Lambdas share: their Core, and the shape of a task step (the same step runs
  * in Lambda and in the local engine). */
-import type { Core } from "@gpuaas/core/core";
-import { createSfnWorkflow } from "@gpuaas/core/workflow/sfn";
+import type { Core } from "@gpuaas/core";
+import { createSfnWorkflow } from "@gpuaas/core/workflow";
 import { lambdaCore } from "../linked";
 
 let shared: Core | undefined;

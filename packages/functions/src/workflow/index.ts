@@ -1,5 +1,5 @@
 /** Every workflow task's step by task key: the local engine wires each Task state to these. */
-import type { TaskKey } from "@gpuaas/core/workflow/definition";
+import type { TaskKey } from "@gpuaas/core/workflow";
 import * as applyApprovalPolicy from "./applyApprovalPolicy";
 import * as awaitApproval from "./awaitApproval";
 import * as awaitStart from "./awaitStart";

@@ -5,17 +5,28 @@
  * to real responses. Built on the first GET /openapi.json (routes/docs.ts), so no other route
  * pays for building it. */
 
-import { LoginInput, RegisterInput } from "@gpuaas/core/auth/service";
-import { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "@gpuaas/core/cluster/cluster";
-import { CostReportInput } from "@gpuaas/core/cost/report";
-import { RollupInput, SnapshotsInput } from "@gpuaas/core/cost/rollup";
-import { IdempotencyKeySchema } from "@gpuaas/core/idempotency/idempotency";
-import { FailInput, NoteInput, RejectInput } from "@gpuaas/core/job/actions";
-import { SubmitJobInput } from "@gpuaas/core/job/job";
-import { ListJobsInput } from "@gpuaas/core/job/queries";
-import { CreateOrgInput, JoinOrgInput, SetBudgetInput } from "@gpuaas/core/org/org";
-import { ListOrgJobsInput } from "@gpuaas/core/org/views";
-import { ListUsersInput, SetQuotaInput } from "@gpuaas/core/quota/admin";
+import {
+  CostReportInput,
+  CreateClusterInput,
+  CreateOrgClusterInput,
+  CreateOrgInput,
+  FailInput,
+  IdempotencyKeySchema,
+  JoinOrgInput,
+  ListJobsInput,
+  ListOrgJobsInput,
+  ListUsersInput,
+  LoginInput,
+  NoteInput,
+  RegisterInput,
+  RejectInput,
+  RollupInput,
+  SetBudgetInput,
+  SetQuotaInput,
+  SnapshotsInput,
+  SubmitJobInput,
+  UpdateClusterInput,
+} from "@gpuaas/core/api";
 import * as z from "zod";
 import { responseSchemas } from "./responses";
 

@@ -5,11 +5,8 @@
  * false` in output mode), so a field added to a view shows up as a failure too. The schemas are built
  * on first use (the first GET /openapi.json), so the cold start of other routes does not pay for them. */
 
-import { GPU_TYPES, PROVIDERS } from "@gpuaas/core/catalog/catalog";
-import { GROUP_BY } from "@gpuaas/core/cost/report";
-import { JOB_STATUSES, PRIORITIES } from "@gpuaas/core/job/job";
-import { ALERT_THRESHOLDS, ORG_ROLES } from "@gpuaas/core/org/org";
-import { ROLES } from "@gpuaas/core/user/user";
+import { GPU_TYPES, PROVIDERS } from "@gpuaas/core";
+import { ALERT_THRESHOLDS, GROUP_BY, JOB_STATUSES, ORG_ROLES, PRIORITIES, ROLES } from "@gpuaas/core/api";
 import * as z from "zod";
 
 /** The response schemas by component name. */

@@ -1,7 +1,6 @@
 /** /admin: operator views and actions. */
 
-import { approveJob, completeJob, failJob, rejectJob, startJob } from "@gpuaas/core/job/actions";
-import { getJobWorkflow, listAllJobs } from "@gpuaas/core/job/queries";
+import { approveJob, completeJob, failJob, getJobWorkflow, listAllJobs, rejectJob, startJob } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAdmin, requireAuth } from "../middleware";

@@ -1,6 +1,6 @@
 /** /auth and /me: accounts and tokens. */
 
-import { login, me, register } from "@gpuaas/core/auth/service";
+import { login, me, register } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";

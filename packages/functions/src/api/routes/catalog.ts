@@ -1,6 +1,6 @@
 /** /catalog: GPU types, providers and prices. Public. */
 
-import { catalogView } from "@gpuaas/core/catalog/catalog";
+import { catalogView } from "@gpuaas/core";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 

@@ -1,7 +1,6 @@
 /** /clusters: capacity pools (shared, or private to an org): create, list, read, resize and drain. */
 
-import { clusterQueue } from "@gpuaas/core/admission/views";
-import { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/cluster/service";
+import { clusterQueue, createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAdmin, requireAuth } from "../middleware";

@@ -1,7 +1,6 @@
 /** /costs: cost reports over days; /admin/costs: the daily rollup on demand and its snapshots. */
 
-import { getCosts } from "@gpuaas/core/cost/report";
-import { getCostSnapshots, runRollup } from "@gpuaas/core/cost/rollup";
+import { getCostSnapshots, getCosts, runRollup } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";

@@ -1,6 +1,6 @@
 /** GET /openapi.json and GET /docs: the API described (OpenAPI 3.1) and Swagger UI on it. Public. */
 
-import { SWAGGER_UI_BASE_URL } from "@gpuaas/web/assets";
+import { SWAGGER_UI_BASE_URL } from "@gpuaas/web";
 import { swaggerUI } from "@hono/swagger-ui";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";

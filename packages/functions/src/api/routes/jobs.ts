@@ -1,8 +1,6 @@
 /** /jobs: submit, list, read, follow and cancel one's own jobs. */
 
-import { cancelJob } from "@gpuaas/core/job/actions";
-import { getJob, getJobEvents, listMyJobs } from "@gpuaas/core/job/queries";
-import { submitJob } from "@gpuaas/core/job/submit";
+import { cancelJob, getJob, getJobEvents, listMyJobs, submitJob } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAuth, requireToken } from "../middleware";

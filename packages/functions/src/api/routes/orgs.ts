@@ -1,8 +1,15 @@
 /** /orgs: teams (create, join, rotate the invite code, members) and their monthly budget and alerts. */
 
-import { listOrgAlerts, setOrgBudget } from "@gpuaas/core/org/budget";
-import { createOrg, joinOrg, listMyOrgs, listOrgMembers, rotateInviteCode } from "@gpuaas/core/org/service";
-import { listOrgJobs } from "@gpuaas/core/org/views";
+import {
+  createOrg,
+  joinOrg,
+  listMyOrgs,
+  listOrgAlerts,
+  listOrgJobs,
+  listOrgMembers,
+  rotateInviteCode,
+  setOrgBudget,
+} from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, requireAuth } from "../middleware";

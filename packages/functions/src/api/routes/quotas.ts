@@ -1,7 +1,7 @@
 /** /admin/users and /admin/quotas: users with their quotas, standing limits, the monthly reset. */
 
-import { ValidationError } from "@gpuaas/core/errors";
-import { listUsers, runQuotaReset, setUserQuota } from "@gpuaas/core/quota/admin";
+import { ValidationError } from "@gpuaas/core";
+import { listUsers, runQuotaReset, setUserQuota } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAdmin, requireAuth } from "../middleware";

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import type { Core } from "../core";
-import type { Db } from "../db/client";
-import type { JobItem } from "../job/job";
-import { orgSpendSettlementItems } from "./budget";
-import { SetBudgetInput } from "./org";
-import { commitSpendItem } from "./store";
+import type { Core } from "../packages/core/src/core";
+import type { Db } from "../packages/core/src/db/client";
+import type { JobItem } from "../packages/core/src/job/job";
+import { orgSpendSettlementItems } from "../packages/core/src/org/budget";
+import { SetBudgetInput } from "../packages/core/src/org/org";
+import { commitSpendItem } from "../packages/core/src/org/store";
 
 const db = { table: "t" } as Db;
 

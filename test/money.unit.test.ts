@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { costMicros, formatUsd, usdToMicros } from "./money";
+import { costMicros, formatUsd, usdToMicros } from "../packages/core/src/util/money";
 
 describe("money", () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { coalesced } from "./coalesce";
+import { coalesced } from "../packages/core/src/util/coalesce";
 
 /** A read whose calls are counted and that ends only when told to. */
 function controlledRead() {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashPassword, verifyPassword } from "./password";
+import { hashPassword, verifyPassword } from "../packages/core/src/auth/password";
 
 describe("password hashing", () => {
   it("salts every hash and verifies only the right password", async () => {

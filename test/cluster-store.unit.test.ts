@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Db } from "../db/client";
-import { CreateClusterInput, UpdateClusterInput } from "./cluster";
-import { clusterItem, releaseCapacityItem, takeCapacityItem, updateClusterInput } from "./store";
+import { CreateClusterInput, UpdateClusterInput } from "../packages/core/src/cluster/cluster";
+import { clusterItem, releaseCapacityItem, takeCapacityItem, updateClusterInput } from "../packages/core/src/cluster/store";
+import type { Db } from "../packages/core/src/db/client";
 
 const db = { table: "t" } as Db;
 const AT = "2026-12-04T00:00:00.000Z";

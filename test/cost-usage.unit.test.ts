@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createCatalog } from "../catalog/catalog";
-import { accrualWindow, allocate, daysOfWindow, providerOf } from "./usage";
+import { createCatalog } from "../packages/core/src/catalog/catalog";
+import { accrualWindow, allocate, daysOfWindow, providerOf } from "../packages/core/src/cost/usage";
 
 const at = (iso: string) => Date.parse(iso);
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DependencyUnavailableError } from "../errors";
-import type { Db } from "./client";
-import { batchGetItems } from "./read";
+import type { Db } from "../packages/core/src/db/client";
+import { batchGetItems } from "../packages/core/src/db/read";
+import { DependencyUnavailableError } from "../packages/core/src/errors";
 
 /** A Db whose BatchGetItem answers the first `throttled` calls with every key unprocessed. */
 function throttledDb(throttled: number) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig } from "../config/config";
-import { createCore } from "../core";
-import { newId } from "../util/id";
-import { noWorkflow } from "../workflow/port";
-import { autoApproves } from "./approval-policy";
-import type { JobItem } from "./job";
-import { describeStepError, outcomeDraw, remainingRuntimeSeconds } from "./lifecycle";
-import { runMilliHours } from "./transitions";
+import { loadConfig } from "../packages/core/src/config/config";
+import { createCore } from "../packages/core/src/core";
+import { autoApproves } from "../packages/core/src/job/approval-policy";
+import type { JobItem } from "../packages/core/src/job/job";
+import { describeStepError, outcomeDraw, remainingRuntimeSeconds } from "../packages/core/src/job/lifecycle";
+import { runMilliHours } from "../packages/core/src/job/transitions";
+import { newId } from "../packages/core/src/util/id";
+import { noWorkflow } from "../packages/core/src/workflow/port";
 
 const at = new Date("2026-11-02T10:00:00.000Z");
 const coreWith = (env: Record<string, string> = {}) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError, loadConfig } from "./config";
+import { ConfigError, loadConfig } from "../packages/core/src/config/config";
 
 const SECRET = "x".repeat(32);
 

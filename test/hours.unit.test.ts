@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ceilToMilliHours } from "./hours";
+import { ceilToMilliHours } from "../packages/core/src/util/hours";
 
 describe("ceilToMilliHours", () => {
   it.each([

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { dependenciesCompleted } from "./dependencies";
-import type { JobItem, JobStatus } from "./job";
-import { waitingFor } from "./views";
+import { dependenciesCompleted } from "../packages/core/src/job/dependencies";
+import type { JobItem, JobStatus } from "../packages/core/src/job/job";
+import { waitingFor } from "../packages/core/src/job/views";
 
 const job = (status: JobStatus, dependsOn: string[] = []) => ({ id: "J", status, dependsOn }) as unknown as JobItem;
 
