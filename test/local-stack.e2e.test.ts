@@ -1,6 +1,7 @@
 /** `npm start` as a user runs it: a real process, real ports, a data dir on disk. Checks that a
  * restart keeps data, Ctrl-C stops Java, and even a SIGKILLed server leaves no Java behind. */
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { localStackSandbox, MAIN } from "./support/local-stack";
@@ -11,7 +12,20 @@ const dataDir = sandbox.root;
 afterAll(() => sandbox.cleanup());
 
 const javaPids = () => sandbox.javaPids();
-const startServer = (env: Record<string, string> = {}) => sandbox.startStack({ launcher: "node", env });
+
+/** The local IPv4 addresses with a TCP socket listening on `port` (from /proc/net/tcp, state 0A). */
+function listeningAddresses(port: number): string[] {
+  return readFileSync("/proc/net/tcp", "utf8")
+    .split("\n")
+    .slice(1)
+    .map((line) => line.trim().split(/\s+/))
+    .filter((cols) => cols[3] === "0A" && Number.parseInt(cols[1]!.split(":")[1]!, 16) === port)
+    .map((cols) => {
+      const hex = cols[1]!.split(":")[0]!;
+      return [3, 2, 1, 0].map((i) => Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16)).join(".");
+    });
+}
+const startServer = (env: Record<string, string | undefined> = {}) => sandbox.startStack({ launcher: "node", env });
 const waitFor = (check: () => boolean | Promise<boolean>, timeoutMs: number, what: string) => eventually(what, check, timeoutMs, 200);
 
 const post = (url: string, body: unknown, token?: string) =>
@@ -53,6 +67,33 @@ describe("npm start", () => {
     second.child.kill("SIGTERM");
     await second.exited;
     await waitFor(() => javaPids().length === 0, 10_000, "Java to stop after SIGTERM");
+  }, 120_000);
+
+  it("without ADMIN_PASSWORD makes up the admin's password, keeps it in the data dir and prints it; listens on loopback only", async () => {
+    const env = { DATA_DIR: join(dataDir, "generated-admin"), ADMIN_PASSWORD: undefined };
+    const first = await startServer(env);
+    const printed = /admin:\s+admin@gpuaas\.local \/ (\S+)/.exec(first.output())?.[1];
+    expect(printed).toBeDefined();
+    expect(printed).not.toBe("admin-change-me");
+    expect(printed!.length).toBeGreaterThanOrEqual(20);
+    expect(readFileSync(join(env.DATA_DIR, "admin-password"), "utf8").trim()).toBe(printed);
+    const login = await post(`${first.url}/api/v1/auth/login`, { email: "admin@gpuaas.local", password: printed });
+    expect(login.status).toBe(200);
+    // Bound to 127.0.0.1, not to every interface: the kernel's table of listening TCP sockets says so.
+    expect(listeningAddresses(first.port)).toEqual(["127.0.0.1"]);
+    first.child.kill("SIGINT");
+    expect(await first.exited).toBe(0);
+
+    // A second start prints the same kept password; another data dir gets another one.
+    const second = await startServer(env);
+    expect(second.output()).toContain(`admin@gpuaas.local / ${printed}`);
+    second.child.kill("SIGINT");
+    await second.exited;
+    const other = await startServer({ DATA_DIR: join(dataDir, "generated-admin-2"), ADMIN_PASSWORD: undefined });
+    expect(/admin:\s+admin@gpuaas\.local \/ (\S+)/.exec(other.output())?.[1]).not.toBe(printed);
+    other.child.kill("SIGINT");
+    await other.exited;
+    await waitFor(() => javaPids().length === 0, 10_000, "Java to stop");
   }, 120_000);
 
   it("after a crash mid-run, the restarted server finishes the job and settles its quota", async () => {

@@ -18,8 +18,8 @@ export type Launcher = "npm" | "node";
 
 export interface SpawnOptions {
   launcher?: Launcher;
-  /** Environment on top of PORT, DATA_DIR (the sandbox's root) and ADMIN_PASSWORD. */
-  env?: Record<string, string>;
+  /** Environment on top of PORT, DATA_DIR (the sandbox's root) and ADMIN_PASSWORD; undefined unsets. */
+  env?: Record<string, string | undefined>;
 }
 
 export interface SpawnedStack {
@@ -43,6 +43,9 @@ function commandOf(launcher: Launcher): [string, string[]] {
   return launcher === "npm" ? ["npm", ["start"]] : [process.execPath, ["--import", "tsx", MAIN]];
 }
 
+const definedOnly = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+
 export function localStackSandbox(prefix = "gpuaas-e2e-") {
   const root = mkdtempSync(join(tmpdir(), prefix));
   const spawned: ChildProcess[] = [];
@@ -54,14 +57,14 @@ export function localStackSandbox(prefix = "gpuaas-e2e-") {
     const [command, args] = commandOf(options.launcher ?? "node");
     const child = spawn(command, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, PORT: String(port), DATA_DIR: root, ADMIN_PASSWORD, ...options.env },
+      env: definedOnly({ ...process.env, PORT: String(port), DATA_DIR: root, ADMIN_PASSWORD, ...options.env }),
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so cleanup reaches tsx and node even when npm is gone.
       detached: true,
     });
     spawned.push(child);
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-    return { child, port, url: `http://localhost:${port}`, dataDir, exited };
+    return { child, port, url: `http://127.0.0.1:${port}`, dataDir, exited };
   }
 
   /** Spawns the stack and waits for its banner (or its early exit). */

@@ -26,6 +26,18 @@ export class UnauthorizedError extends DomainError {
   readonly code = "UNAUTHORIZED";
 }
 
+/** Too many attempts (failed logins for one email, submissions of one user): try again after
+ * `retryAfterSeconds`. */
+export class TooManyAttemptsError extends DomainError {
+  readonly code = "TOO_MANY_ATTEMPTS";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 /** Authenticated, but not allowed to do this. */
 export class ForbiddenError extends DomainError {
   readonly code = "FORBIDDEN";

@@ -17,16 +17,19 @@ import { type EventStreamReader, startEventStream } from "./event-stream";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { type LocalReactor, startReactor } from "./reactor";
 import { dailyAt, everyMinutes, type ScheduledTask, type Scheduler, startOfNextMonth, startScheduler } from "./scheduler";
-import { localJwtSecret } from "./secrets";
+import { localAdminPassword, localJwtSecret } from "./secrets";
 import { warmUpDynamoDbLocal } from "./warm-up";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
 const LocalEnv = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The address the API listens on: loopback only unless told otherwise (0.0.0.0: every interface). */
+  HOST: z.string().trim().min(1).default("127.0.0.1"),
   DATA_DIR: z.string().min(1).default(".data"),
   DYNAMODB_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   ADMIN_EMAIL: EmailSchema.default("admin@gpuaas.local"),
-  ADMIN_PASSWORD: PasswordSchema.default("admin-change-me"),
+  /** Unset: a random password, made up at the first start and kept in DATA_DIR/admin-password. */
+  ADMIN_PASSWORD: PasswordSchema.optional(),
   /** Where domain events are POSTed (docs/architecture.md, "Events"); unset: no events locally. */
   WEBHOOK_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
   /** How long DynamoDB Local is warmed up before the API answers (warm-up.ts); 0: not at all. */
@@ -54,6 +57,12 @@ export interface LocalStack {
   /** WEBHOOK_URL, when domain events are being POSTed to it. */
   webhookUrl?: string;
   stop(): Promise<void>;
+}
+
+/** How a client reaches an API bound to `host`: an any-address bind is reached on loopback. */
+function urlHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 export async function startLocalStack(env: Record<string, string | undefined> = process.env): Promise<LocalStack> {
@@ -100,7 +109,8 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     reactor = await startReactor(core, dynamo.endpoint);
     // Domain events from the table's stream to WEBHOOK_URL; started before anything writes events.
     events = local.WEBHOOK_URL ? await startWebhookEvents(core, dynamo.endpoint, local.WEBHOOK_URL) : undefined;
-    const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD });
+    const adminPassword = local.ADMIN_PASSWORD ?? localAdminPassword(dataDir).password;
+    const admin = await ensureAdmin(core, { email: local.ADMIN_EMAIL, password: adminPassword });
     // Executions lived in the previous process: every job it left open continues from its stored status.
     const resumedJobs = await workflow.resumeOpenJobs();
     // The schedules AWS runs on EventBridge, on a local timer; each also runs once now to catch up.
@@ -108,7 +118,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
 
     const app = createApp(core);
     server = createLocalServer((request, env) => inLane("api", () => app.fetch(request, env)));
-    const port = await listen(server, local.PORT, "0.0.0.0").catch((error: NodeJS.ErrnoException) =>
+    const port = await listen(server, local.PORT, local.HOST).catch((error: NodeJS.ErrnoException) =>
       Promise.reject(error.code === "EADDRINUSE" ? new PortInUseError(local.PORT, "the API", "PORT") : error),
     );
     const running = server;
@@ -117,11 +127,11 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     const reader = events;
     const reactions = reactor;
     return {
-      url: `http://localhost:${port}`,
+      url: `http://${urlHost(local.HOST)}:${port}`,
       core,
       workflow: engine,
       resumedJobs,
-      admin: { email: local.ADMIN_EMAIL, password: local.ADMIN_PASSWORD, created: admin.created },
+      admin: { email: local.ADMIN_EMAIL, password: adminPassword, created: admin.created },
       dataDir,
       webhookUrl: local.WEBHOOK_URL,
       // Bounded at every step: whatever is in flight (keep-alive connections, a request waiting on a

@@ -15,6 +15,7 @@ import {
   NoCapacityError,
   NotFoundError,
   QuotaExceededError,
+  TooManyAttemptsError,
   UnauthorizedError,
   ValidationError,
 } from "@gpuaas/core";
@@ -39,6 +40,7 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [NeverFitsError, 400],
   [NoCapacityError, 409],
   [ContentionError, 503],
+  [TooManyAttemptsError, 429],
 ];
 
 export const errorBody = (code: string, message: string, extra: Record<string, unknown> = {}) => ({
@@ -65,8 +67,11 @@ export function handleError(error: Error, c: Context) {
           ? { currentStatus: error.currentStatus }
           : error instanceof DependencyFailedError || error instanceof DependenciesNotMetError
             ? { dependencies: error.dependencies }
-            : {};
+            : error instanceof TooManyAttemptsError
+              ? { retryAfterSeconds: error.retryAfterSeconds }
+              : {};
     if (error instanceof ContentionError) c.header("Retry-After", "1");
+    if (error instanceof TooManyAttemptsError) c.header("Retry-After", String(error.retryAfterSeconds));
     return c.json(errorBody(error.code, error.message, extra), status);
   }
   if (error instanceof HTTPException) {

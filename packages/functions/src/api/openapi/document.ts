@@ -32,7 +32,7 @@ import { responseSchemas } from "./responses";
 
 /** Who may call: anyone, any signed-in account, or admins. */
 type Access = "public" | "user" | "admin";
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 429 | 503;
 
 interface RouteDoc {
   summary: string;
@@ -109,7 +109,7 @@ export const ROUTES: Record<string, RouteDoc> = {
     access: "public",
     body: "LoginInput",
     ok: [200, "Token"],
-    errors: [401, 403],
+    errors: [401, 403, 429],
   },
   "GET /api/v1/me": { summary: "The caller's account and this month's quota", tag: "Auth", access: "user", ok: [200, "Me"] },
 
@@ -294,6 +294,10 @@ const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
     "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET",
   ],
   413: ["PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body exceeds 64 KiB"],
+  429: [
+    "TooManyRequests",
+    "TOO_MANY_ATTEMPTS (with `retryAfterSeconds`): too many failed logins for the email; retry after `Retry-After` seconds",
+  ],
   503: [
     "ServiceUnavailable",
     "SERVICE_UNAVAILABLE (storage or the workflow service did not answer in time) or CONTENTION; retry after `Retry-After` seconds",
@@ -427,7 +431,7 @@ export function buildOpenApiDocument() {
           name,
           {
             description,
-            ...(status === "503" ? { headers: { "Retry-After": ref("headers", "RetryAfter") } } : {}),
+            ...(status === "503" || status === "429" ? { headers: { "Retry-After": ref("headers", "RetryAfter") } } : {}),
             content: json(ref("schemas", "Error")),
           },
         ]),

@@ -1,0 +1,24 @@
+/** The login lockout (Cognito's behaviour, OWASP ASVS 2.2.1): after MAX_FAILURES failed logins for
+ * one email within WINDOW_MS, every login for it answers 429 TOO_MANY_ATTEMPTS with Retry-After,
+ * the right password included, and the password is not even checked (no scrypt work for a flood).
+ * The lock lasts LOCK_BASE_MS after the last failure and doubles with each failure past the limit,
+ * up to WINDOW_MS (a locked email keeps counting while it fails again within WINDOW_MS of its last
+ * failure); a successful login clears the count. Pure: the record lives in auth/store.ts. */
+import type { LoginAttemptsItem } from "./store";
+
+export const MAX_FAILURES = 5;
+export const WINDOW_MS = 15 * 60_000;
+export const LOCK_BASE_MS = 60_000;
+
+/** How long the lock of `item` lasts after its last failure (0: not locked). */
+export function lockMs(failures: number): number {
+  if (failures < MAX_FAILURES) return 0;
+  return Math.min(WINDOW_MS, LOCK_BASE_MS * 2 ** (failures - MAX_FAILURES));
+}
+
+/** Whole seconds until `item`'s lock lifts at `now`; 0 when logins are allowed. */
+export function lockedForSeconds(item: LoginAttemptsItem | undefined, now: Date): number {
+  if (!item) return 0;
+  const until = Date.parse(item.lastFailureAt) + lockMs(item.failures);
+  return Math.max(0, Math.ceil((until - now.getTime()) / 1000));
+}
