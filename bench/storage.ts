@@ -146,7 +146,7 @@ export async function runStorage(): Promise<StorageResults> {
     await ensureTable(core.db.client, core.db.table);
     const measure = meterCapacity(core);
     const { user: adminUser } = await ensureAdmin(core, { email: "admin@example.com", password: "bench admin password" });
-    const adminActor = accountActor(await getUserItem(core.db, adminUser!.id));
+    const adminActor = accountActor(await getUserItem(core.db, adminUser!.id), { userId: adminUser!.id, role: "admin" });
     const user = await register(core, { email: "user@example.com", password: "bench password 1", fullName: "Bench" });
     const caller: Actor = { userId: user.id, role: "user" }; // token verified only, as POST /jobs and GET /jobs/{id} now run
     const JOB = { name: "bench", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
@@ -173,7 +173,7 @@ export async function runStorage(): Promise<StorageResults> {
     const id = submitted.job.id;
     const [get] = await measure(() => getJob(core, caller, id));
     row("get (GET /jobs/{id})", get, "0.5 RCU (the job) + 0.5 RCU (the account)", "none: one BatchGetItem of both");
-    const account = accountActor(await getUserItem(core.db, user.id));
+    const account = accountActor(await getUserItem(core.db, user.id), { userId: user.id, role: "user" });
     const [list] = await measure(() => listMyJobs(core, account, { limit: 20 }));
     row(
       "list page of 20 (GET /jobs)",

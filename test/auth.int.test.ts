@@ -5,7 +5,7 @@ import { SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { userKeys } from "../packages/core/src/user/keys";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
-import { call, signUp, signUpAdmin, uniqueEmail } from "./support/http";
+import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
@@ -251,5 +251,83 @@ describe("bearer tokens", () => {
 
   it("rejects a non-Bearer Authorization header with 401", async () => {
     expect((await me(undefined, `Basic ${Buffer.from("a:b").toString("base64")}`)).status).toBe(401);
+  });
+});
+
+describe("ending sessions: logout and a password change", () => {
+  /** Every way a request checks the account: read by the middleware (/me, GET /jobs), read with the
+   * job (GET /jobs/:id), and checked inside the submission's transaction (POST /jobs). */
+  const everyRoute = async (token: string, jobId: string) => ({
+    me: (await call(ctx.app, "GET", "/api/v1/me", { token })).status,
+    list: (await call(ctx.app, "GET", "/api/v1/jobs", { token })).status,
+    job: (await call(ctx.app, "GET", `/api/v1/jobs/${jobId}`, { token })).status,
+    submit: (await call(ctx.app, "POST", "/api/v1/jobs", { token, body: validJob() })).status,
+  });
+  const signedOut = { me: 401, list: 401, job: 401, submit: 401 };
+  const myJobs = async (token: string) => (await call(ctx.app, "GET", "/api/v1/jobs", { token })).body.items.length;
+
+  it("logout ends every token of the account at once, this one included; a new login works", async () => {
+    const user = await signUp(ctx.app);
+    const second = (await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } })).body
+      .accessToken as string;
+    const job = await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: validJob() });
+    expect(job.status).toBe(201);
+
+    const out = await call(ctx.app, "POST", "/api/v1/auth/logout", { token: user.token });
+    expect(out.status).toBe(204);
+    expect(await everyRoute(user.token, job.body.id)).toEqual(signedOut);
+    expect(await everyRoute(second, job.body.id)).toEqual(signedOut);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/logout", { token: user.token })).status).toBe(401);
+
+    const again = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
+    expect(again.status).toBe(200);
+    // The refused submissions wrote nothing: still the one job.
+    expect(await myJobs(again.body.accessToken)).toBe(1);
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${job.body.id}`, { token: again.body.accessToken })).status).toBe(200);
+  });
+
+  it("a password change needs the current password, ends every older token and answers a new one", async () => {
+    const user = await signUp(ctx.app);
+    const job = await call(ctx.app, "POST", "/api/v1/jobs", { token: user.token, body: validJob() });
+    const wrong = await call(ctx.app, "POST", "/api/v1/auth/password", {
+      token: user.token,
+      body: { currentPassword: "not my password", newPassword: "a new password 42" },
+    });
+    expect(wrong.status).toBe(400);
+    expect(wrong.body.error.issues).toEqual([{ path: "currentPassword", message: "is wrong" }]);
+    // Refused: the old token still works, the password is unchanged.
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).status).toBe(200);
+
+    const changed = await call(ctx.app, "POST", "/api/v1/auth/password", {
+      token: user.token,
+      body: { currentPassword: user.password, newPassword: "a new password 42" },
+    });
+    expect(changed.status).toBe(200);
+    expect(changed.body).toMatchObject({ tokenType: "Bearer", accessToken: expect.any(String) });
+    expect(await everyRoute(user.token, job.body.id)).toEqual(signedOut);
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: changed.body.accessToken })).status).toBe(200);
+    expect(await myJobs(changed.body.accessToken)).toBe(1);
+
+    const oldLogin = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
+    expect(oldLogin.status).toBe(401);
+    const newLogin = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: "a new password 42" } });
+    expect(newLogin.status).toBe(200);
+  });
+
+  it("wrong current passwords count towards the login lockout", async () => {
+    const user = await signUp(ctx.app);
+    for (let i = 0; i < 5; i++) {
+      const res = await call(ctx.app, "POST", "/api/v1/auth/password", {
+        token: user.token,
+        body: { currentPassword: `guess number ${i}`, newPassword: "a new password 42" },
+      });
+      expect(res.status).toBe(400);
+    }
+    const locked = await call(ctx.app, "POST", "/api/v1/auth/password", {
+      token: user.token,
+      body: { currentPassword: user.password, newPassword: "a new password 42" },
+    });
+    expect(locked.status).toBe(429);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } })).status).toBe(429);
   });
 });

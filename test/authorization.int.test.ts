@@ -41,12 +41,14 @@ interface Target {
   query?: string;
   /** The concrete path, for a route with a wildcard. */
   path?: string;
+  /** Another token of the same kind of caller, for a cell that ends the caller's sessions. */
+  token?: string;
 }
 
 interface Row {
   expect: Record<ActorName, number>;
   /** The cell's target; rows that change something build a fresh one for every cell. */
-  target?: (world: World) => Target | Promise<Target>;
+  target?: (world: World, actor: ActorName) => Target | Promise<Target>;
 }
 
 const sharedJob = (w: World): Target => ({ job: { id: w.readJob, status: "PENDING" } });
@@ -72,6 +74,15 @@ const newCluster = {
 const orgCluster =
   (body?: unknown) =>
   (w: World): Target => ({ id: w.orgClusterId, body });
+/** A cell that ends its caller's sessions (logout, a password change) acts as a new account of the
+ * same kind, so the shared tokens keep working for the other cells. */
+const ownSession =
+  (body?: (password: string) => unknown) =>
+  async (_w: World, actor: ActorName): Promise<Target> => {
+    if (actor === "anonymous") return { body: body?.("whatever password") };
+    const fresh = actor === "admin" ? await signUpAdmin(ctx.app, ctx.core) : await signUp(ctx.app);
+    return { token: fresh.token, body: body?.(fresh.password) };
+  };
 const newAccount = () => ({ body: { email: uniqueEmail("new"), password: "correct horse battery", fullName: "New Account" } });
 
 const cells = (anonymous: number, owner: number, other: number, admin: number, orgOwner: number) => ({
@@ -99,6 +110,11 @@ const MATRIX: Record<string, Row> = {
     target: (w) => ({ body: { email: w.owner.email, password: w.owner.password } }),
   },
   "GET /api/v1/me": { expect: cells(401, 200, 200, 200, 200) },
+  "POST /api/v1/auth/logout": { expect: cells(401, 204, 204, 204, 204), target: ownSession() },
+  "POST /api/v1/auth/password": {
+    expect: cells(401, 200, 200, 200, 200),
+    target: ownSession((password) => ({ currentPassword: password, newPassword: "a new password 42" })),
+  },
   "POST /api/v1/jobs": { expect: cells(401, 201, 201, 201, 201), target: () => ({ body: validJob() }) },
   "GET /api/v1/jobs": { expect: cells(401, 200, 200, 200, 200) },
   "GET /api/v1/jobs/:id": { expect: cells(401, 200, 404, 200, 200), target: sharedJob },
@@ -191,11 +207,11 @@ it("has exactly one row per route the app serves, with a status for every actor"
 
 describe.each(Object.entries(MATRIX))("%s", (route, row) => {
   it.each(ACTORS.map((actor) => [actor, row.expect[actor]] as const))("as %s → %i", async (actor, expected) => {
-    const target = (await row.target?.(world)) ?? {};
+    const target = (await row.target?.(world, actor)) ?? {};
     const { method, path: routePath } = requestLine(route, target.job?.id ?? target.id);
     const path = target.path ?? routePath;
     const res = await call(ctx.app, method, target.query ? `${path}?${target.query}` : path, {
-      token: world.tokens[actor],
+      token: target.token ?? world.tokens[actor],
       body: target.body,
     });
 

@@ -6,25 +6,27 @@ import { getUserItem } from "../user/store";
 import type { UserItem } from "../user/user";
 import { type Actor, verifyAccessToken } from "./token";
 
-/** `user` as the account behind a verified token: UnauthorizedError when it no longer exists,
- * ForbiddenError when it was disabled. */
-export function checkAccount(user: UserItem | undefined): UserItem {
+/** `user` as the account behind a verified token issued at `sessionVersion`: UnauthorizedError when
+ * it no longer exists or its sessions were ended since (logout, a password change), ForbiddenError
+ * when it was disabled. */
+export function checkAccount(user: UserItem | undefined, sessionVersion = 0): UserItem {
   if (!user) throw new UnauthorizedError("Account no longer exists");
+  if ((user.sessionVersion ?? 0) !== sessionVersion) throw new UnauthorizedError("This session has ended; please sign in again");
   if (!user.active) throw new ForbiddenError("This account is disabled");
   return user;
 }
 
-/** The actor a verified token's account makes: refused when missing or disabled; the stored role. */
-export function accountActor(user: UserItem | undefined): Actor {
-  const account = checkAccount(user);
-  return { userId: account.id, role: account.role, account };
+/** The actor a verified token's account makes: refused when missing, disabled or signed out; the stored role. */
+export function accountActor(user: UserItem | undefined, token: Actor): Actor {
+  const account = checkAccount(user, token.sessionVersion);
+  return { userId: account.id, role: account.role, sessionVersion: token.sessionVersion, account };
 }
 
 /** The caller's active account, or UnauthorizedError when it no longer exists or was disabled.
  * Reads it unless `authenticate` already did for this request. */
 export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
   if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
-  return checkAccount(await getUserItem(core.db, actor.userId));
+  return checkAccount(await getUserItem(core.db, actor.userId), actor.sessionVersion);
 }
 
 /**
@@ -34,7 +36,7 @@ export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
  */
 export async function authenticate(core: Core, token: string): Promise<Actor> {
   const claims = await verifyAccessToken(core.config.jwt, token, core.now());
-  return accountActor(await activeUser(core, claims));
+  return accountActor(await activeUser(core, claims), claims);
 }
 
 /**

@@ -1,9 +1,9 @@
 /** Registration, login and "who am I": the account use cases. */
 import * as z from "zod";
 import type { Core } from "../core";
-import { AlreadyExistsError, ForbiddenError, TooManyAttemptsError, UnauthorizedError } from "../errors";
+import { AlreadyExistsError, ContentionError, ForbiddenError, TooManyAttemptsError, UnauthorizedError, ValidationError } from "../errors";
 import { currentQuota } from "../quota/service";
-import { createUserItem, getUserItemByEmail } from "../user/store";
+import { bumpSessionVersion, createUserItem, getUserItemByEmail } from "../user/store";
 import { EmailSchema, FullNameSchema, PasswordSchema, type Role, toUser, type User, type UserItem } from "../user/user";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
@@ -58,7 +58,37 @@ export async function login(core: Core, body: unknown) {
   }
   if (!user.active) throw new ForbiddenError("This account is disabled");
   if (attempts) await clearLoginFailures(core.db, input.email);
-  return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role }, now);
+  return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role, sessionVersion: user.sessionVersion ?? 0 }, now);
+}
+
+/** Signs the caller out everywhere (Cognito's global sign-out): every token of the account, this
+ * one included, stops working at once (the session version they carry is no longer the account's). */
+export async function logout(core: Core, actor: Actor): Promise<void> {
+  await activeUser(core, actor);
+  if (!(await bumpSessionVersion(core.db, actor.userId, core.now().toISOString()))) throw new UnauthorizedError("Account no longer exists");
+}
+
+export const ChangePasswordInput = z.strictObject({ currentPassword: z.string().min(1).max(256), newPassword: PasswordSchema });
+
+/**
+ * Changes the caller's password: the current one must be right (a wrong one counts towards the
+ * email's login lockout, as a failed login does), and every older token stops working; answers a new
+ * token, so the caller stays signed in.
+ */
+export async function changePassword(core: Core, actor: Actor, body: unknown) {
+  const input = parseInput(ChangePasswordInput, body);
+  const user = await activeUser(core, actor);
+  const now = core.now();
+  const locked = lockedForSeconds(await getLoginAttemptsItem(core.db, user.email), now);
+  if (locked > 0) throw tooManyAttempts(locked);
+  if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
+    await recordLoginFailure(core.db, user.email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
+    throw new ValidationError("currentPassword: is not the account's password", [{ path: "currentPassword", message: "is wrong" }]);
+  }
+  const newHash = await hashPassword(input.newPassword);
+  const updated = await bumpSessionVersion(core.db, user.id, now.toISOString(), { oldHash: user.passwordHash, newHash });
+  if (!updated) throw new ContentionError("The password changed meanwhile; sign in again");
+  return issueAccessToken(core.config.jwt, { userId: updated.id, role: updated.role, sessionVersion: updated.sessionVersion ?? 0 }, now);
 }
 
 const tooManyAttempts = (seconds: number) =>

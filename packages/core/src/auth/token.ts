@@ -10,19 +10,22 @@ const ALGORITHM = "HS256";
 export interface Actor {
   userId: string;
   role: Role;
+  /** The account's session version the token was issued at (UserItem.sessionVersion); absent in
+   * tokens older than it, which count as 0. */
+  sessionVersion?: number;
   /** The account as `authenticate` read it for this request, so use cases need not read it again.
    * Absent when only the token was verified (`verifyToken`): the role is then the token's claim and
    * must not be trusted; a use case given such an actor reads the account first (`activeUser`). */
   account?: UserItem;
 }
 
-const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES) });
+const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES), sv: z.number().int().min(0).optional() });
 
 const keyOf = (secret: string) => new TextEncoder().encode(secret);
 
 export async function issueAccessToken(jwt: CoreConfig["jwt"], actor: Actor, now: Date) {
   const iat = Math.floor(now.getTime() / 1000);
-  const accessToken = await new SignJWT({ role: actor.role })
+  const accessToken = await new SignJWT({ role: actor.role, sv: actor.sessionVersion ?? 0 })
     .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
     .setSubject(actor.userId)
     .setIssuer(jwt.issuer)
@@ -55,7 +58,7 @@ export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, n
       requiredClaims: ["exp", "iat", "sub"],
     });
     const claims = ClaimsSchema.parse(payload);
-    const actor: Actor = { userId: claims.sub, role: claims.role };
+    const actor: Actor = { userId: claims.sub, role: claims.role, sessionVersion: claims.sv ?? 0 };
     if (verified.size >= MAX_VERIFIED) verified.clear();
     verified.set(key, { actor, exp: payload.exp! });
     return { ...actor };

@@ -50,10 +50,10 @@ async function visibleJob(core: Core, caller: Actor, jobId: string): Promise<Job
   let actor = caller;
   let job: JobItem | undefined;
   if (caller.account) job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
-  else if (!isId(jobId)) actor = accountActor(await getUserItem(core.db, caller.userId));
+  else if (!isId(jobId)) actor = accountActor(await getUserItem(core.db, caller.userId), caller);
   else {
     const read = await getJobAndUserItems(core.db, jobId, caller.userId);
-    actor = accountActor(read.user);
+    actor = accountActor(read.user, caller);
     job = read.job;
   }
   // Someone else's job is reported exactly like a missing one.

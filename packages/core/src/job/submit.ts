@@ -170,7 +170,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       .add("orgJob", org?.orgJob)
       // The transaction itself requires the account to exist and be active, read or not: an account
       // disabled after a read made by this request cannot slip a job in (one item, no round trip).
-      .add("account", activeUserCheck(core.db, actor.userId));
+      .add("account", activeUserCheck(core.db, actor.userId, actor.sessionVersion));
 
     try {
       await transactWrite(core.db, tx);
@@ -181,7 +181,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       // First: a missing or disabled account is refused before anything else is answered (read, in
       // case the cancellation did not report every failed condition).
       const account = error.failed("account");
-      if (account) checkAccountItem(account.item as UserItem | undefined);
+      if (account) checkAccountItem(account.item as UserItem | undefined, actor.sessionVersion);
       if (!user) {
         user = await checkAccount();
         // The month was not open yet: it opens at the account's limit, now known; write again.

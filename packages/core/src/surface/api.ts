@@ -3,7 +3,7 @@
 
 export { clusterQueue } from "../admission/views";
 export { authenticate, verifyToken } from "../auth/access";
-export { ensureAdmin, LoginInput, login, me, RegisterInput, register } from "../auth/service";
+export { ChangePasswordInput, changePassword, ensureAdmin, LoginInput, login, logout, me, RegisterInput, register } from "../auth/service";
 export type { Actor } from "../auth/token";
 export { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "../cluster/cluster";
 export { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "../cluster/service";

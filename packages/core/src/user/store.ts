@@ -1,5 +1,5 @@
 /** User access patterns. */
-import { GetCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
 import { batchGetItems } from "../db/read";
 import { type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
@@ -13,16 +13,51 @@ export async function getUserItem(db: Db, userId: string): Promise<UserItem | un
   return Item as UserItem | undefined;
 }
 
-/** Transaction item requiring the user to exist and be active; on failure, the user as it was (ALL_OLD). */
-export const activeUserCheck = (db: Db, userId: string): TransactItem => ({
+/** Transaction item requiring the user to exist, be active and still be at `sessionVersion` (no
+ * logout or password change since the token); on failure, the user as it was (ALL_OLD). */
+export const activeUserCheck = (db: Db, userId: string, sessionVersion = 0): TransactItem => ({
   ConditionCheck: {
     TableName: db.table,
     Key: userKeys.user(userId),
-    ConditionExpression: "attribute_exists(pk) AND active = :active",
-    ExpressionAttributeValues: { ":active": true },
+    ConditionExpression: `attribute_exists(pk) AND active = :active AND ${
+      sessionVersion === 0 ? "(attribute_not_exists(sessionVersion) OR sessionVersion = :sv)" : "sessionVersion = :sv"
+    }`,
+    ExpressionAttributeValues: { ":active": true, ":sv": sessionVersion },
     ReturnValuesOnConditionCheckFailure: "ALL_OLD",
   },
 });
+
+/** Ends every session of the user (their tokens stop working): one more session version. With
+ * `password`, also sets a new password hash, conditional on the old one (a concurrent change wins
+ * once). Returns the account as written; undefined when it is gone or its password changed meanwhile. */
+export async function bumpSessionVersion(
+  db: Db,
+  userId: string,
+  at: string,
+  password?: { oldHash: string; newHash: string },
+): Promise<UserItem | undefined> {
+  try {
+    const { Attributes } = await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: userKeys.user(userId),
+        UpdateExpression: `SET sessionVersion = if_not_exists(sessionVersion, :zero) + :one, updatedAt = :at${password ? ", passwordHash = :new" : ""}`,
+        ConditionExpression: `attribute_exists(pk)${password ? " AND passwordHash = :old" : ""}`,
+        ExpressionAttributeValues: {
+          ":zero": 0,
+          ":one": 1,
+          ":at": at,
+          ...(password ? { ":new": password.newHash, ":old": password.oldHash } : {}),
+        },
+        ReturnValues: "ALL_NEW",
+      }),
+    );
+    return Attributes as UserItem;
+  } catch (error) {
+    if ((error as Error).name === "ConditionalCheckFailedException") return undefined;
+    throw error;
+  }
+}
 
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {

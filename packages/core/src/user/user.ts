@@ -16,6 +16,9 @@ export interface UserItem {
   role: Role;
   active: boolean;
   passwordHash: string;
+  /** Bumped by logout and a password change: a token carries the version it was issued at (`sv`)
+   * and stops working once they differ. Absent: 0. */
+  sessionVersion?: number;
   /** The user's standing monthly limit in milli GPU-hours, when an admin set one. */
   monthlyLimitMilli?: number;
   createdAt: string;

@@ -6,6 +6,7 @@
  * pays for building it. */
 
 import {
+  ChangePasswordInput,
   CostReportInput,
   CreateClusterInput,
   CreateOrgClusterInput,
@@ -45,7 +46,7 @@ interface RouteDoc {
   query?: z.ZodObject;
   idempotencyKey?: boolean;
   /** The success status and its body (a name in RESPONSES, or a raw media-type object). */
-  ok: [status: 200 | 201, body: ResponseName | { content: Record<string, unknown>; description: string }];
+  ok: [status: 200 | 201 | 204, body: ResponseName | { content?: Record<string, unknown>; description: string }];
   /** Another success status (POST /jobs replays answer 200). */
   alsoOk?: [status: 200, description: string];
   /** Statuses beyond those implied by access, path id, body and query. */
@@ -58,6 +59,7 @@ interface RouteDoc {
 const REQUESTS = {
   RegisterInput,
   LoginInput,
+  ChangePasswordInput,
   SubmitJobInput,
   NoteInput,
   RejectInput,
@@ -110,6 +112,20 @@ export const ROUTES: Record<string, RouteDoc> = {
     body: "LoginInput",
     ok: [200, "Token"],
     errors: [401, 403, 429],
+  },
+  "POST /api/v1/auth/logout": {
+    summary: "Sign out everywhere: every token of the account, this one included, stops working at once",
+    tag: "Auth",
+    access: "user",
+    ok: [204, { description: "Signed out" }],
+  },
+  "POST /api/v1/auth/password": {
+    summary: "Change one's password (every older token stops working); answers a new token",
+    tag: "Auth",
+    access: "user",
+    body: "ChangePasswordInput",
+    ok: [200, "Token"],
+    errors: [429],
   },
   "GET /api/v1/me": { summary: "The caller's account and this month's quota", tag: "Auth", access: "user", ok: [200, "Me"] },
 
