@@ -27,6 +27,8 @@ interface World {
   orgId: string;
   /** A new org of orgOwner's; returns its invite code. */
   newOrgCode: () => Promise<string>;
+  /** A new org of orgOwner's that the owner and a new user (returned) have joined. */
+  newOrgWithMembers: () => Promise<{ orgId: string; memberId: string; inviteCode: string }>;
   /** A private pool of that org (orgOwner created it). */
   orgClusterId: string;
 }
@@ -134,6 +136,19 @@ const MATRIX: Record<string, Row> = {
   "GET /api/v1/orgs": { expect: cells(401, 200, 200, 200, 200) },
   "POST /api/v1/orgs/join": { expect: cells(401, 200, 200, 200, 200), target: newOrgInvite },
   "GET /api/v1/orgs/:id/members": { expect: cells(401, 200, 404, 200, 200), target: sharedOrg() },
+  // Removing a member: the org's owner only (an admin owns no org here); on a new org each time.
+  "DELETE /api/v1/orgs/:id/members/:userId": {
+    expect: cells(401, 403, 404, 403, 204),
+    target: async (w) => {
+      const { orgId, memberId } = await w.newOrgWithMembers();
+      return { path: `/api/v1/orgs/${orgId}/members/${memberId}` };
+    },
+  },
+  // Leaving: a member may (the owner is one of the new org); its owner may not.
+  "POST /api/v1/orgs/:id/leave": {
+    expect: cells(401, 204, 404, 404, 403),
+    target: async (w) => ({ id: (await w.newOrgWithMembers()).orgId }),
+  },
   "POST /api/v1/orgs/:id/invite-code": { expect: cells(401, 403, 404, 403, 200), target: sharedOrg() },
   "PUT /api/v1/orgs/:id/budget": { expect: cells(401, 403, 404, 403, 200), target: sharedOrg({ monthlyUsd: "100000" }) },
   "GET /api/v1/orgs/:id/alerts": { expect: cells(401, 403, 404, 200, 200), target: sharedOrg() },
@@ -188,6 +203,13 @@ beforeAll(async () => {
     readJob: await jobIn(owner.token, "PENDING", { orgId: org.id }),
     orgId: org.id,
     newOrgCode: async () => (await newOrg()).inviteCode,
+    newOrgWithMembers: async () => {
+      const created = await newOrg();
+      const member = await signUp(ctx.app);
+      for (const token of [owner.token, member.token])
+        await call(ctx.app, "POST", "/api/v1/orgs/join", { token, body: { inviteCode: created.inviteCode } });
+      return { orgId: created.id, memberId: member.id, inviteCode: created.inviteCode };
+    },
     orgClusterId: orgCluster.body.id,
   };
 });

@@ -53,6 +53,7 @@ type Caller = "owner" | "stranger" | "admin" | "strangerClaimingAdmin";
 
 interface World {
   ownerEmail: string;
+  ownerId: string;
   /** The owner's jobs, all closed: every lifecycle action on them is refused. */
   jobIds: string[];
   /** Bearer tokens that authenticate; the stranger and the admin never opened a month, so theirs opens with 0 GPU-hours. */
@@ -473,6 +474,15 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/admin/jobs/:id/complete": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/fail": (w) => ({ id: pathIds(w), body: bodiesFor("fail", w), tokens: mostlyAdmins(w) }),
   "GET /api/v1/costs": () => ({ query: costsQuery }),
+  // The owner is a plain member of the fuzzed org: removing anyone is refused to every caller here.
+  "DELETE /api/v1/orgs/:id/members/:userId": (w) => ({
+    path: fc.tuple(pathIds(w, w.orgIds), pathIds(w, [w.ownerId, ...w.orgIds])).map(([org, user]) => `/api/v1/orgs/${org}/members/${user}`),
+  }),
+  // Only callers who are not members (leaving would succeed for the owner).
+  "POST /api/v1/orgs/:id/leave": (w) => ({
+    id: pathIds(w, w.orgIds),
+    tokens: callers(w, { stranger: 1, admin: 1, strangerClaimingAdmin: 1 }),
+  }),
   "POST /api/v1/admin/costs/rollup": (w) => ({ query: refusedRollupQuery, body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "GET /api/v1/admin/costs/snapshots": (w) => ({ query: queryString(param(fc.constant("date"), dayValue)), tokens: mostlyAdmins(w) }),
   "GET /api/v1/admin/users": (w) => ({ query: userListQuery(w), tokens: mostlyAdmins(w) }),
@@ -637,6 +647,7 @@ beforeAll(async () => {
     .accessToken;
   world = {
     ownerEmail: owner.email,
+    ownerId: owner.id,
     jobIds,
     tokens: { owner: owner.token, stranger: stranger.token, admin: admin.token, strangerClaimingAdmin },
     badTokens: await badTokens(fuzzed.core, owner.id, admin.id),

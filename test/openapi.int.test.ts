@@ -55,7 +55,8 @@ function expectDocumented(route: string, res: Call) {
   const response = documentedResponse(route, res.status);
   expect(response, `${route} answered ${res.status}, which the document does not list: ${JSON.stringify(res.body)}`).toBeDefined();
   const media = res.headers.get("content-type")?.split(";")[0]?.trim() ?? "";
-  const content = response.content?.[media];
+  // A response without a body (204) is documented without content.
+  const content = media === "" && response.content === undefined ? {} : response.content?.[media];
   expect(content, `${route} ${res.status} answered ${media}, which the document does not list`).toBeDefined();
   if (media === "application/json") {
     const validate = validatorFor(content.schema);
@@ -68,9 +69,18 @@ function expectDocumented(route: string, res: Call) {
 /** Calls `route` ("METHOD /path/:id") on the app and checks the response against the document. */
 async function api(
   route: string,
-  opts: { id?: string; query?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
+  opts: {
+    id?: string;
+    path?: string;
+    query?: string;
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<Call> {
-  const { method, path } = requestLine(route, opts.id);
+  const { method, path: routePath } = requestLine(route, opts.id);
+  const path = opts.path ?? routePath;
   const res = await call(ctx.app, method, opts.query ? `${path}?${opts.query}` : path, opts);
   expectDocumented(route, res);
   return res;
@@ -174,6 +184,16 @@ describe("real responses match the documented schemas", () => {
     const user = login.body.accessToken as string;
     expect((await api("GET /api/v1/me", { token: user })).status).toBe(200);
     expect((await api("GET /api/v1/me")).status).toBe(401);
+    const changer = await signUp(ctx.app);
+    const change = (currentPassword: string) =>
+      api("POST /api/v1/auth/password", { token: changer.token, body: { currentPassword, newPassword: "a new password 42" } });
+    expect((await change("not the password")).status).toBe(400);
+    expect((await change(changer.password)).status).toBe(200);
+    const quitter = await signUp(ctx.app);
+    expect((await api("POST /api/v1/auth/logout", { token: quitter.token })).status).toBe(204);
+    expect((await api("POST /api/v1/auth/logout", { token: quitter.token })).status).toBe(401);
+    for (let i = 0; i < 5; i++) await api("POST /api/v1/auth/login", { body: { email: quitter.email, password: "wrong password" } });
+    expect((await api("POST /api/v1/auth/login", { body: { email: quitter.email, password: quitter.password } })).status).toBe(429);
     const [admin, orgOwner] = await Promise.all([signUpAdmin(ctx.app, ctx.core), signUp(ctx.app)]);
     const jobIn = jobMaker(ctx.app, ctx.engine, admin.token);
 
@@ -189,6 +209,15 @@ describe("real responses match the documented schemas", () => {
     expect((await api("GET /api/v1/orgs", { token: orgOwner.token })).body.items[0]).toHaveProperty("monthToDate");
     expect((await api("GET /api/v1/orgs", { token: user })).status).toBe(200);
     expect((await api("GET /api/v1/orgs/:id/members", { id: org.body.id, token: user })).body.items).toHaveLength(2);
+    const [leaver, removed] = await Promise.all([signUp(ctx.app), signUp(ctx.app)]);
+    for (const m of [leaver, removed])
+      await call(ctx.app, "POST", "/api/v1/orgs/join", { token: m.token, body: { inviteCode: org.body.inviteCode } });
+    expect((await api("POST /api/v1/orgs/:id/leave", { id: org.body.id, token: leaver.token })).status).toBe(204);
+    expect((await api("POST /api/v1/orgs/:id/leave", { id: org.body.id, token: orgOwner.token })).status).toBe(403);
+    const removal = `/api/v1/orgs/${org.body.id}/members/${removed.id}`;
+    expect((await api("DELETE /api/v1/orgs/:id/members/:userId", { path: removal, token: user })).status).toBe(403);
+    expect((await api("DELETE /api/v1/orgs/:id/members/:userId", { path: removal, token: orgOwner.token })).status).toBe(204);
+    expect((await api("DELETE /api/v1/orgs/:id/members/:userId", { path: removal, token: orgOwner.token })).status).toBe(404);
     expect((await api("POST /api/v1/orgs/:id/invite-code", { id: org.body.id, token: orgOwner.token })).status).toBe(200);
     expect((await api("GET /api/v1/orgs/:id/alerts", { id: org.body.id, token: orgOwner.token })).status).toBe(200);
 

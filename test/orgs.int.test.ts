@@ -247,3 +247,68 @@ describe("jobs in an org", () => {
     ).toBe(404);
   });
 });
+
+describe("removing a member and leaving", () => {
+  const pool = { name: "team-pool", provider: "aws", region: "us-east-1", gpuType: "H100", totalGpus: 8, totalCpu: 64, totalRamGb: 512 };
+
+  /** An org with its owner, a member who has a job in it, and the org's private pool. */
+  async function teamWithMember() {
+    const [owner, member] = await Promise.all([signUp(ctx.app), signUp(ctx.app)]);
+    const org = await createOrg(owner.token);
+    expect((await join(member.token, org.inviteCode)).status).toBe(200);
+    const job = await call(ctx.app, "POST", "/api/v1/jobs", { token: member.token, body: validJob({ orgId: org.id }) });
+    expect(job.status).toBe(201);
+    const cluster = await call(ctx.app, "POST", `/api/v1/orgs/${org.id}/clusters`, { token: owner.token, body: pool });
+    expect(cluster.status).toBe(201);
+    return { owner, member, org, jobId: job.body.id as string, clusterId: cluster.body.id as string };
+  }
+
+  /** What a (former) member can still do with the org. */
+  const access = async (token: string, t: Awaited<ReturnType<typeof teamWithMember>>) => ({
+    members: (await members(token, t.org.id)).status,
+    listed: (await call(ctx.app, "GET", "/api/v1/orgs", { token })).body.items.some((o: { id: string }) => o.id === t.org.id),
+    pool: (await call(ctx.app, "GET", `/api/v1/clusters/${t.clusterId}`, { token })).status,
+    submit: (await call(ctx.app, "POST", "/api/v1/jobs", { token, body: validJob({ orgId: t.org.id }) })).status,
+  });
+
+  it("the owner removes a member: they are 404 on the org and its pool, and can no longer charge its budget", async () => {
+    const t = await teamWithMember();
+    expect(await access(t.member.token, t)).toEqual({ members: 200, listed: true, pool: 200, submit: 201 });
+    const removed = await call(ctx.app, "DELETE", `/api/v1/orgs/${t.org.id}/members/${t.member.id}`, { token: t.owner.token });
+    expect(removed.status).toBe(204);
+    expect(await access(t.member.token, t)).toEqual({ members: 404, listed: false, pool: 404, submit: 403 });
+    expect((await members(t.owner.token, t.org.id)).body.items.map((m: { userId: string }) => m.userId)).toEqual([t.owner.id]);
+    // Their job in the org stays theirs, and the owner still sees it among the org's jobs.
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${t.jobId}`, { token: t.member.token })).status).toBe(200);
+    expect((await call(ctx.app, "GET", `/api/v1/jobs/${t.jobId}`, { token: t.owner.token })).status).toBe(200);
+    // Removing them again: not a member any more.
+    expect((await call(ctx.app, "DELETE", `/api/v1/orgs/${t.org.id}/members/${t.member.id}`, { token: t.owner.token })).status).toBe(404);
+    // They may join again with the code.
+    expect((await join(t.member.token, t.org.inviteCode)).status).toBe(200);
+    expect((await members(t.member.token, t.org.id)).status).toBe(200);
+  });
+
+  it("a member leaves on their own, with the same effect; the owner can neither leave nor be removed", async () => {
+    const t = await teamWithMember();
+    expect((await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.member.token })).status).toBe(204);
+    expect(await access(t.member.token, t)).toEqual({ members: 404, listed: false, pool: 404, submit: 403 });
+    expect((await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.member.token })).status).toBe(404);
+
+    const ownerLeaves = await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.owner.token });
+    expect(ownerLeaves.status).toBe(403);
+    const ownerRemoved = await call(ctx.app, "DELETE", `/api/v1/orgs/${t.org.id}/members/${t.owner.id}`, { token: t.owner.token });
+    expect(ownerRemoved.status).toBe(403);
+    expect((await members(t.owner.token, t.org.id)).status).toBe(200);
+  });
+
+  it("only the owner removes: a member gets 403, a stranger 404, an admin 403, and nobody is removed", async () => {
+    const t = await teamWithMember();
+    const [other, stranger, admin] = await Promise.all([signUp(ctx.app), signUp(ctx.app), signUpAdmin(ctx.app, ctx.core)]);
+    await join(other.token, t.org.inviteCode);
+    const remove = (token: string) => call(ctx.app, "DELETE", `/api/v1/orgs/${t.org.id}/members/${t.member.id}`, { token });
+    expect((await remove(other.token)).status).toBe(403);
+    expect((await remove(stranger.token)).status).toBe(404);
+    expect((await remove(admin.token)).status).toBe(403);
+    expect((await members(t.member.token, t.org.id)).status).toBe(200);
+  });
+});

@@ -13,7 +13,8 @@ import { getMembershipItem, getOrgItem } from "./store";
 export async function orgAccess(core: Core, actor: Actor, orgId: string): Promise<{ org: OrgItem; role?: OrgRole }> {
   const notFound = () => new NotFoundError(`Org ${orgId} not found`);
   if (!isId(orgId)) throw notFound();
-  const [membership, org] = await Promise.all([getMembershipItem(core.db, actor.userId, orgId), getOrgItem(core.db, orgId, true)]);
+  // Consistent: a member removed a moment ago no longer sees the org.
+  const [membership, org] = await Promise.all([getMembershipItem(core.db, actor.userId, orgId, true), getOrgItem(core.db, orgId, true)]);
   if (!org || (!membership && actor.role !== "admin")) throw notFound();
   return { org, role: membership?.role };
 }

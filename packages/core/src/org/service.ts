@@ -7,11 +7,11 @@ import { randomBytes } from "node:crypto";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { Transaction, TransactionCancelled, transactWrite } from "../db/transact";
-import { AlreadyExistsError, ContentionError, NotFoundError } from "../errors";
+import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
 import { periodOf } from "../quota/quota";
 import { getUserItems } from "../user/store";
 import { parseInput } from "../util/fn";
-import { newId } from "../util/id";
+import { isId, newId } from "../util/id";
 import { orgAccess, ownedOrg } from "./access";
 import { CreateOrgInput, INVITE_CODE, JoinOrgInput, toMember, toOrg, toSpend } from "./org";
 import {
@@ -25,6 +25,7 @@ import {
   listMemberItems,
   listMembershipItems,
   orgItem,
+  removeMemberItems,
   rotateInviteItems,
 } from "./store";
 
@@ -109,6 +110,37 @@ export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) 
     }
   }
   throw new ContentionError("The invite code kept changing; please retry");
+}
+
+/**
+ * Removes member `userId` from the org (its owner only; the owner cannot be removed). From then on
+ * they no longer read the org, its members or its private pools, and no longer submit jobs charged
+ * to its budget (the submission's transaction checks the membership); their jobs already open stay
+ * as they are and settle against the org's budget when they end (docs/security.md).
+ */
+export async function removeMember(core: Core, actor: Actor, orgId: string, userId: string) {
+  await ownedOrg(core, actor, orgId, "remove members");
+  const membership = isId(userId) ? await getMembershipItem(core.db, userId, orgId, true) : undefined;
+  if (!membership) throw new NotFoundError(`User ${userId} is not a member of org ${orgId}`);
+  if (membership.role === "owner") throw new ForbiddenError("The org's owner cannot be removed");
+  await leave(core, orgId, userId);
+}
+
+/** The caller leaves the org (a member; its owner cannot leave it). As removeMember for what follows. */
+export async function leaveOrg(core: Core, actor: Actor, orgId: string) {
+  const { role } = await orgAccess(core, actor, orgId);
+  if (!role) throw new NotFoundError(`Org ${orgId} not found`);
+  if (role === "owner") throw new ForbiddenError("The org's owner cannot leave it");
+  await leave(core, orgId, actor.userId);
+}
+
+async function leave(core: Core, orgId: string, userId: string) {
+  try {
+    await transactWrite(core.db, removeMemberItems(core.db, { orgId, userId }));
+  } catch (error) {
+    if (!(error instanceof TransactionCancelled)) throw error;
+    // Removed (or left) concurrently: gone, as asked.
+  }
 }
 
 /** The caller's orgs with their role in each; owners also see the invite code and this month's spend. */

@@ -17,7 +17,7 @@ export { getJob, getJobEvents, getJobWorkflow, ListJobsInput, listAllJobs, listM
 export { submitJob } from "../job/submit";
 export { listOrgAlerts, setOrgBudget } from "../org/budget";
 export { ALERT_THRESHOLDS, CreateOrgInput, JoinOrgInput, ORG_ROLES, SetBudgetInput } from "../org/org";
-export { createOrg, joinOrg, listMyOrgs, listOrgMembers, rotateInviteCode } from "../org/service";
+export { createOrg, joinOrg, leaveOrg, listMyOrgs, listOrgMembers, removeMember, rotateInviteCode } from "../org/service";
 export { ListOrgJobsInput, listOrgJobs } from "../org/views";
 export { ListUsersInput, listUsers, runQuotaReset, SetQuotaInput, setUserQuota } from "../quota/admin";
 export { EmailSchema, PasswordSchema, ROLES } from "../user/user";

@@ -244,6 +244,18 @@ export const ROUTES: Record<string, RouteDoc> = {
     errors: [404],
   },
   "GET /api/v1/orgs/:id/members": { summary: "An org's members", tag: "Orgs", access: "user", ok: [200, "OrgMembers"] },
+  "DELETE /api/v1/orgs/:id/members/:userId": {
+    summary: "Remove a member (the org's owner; the owner cannot be removed): they no longer see the org or charge its budget",
+    tag: "Orgs",
+    access: "user",
+    ok: [204, { description: "Removed" }],
+  },
+  "POST /api/v1/orgs/:id/leave": {
+    summary: "Leave an org (a member; its owner cannot leave it)",
+    tag: "Orgs",
+    access: "user",
+    ok: [204, { description: "Left" }],
+  },
   "POST /api/v1/orgs/:id/invite-code": { summary: "Rotate the invite code (owner)", tag: "Orgs", access: "user", ok: [200, "Org"] },
   "PUT /api/v1/orgs/:id/budget": {
     summary: "Set the monthly budget (owner)",
@@ -351,7 +363,8 @@ function queryParameters(schema: z.ZodObject) {
 function operation(key: string, route: RouteDoc) {
   const path = key.split(" ")[1]!;
   const parameters: unknown[] = [];
-  if (path.includes(":id")) parameters.push({ name: "id", in: "path", required: true, schema: { type: "string" }, description: "A ULID" });
+  for (const [, name] of path.matchAll(/:(\w+)/g))
+    parameters.push({ name, in: "path", required: true, schema: { type: "string" }, description: "A ULID" });
   if (route.query) parameters.push(...queryParameters(route.query));
   if (route.idempotencyKey) {
     parameters.push({
