@@ -3,6 +3,7 @@
  * and real responses of the main flows match the schemas it documents for their route and status
  * (ajv, JSON Schema 2020-12), so neither the routes nor the views can drift from it unnoticed. */
 
+import { createHash } from "node:crypto";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { Ajv2020, type ValidateFunction } from "ajv/dist/2020.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -150,12 +151,23 @@ describe("the document", () => {
 });
 
 describe("Swagger UI", () => {
-  it("GET /docs serves Swagger UI on /openapi.json with authorization persisted", async () => {
+  it("GET /docs serves Swagger UI on /openapi.json with the console's security headers, keeping no token", async () => {
     const res = await api("GET /docs");
     expect(res.status).toBe(200);
     expect(res.body).toContain("SwaggerUIBundle");
     expect(res.body).toContain("/openapi.json");
-    expect(res.body).toMatch(/persistAuthorization:\s*true/);
+    // The token typed into Authorize is not written to localStorage.
+    expect(res.body).toMatch(/persistAuthorization:\s*false/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+    const csp = res.headers.get("content-security-policy") ?? "";
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).toContain("object-src 'none'");
+    // Inline scripts run only by hash: exactly the page's own.
+    const inline = [...(res.body as string).matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(inline).toHaveLength(1);
+    const hash = createHash("sha256").update(inline[0]!).digest("base64");
+    expect(/script-src ([^;]*)/.exec(csp)?.[1]).toBe(`'self' 'sha256-${hash}'`);
     // Its script and styles are served by the app itself (no CDN): /docs works without internet.
     const assets = [...(res.body as string).matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(assets.sort()).toEqual([

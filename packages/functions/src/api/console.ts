@@ -14,14 +14,20 @@ const CONTENT_TYPES: Record<string, string> = {
   ico: "image/x-icon",
 };
 
-/** Only our own files and the libraries we serve; the API is same-origin, nothing may frame us. */
-const PAGE_SECURITY = {
-  "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; " +
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+/** The content security policy of our pages: only our own files and the libraries we serve (and
+ * the inline scripts named by hash, for /docs); the API is same-origin, nothing may frame us. */
+export const contentSecurityPolicy = (scriptHashes: string[] = []) =>
+  `default-src 'self'; script-src 'self'${scriptHashes.map((h) => ` '${h}'`).join("")}; style-src 'self' 'unsafe-inline'; ` +
+  "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/** The security headers of every page and file the app serves to browsers (the console, /docs). */
+export const pageSecurity = (scriptHashes: string[] = []) => ({
+  "content-security-policy": contentSecurityPolicy(scriptHashes),
   "x-content-type-options": "nosniff",
   "referrer-policy": "no-referrer",
-};
+});
+
+const PAGE_SECURITY = pageSecurity();
 
 export function consoleRoutes(assets: AssetSource) {
   async function serve(c: Context<AppEnv>, name: string) {
