@@ -47,6 +47,12 @@ export async function auditTable(db: Db): Promise<string[]> {
       problems.push(`job ${job.id}: open without a quota item`);
     }
   }
+  // Each user's open-jobs count (MAX_OPEN_JOBS_PER_USER) is their open jobs.
+  for (const count of items.filter((i) => i.type === "OpenJobs")) {
+    const userId = String(count.pk).slice("USER#".length);
+    const open = jobs.filter((j) => j.ownerId === userId && isOpen(j.status)).length;
+    if (count.open !== open) problems.push(`open jobs of ${userId}: counted ${count.open}, ${open} open`);
+  }
   // An org's month spend: the estimates of its open jobs plus the actual costs of its ended ones.
   for (const spend of of<OrgSpendItem>("OrgSpend")) {
     const mine = jobs.filter((j) => j.orgId === spend.orgId && j.budgetPeriod === spend.period);

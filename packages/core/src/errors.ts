@@ -26,6 +26,11 @@ export class UnauthorizedError extends DomainError {
   readonly code = "UNAUTHORIZED";
 }
 
+/** The user has MAX_OPEN_JOBS_PER_USER jobs open already: one must end before another is submitted. */
+export class OpenJobsLimitError extends DomainError {
+  readonly code = "OPEN_JOBS_LIMIT";
+}
+
 /** Too many attempts (failed logins for one email, submissions of one user): try again after
  * `retryAfterSeconds`. */
 export class TooManyAttemptsError extends DomainError {

@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   JWT_TTL_SECONDS: number(900).pipe(z.number().int().min(60).max(86_400)),
   DEFAULT_MONTHLY_GPU_HOURS: number(10).pipe(z.number().min(0).max(1_000_000)),
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
+  MAX_OPEN_JOBS_PER_USER: number(2000).pipe(z.number().int().min(1).max(1_000_000)),
   SIMULATION_SECONDS_PER_HOUR: number(3600).pipe(z.number().min(0)),
   SIMULATION_FAILURE_RATE: number(0.2).pipe(z.number().min(0).max(1)),
   AWS_CONNECT_TIMEOUT_MS: number(1000).pipe(z.number().int().min(50).max(60_000)),
@@ -54,6 +55,8 @@ export interface CoreConfig {
   defaultMonthlyGpuHours: number;
   /** Non-sensitive jobs up to this many GPU-hours skip admin approval; 0 turns the policy off. */
   autoApproveMaxGpuHours: number;
+  /** At most this many jobs of one user open at once (PENDING, APPROVED, RUNNING): MaxSubmitJobsPerUser. */
+  maxOpenJobsPerUser: number;
   simulation: { secondsPerGpuHour: number; failureRate: number };
   /** The job lifecycle state machine in AWS; unset locally, where the local engine runs it. */
   jobWorkflowArn?: string;
@@ -88,6 +91,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
     defaultMonthlyGpuHours: e.DEFAULT_MONTHLY_GPU_HOURS,
     autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
+    maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,
     simulation: {
       secondsPerGpuHour: e.SIMULATION_SECONDS_PER_HOUR,
       failureRate: e.SIMULATION_FAILURE_RATE,

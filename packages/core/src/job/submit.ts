@@ -15,6 +15,7 @@ import {
   IdempotencyKeyReusedError,
   NeverFitsError,
   NotFoundError,
+  OpenJobsLimitError,
   QuotaExceededError,
   ValidationError,
 } from "../errors";
@@ -29,7 +30,7 @@ import {
 import { orgSubmission } from "../org/budget";
 import { periodOf } from "../quota/quota";
 import { openingLimitMilli } from "../quota/service";
-import { reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
+import { openJobItem, reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
 import { activeUserCheck } from "../user/store";
 import type { UserItem } from "../user/user";
 import { parseInput } from "../util/fn";
@@ -170,7 +171,8 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       .add("orgJob", org?.orgJob)
       // The transaction itself requires the account to exist and be active, read or not: an account
       // disabled after a read made by this request cannot slip a job in (one item, no round trip).
-      .add("account", activeUserCheck(core.db, actor.userId, actor.sessionVersion));
+      .add("account", activeUserCheck(core.db, actor.userId, actor.sessionVersion))
+      .add("openJobs", openJobItem(core.db, actor.userId, core.config.maxOpenJobsPerUser));
 
     try {
       await transactWrite(core.db, tx);
@@ -191,6 +193,11 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       const claimed = error.failed("idempotency")?.item;
       if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
       if (error.failed("membership")) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
+      if (error.failed("openJobs")) {
+        throw new OpenJobsLimitError(
+          `You have ${core.config.maxOpenJobsPerUser} jobs open (PENDING, APPROVED or RUNNING), the most allowed; wait for some to end or cancel some`,
+        );
+      }
       if (error.failed("orgBudget")) {
         if (++budgetAttempts < 3) continue;
         throw new ContentionError("The org's budget kept changing; please retry");

@@ -11,7 +11,7 @@ import { usageDayItems } from "../cost/usage";
 import { type CancellationReason, type TransactItem, Transaction, TransactionCancelled, transactWrite } from "../db/transact";
 import { ContentionError, NotFoundError } from "../errors";
 import { orgSpendSettlementItems } from "../org/budget";
-import { settleQuotaItem } from "../quota/store";
+import { closeJobItem, settleQuotaItem } from "../quota/store";
 import { hoursToMilli, type MilliHours } from "../util/hours";
 import { isId } from "../util/id";
 import { costMicros } from "../util/money";
@@ -116,7 +116,7 @@ function transitionItems(core: Core, before: JobItem, request: TransitionRequest
   const job = updateJobStatusItem(core.db, before, request.to, changes, at);
   const rest: TransactItem[] = [
     putJobEventItem(core.db, jobEventItem({ jobId: before.id, status: request.to, actor: request.actor, reason: request.reason, at })),
-    ...(quota ? [quota] : []),
+    ...(quota ? [quota, closeJobItem(core.db, before.ownerId)] : []),
     ...usageDayItems(core, before, changes, at),
     ...orgSpendSettlementItems(core, before, changes, at),
     ...queueIndexItems(core.db, before, request.to, changes),
@@ -124,8 +124,8 @@ function transitionItems(core: Core, before: JobItem, request: TransitionRequest
   return { job, rest, changes };
 }
 
-/** Items a transition of one job writes, at most (job, event, quota, usage day, spend, 3 queue entries): for batching. */
-export const MAX_TRANSITION_ITEMS = 8;
+/** Items a transition of one job writes, at most (job, event, quota, open-job count, usage day, spend, 3 queue entries): for batching. */
+export const MAX_TRANSITION_ITEMS = 9;
 
 /**
  * Several jobs' transitions, each as read in `moves[i].before`, in ONE transaction with `extra(at)`

@@ -206,3 +206,30 @@ export async function getQuotaItems(db: Db, userIds: string[], period: string): 
   );
   return new Map(items.map((item) => [item.userId, item]));
 }
+
+/**
+ * Transaction item counting one more open job of the user, failing (with the count as it was) when
+ * `max` are open already: Slurm's MaxSubmitJobsPerUser, kept by the submission's own transaction.
+ */
+export const openJobItem = (db: Db, userId: string, max: number): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: quotaKeys.openJobs(userId),
+    UpdateExpression: "SET #type = :type ADD #open :one",
+    ConditionExpression: "attribute_not_exists(#open) OR #open < :max",
+    ExpressionAttributeNames: { "#type": "type", "#open": "open" },
+    ExpressionAttributeValues: { ":type": "OpenJobs", ":one": 1, ":max": max },
+    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+  },
+});
+
+/** Transaction item counting one open job of the user less: in the transition that ends it. */
+export const closeJobItem = (db: Db, userId: string): TransactItem => ({
+  Update: {
+    TableName: db.table,
+    Key: quotaKeys.openJobs(userId),
+    UpdateExpression: "SET #type = :type ADD #open :minusOne",
+    ExpressionAttributeNames: { "#type": "type", "#open": "open" },
+    ExpressionAttributeValues: { ":type": "OpenJobs", ":minusOne": -1 },
+  },
+});

@@ -14,6 +14,7 @@ import {
   NeverFitsError,
   NoCapacityError,
   NotFoundError,
+  OpenJobsLimitError,
   QuotaExceededError,
   TooManyAttemptsError,
   UnauthorizedError,
@@ -27,6 +28,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = [
   [ValidationError, 400],
   [QuotaExceededError, 400],
+  [OpenJobsLimitError, 400],
   [BudgetExceededError, 400],
   [DependencyFailedError, 400],
   [DependenciesNotMetError, 409],

@@ -313,7 +313,10 @@ function adminAction(summary: string, body: keyof typeof REQUESTS, optionalBody 
 
 /** The error responses, shared by every route (components.responses). */
 const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
-  400: ["BadRequest", "Bad input: VALIDATION_ERROR (with `issues`), QUOTA_EXCEEDED, BUDGET_EXCEEDED, NEVER_FITS, DEPENDENCY_FAILED"],
+  400: [
+    "BadRequest",
+    "Bad input: VALIDATION_ERROR (with `issues`), QUOTA_EXCEEDED, OPEN_JOBS_LIMIT, BUDGET_EXCEEDED, NEVER_FITS, DEPENDENCY_FAILED",
+  ],
   401: ["Unauthorized", "UNAUTHORIZED: no bearer token, or one that is invalid or expired (login: wrong credentials)"],
   403: ["Forbidden", "FORBIDDEN: signed in but not allowed (not an admin, not the org's owner, a disabled account)"],
   404: ["NotFound", "NOT_FOUND: missing, or not the caller's to see"],
