@@ -35,6 +35,7 @@ async function renderDocsPage() {
 export const docRoutes = new Hono<AppEnv>()
   .get("/openapi.json", (c) => c.json(openApiDocument()))
   .get("/docs", async (c) => {
-    const page = await (docsPage ??= renderDocsPage());
+    docsPage ??= renderDocsPage();
+    const page = await docsPage;
     return c.html(page.html, 200, page.headers);
   });
