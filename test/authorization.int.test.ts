@@ -161,6 +161,11 @@ const MATRIX: Record<string, Row> = {
   "GET /api/v1/admin/costs/snapshots": { expect: cells(401, 403, 403, 200, 403), target: () => ({ query: "date=2026-01-01" }) },
   "GET /api/v1/admin/users": { expect: cells(401, 403, 403, 200, 403) },
   // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
+  // Enabling an account that is already active: changes nothing other cells see.
+  "PATCH /api/v1/admin/users/:id": {
+    expect: cells(401, 403, 403, 200, 403),
+    target: async () => ({ id: (await signUp(ctx.app)).id, body: { active: true } }),
+  },
   "PUT /api/v1/admin/users/:id/quota": {
     expect: cells(401, 403, 403, 200, 403),
     target: (w) => ({ id: w.owner.id, body: { limitHours: 1000 } }),

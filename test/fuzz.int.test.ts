@@ -27,6 +27,7 @@ import {
   SetQuotaInput,
   SubmitJobInput,
   UpdateClusterInput,
+  UpdateUserInput,
 } from "@gpuaas/core/api";
 import { createApp } from "@gpuaas/functions";
 import fc from "fast-check";
@@ -409,6 +410,7 @@ const SEEDS: Record<string, { schema: z.ZodType; seed: (w: World) => Record<stri
   reject: { schema: RejectInput, seed: () => ({ reason: "because" }) },
   fail: { schema: FailInput, seed: () => ({ errorMessage: "boom" }) },
   quota: { schema: SetQuotaInput, seed: () => ({ limitHours: 12.5 }) },
+  userPatch: { schema: UpdateUserInput, seed: () => ({ role: "user", active: true }) },
   cluster: { schema: CreateClusterInput, seed: (w) => ({ ...POOL, orgId: w.orgIds[0] }) },
   orgCluster: { schema: CreateOrgClusterInput, seed: () => POOL },
   clusterPatch: { schema: UpdateClusterInput, seed: () => ({ totalGpus: 16, totalCpu: 128, totalRamGb: 1024, draining: true }) },
@@ -474,6 +476,12 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/admin/jobs/:id/complete": (w) => ({ id: pathIds(w), body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "POST /api/v1/admin/jobs/:id/fail": (w) => ({ id: pathIds(w), body: bodiesFor("fail", w), tokens: mostlyAdmins(w) }),
   "GET /api/v1/costs": () => ({ query: costsQuery }),
+  // Only bodies the schema refuses: a valid one from an admin would change an account.
+  "PATCH /api/v1/admin/users/:id": (w) => ({
+    id: pathIds(w, [w.ownerId]),
+    body: bodiesFor("userPatch", w).filter(refusedBy(UpdateUserInput)),
+    tokens: mostlyAdmins(w),
+  }),
   // The owner is a plain member of the fuzzed org: removing anyone is refused to every caller here.
   "DELETE /api/v1/orgs/:id/members/:userId": (w) => ({
     path: fc.tuple(pathIds(w, w.orgIds), pathIds(w, [w.ownerId, ...w.orgIds])).map(([org, user]) => `/api/v1/orgs/${org}/members/${user}`),

@@ -31,6 +31,11 @@ export class OpenJobsLimitError extends DomainError {
   readonly code = "OPEN_JOBS_LIMIT";
 }
 
+/** The change would leave no active admin (demoting or disabling the last one). */
+export class LastAdminError extends DomainError {
+  readonly code = "LAST_ADMIN";
+}
+
 /** Too many attempts (failed logins for one email, submissions of one user): try again after
  * `retryAfterSeconds`. */
 export class TooManyAttemptsError extends DomainError {

@@ -19,23 +19,36 @@ export const RegisterInput = z.strictObject({
   fullName: FullNameSchema,
 });
 
-async function createAccount(core: Core, input: z.output<typeof RegisterInput>, role: Role): Promise<UserItem> {
+async function createAccount(core: Core, input: z.output<typeof RegisterInput>, role: Role, active = true): Promise<UserItem> {
   const at = core.now().toISOString();
   return createUserItem(core.db, {
     id: newId(),
     email: input.email,
     fullName: input.fullName,
     role,
-    active: true,
+    active,
     passwordHash: await hashPassword(input.password),
     createdAt: at,
     updatedAt: at,
   });
 }
 
-/** Registers a new `user` account; the email must not be taken (any letter case). */
+/**
+ * Registers a new `user` account; the email must not be taken (any letter case). REGISTRATION_MODE
+ * decides whether anyone may (open), whether the account waits for an admin to activate it
+ * (approval: created inactive, `PATCH /admin/users/{id}` `{active: true}`), or nobody (closed:
+ * ForbiddenError); ALLOWED_EMAIL_DOMAINS, when set, limits the emails.
+ */
 export async function register(core: Core, body: unknown): Promise<User> {
-  return toUser(await createAccount(core, parseInput(RegisterInput, body), "user"));
+  const { mode, allowedEmailDomains } = core.config.registration;
+  if (mode === "closed") throw new ForbiddenError("Registration is closed; ask an admin for an account");
+  const input = parseInput(RegisterInput, body);
+  const domain = input.email.slice(input.email.lastIndexOf("@") + 1).toLowerCase();
+  if (allowedEmailDomains.length && !allowedEmailDomains.includes(domain)) {
+    const message = `must be an address at ${allowedEmailDomains.join(", ")}`;
+    throw new ValidationError(`email: ${message}`, [{ path: "email", message }]);
+  }
+  return toUser(await createAccount(core, input, "user", mode === "open"));
 }
 
 export const LoginInput = z.strictObject({ email: EmailSchema, password: z.string().min(1).max(256) });
@@ -56,7 +69,7 @@ export async function login(core: Core, body: unknown) {
     await recordLoginFailure(core.db, input.email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
     throw new UnauthorizedError("Invalid email or password");
   }
-  if (!user.active) throw new ForbiddenError("This account is disabled");
+  if (!user.active) throw new ForbiddenError("This account is disabled (or not yet activated by an admin)");
   if (attempts) await clearLoginFailures(core.db, input.email);
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role, sessionVersion: user.sessionVersion ?? 0 }, now);
 }

@@ -18,6 +18,18 @@ const EnvSchema = z.object({
   DEFAULT_MONTHLY_GPU_HOURS: number(10).pipe(z.number().min(0).max(1_000_000)),
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
   MAX_OPEN_JOBS_PER_USER: number(2000).pipe(z.number().int().min(1).max(1_000_000)),
+  REGISTRATION_MODE: z.enum(["open", "approval", "closed"]).default("open"),
+  /** Comma-separated email domains that may register (empty: any). */
+  ALLOWED_EMAIL_DOMAINS: z
+    .string()
+    .default("")
+    .transform((list) =>
+      list
+        .split(",")
+        .map((d) => d.trim().toLowerCase().replace(/^@/, ""))
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, "must be email domains, comma-separated (example.com,lab.org)"))),
   SIMULATION_SECONDS_PER_HOUR: number(3600).pipe(z.number().min(0)),
   SIMULATION_FAILURE_RATE: number(0.2).pipe(z.number().min(0).max(1)),
   AWS_CONNECT_TIMEOUT_MS: number(1000).pipe(z.number().int().min(50).max(60_000)),
@@ -57,6 +69,9 @@ export interface CoreConfig {
   autoApproveMaxGpuHours: number;
   /** At most this many jobs of one user open at once (PENDING, APPROVED, RUNNING): MaxSubmitJobsPerUser. */
   maxOpenJobsPerUser: number;
+  /** Who may register: anyone (open), anyone but an admin activates them (approval), nobody
+   * (closed); and, when not empty, only emails of these domains. */
+  registration: { mode: "open" | "approval" | "closed"; allowedEmailDomains: string[] };
   simulation: { secondsPerGpuHour: number; failureRate: number };
   /** The job lifecycle state machine in AWS; unset locally, where the local engine runs it. */
   jobWorkflowArn?: string;
@@ -92,6 +107,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultMonthlyGpuHours: e.DEFAULT_MONTHLY_GPU_HOURS,
     autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
     maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,
+    registration: { mode: e.REGISTRATION_MODE, allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS },
     simulation: {
       secondsPerGpuHour: e.SIMULATION_SECONDS_PER_HOUR,
       failureRate: e.SIMULATION_FAILURE_RATE,

@@ -4,9 +4,9 @@ import * as z from "zod";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
-import { ContentionError, ForbiddenError, NotFoundError } from "../errors";
-import { getUserItem, listUserItems, setMonthlyLimitItem } from "../user/store";
-import { toUser, type UserItem } from "../user/user";
+import { ContentionError, ForbiddenError, LastAdminError, NotFoundError } from "../errors";
+import { getUserItem, listActiveAdminIds, listUserItems, setAccessItems, setMonthlyLimitItem } from "../user/store";
+import { ROLES, toUser, type UserItem } from "../user/user";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { parseInput } from "../util/fn";
 import { hoursToMilli } from "../util/hours";
@@ -105,6 +105,44 @@ export async function setUserQuota(core: Core, actor: Actor, userId: string, bod
     return userView(core, user, await getQuotaItem(core.db, userId, period), period);
   }
   throw new ContentionError(`The quota of user ${userId} kept changing; please retry`);
+}
+
+export const UpdateUserInput = z
+  .strictObject({ role: z.enum(ROLES).optional(), active: z.boolean().optional() })
+  .refine((input) => input.role !== undefined || input.active !== undefined, "must set role or active (or both)");
+
+/**
+ * Changes an account's role and whether it is active (admins): promote, demote, disable, enable
+ * (an account registered under REGISTRATION_MODE=approval is enabled this way). Takes effect at once:
+ * every request reads the stored account. The last active admin cannot be demoted or disabled
+ * (LastAdminError). One conditional transaction on the account as read.
+ */
+export async function updateUser(core: Core, actor: Actor, userId: string, body: unknown) {
+  assertAdmin(actor);
+  const input = parseInput(UpdateUserInput, body);
+  const notFound = () => new NotFoundError(`User ${userId} not found`);
+  if (!isId(userId)) throw notFound();
+  const period = periodOf(core.now());
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const before = await getUserItem(core.db, userId, true);
+    if (!before) throw notFound();
+    const after = { role: input.role ?? before.role, active: input.active ?? before.active };
+    const losesAdmin = before.role === "admin" && before.active && !(after.role === "admin" && after.active);
+    let keeper: string | undefined;
+    if (losesAdmin) {
+      keeper = (await listActiveAdminIds(core.db, 2)).find((id) => id !== userId);
+      if (!keeper) throw new LastAdminError("This is the last active admin: make another admin first");
+    }
+    try {
+      await transactWrite(core.db, setAccessItems(core.db, before, after, core.now().toISOString(), keeper));
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      continue; // the account or the keeping admin changed meanwhile: read again
+    }
+    const user = (await getUserItem(core.db, userId, true))!;
+    return userView(core, user, await getQuotaItem(core.db, userId, period), period);
+  }
+  throw new ContentionError(`User ${userId} kept changing; please retry`);
 }
 
 /** POST /admin/quotas/reset: runs (or continues) this month's reset for up to ~20 s. */

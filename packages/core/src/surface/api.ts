@@ -19,5 +19,5 @@ export { listOrgAlerts, setOrgBudget } from "../org/budget";
 export { ALERT_THRESHOLDS, CreateOrgInput, JoinOrgInput, ORG_ROLES, SetBudgetInput } from "../org/org";
 export { createOrg, joinOrg, leaveOrg, listMyOrgs, listOrgMembers, removeMember, rotateInviteCode } from "../org/service";
 export { ListOrgJobsInput, listOrgJobs } from "../org/views";
-export { ListUsersInput, listUsers, runQuotaReset, SetQuotaInput, setUserQuota } from "../quota/admin";
+export { ListUsersInput, listUsers, runQuotaReset, SetQuotaInput, setUserQuota, UpdateUserInput, updateUser } from "../quota/admin";
 export { EmailSchema, PasswordSchema, ROLES } from "../user/user";

@@ -6,6 +6,10 @@ export const userKeys = {
   /** gsi1: every user, in id (creation) order. Registration is rare, one partition is plenty. */
   list: (userId: string) => ({ gsi1pk: "USERS", gsi1sk: userId }),
   listPartition: () => ({ gsi1pk: "USERS" }),
+  /** gsi2: the active admins (an admin account while active), so "is another admin left?" is one
+   * small Query, whatever the number of users. */
+  activeAdmin: (userId: string) => ({ gsi2pk: "ADMINS#ACTIVE", gsi2sk: userId }),
+  activeAdminsPartition: () => ({ gsi2pk: "ADMINS#ACTIVE" }),
   /** Uniqueness guard: one item per lower-cased email, pointing at the user. */
   email: (email: string) => ({ pk: `EMAIL#${email.toLowerCase()}`, sk: "EMAIL" }),
 } as const;

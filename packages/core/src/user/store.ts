@@ -8,8 +8,8 @@ import { userKeys } from "./keys";
 import type { UserItem } from "./user";
 
 /** Get a user by id. */
-export async function getUserItem(db: Db, userId: string): Promise<UserItem | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.user(userId) }));
+export async function getUserItem(db: Db, userId: string, consistent = false): Promise<UserItem | undefined> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.user(userId), ConsistentRead: consistent }));
   return Item as UserItem | undefined;
 }
 
@@ -68,7 +68,13 @@ export async function getUserItemByEmail(db: Db, email: string): Promise<UserIte
 
 /** Create a user and claim its email in one transaction; a taken email → AlreadyExistsError. */
 export async function createUserItem(db: Db, user: Omit<UserItem, "pk" | "sk" | "gsi1pk" | "gsi1sk" | "type">) {
-  const item: UserItem = { ...userKeys.user(user.id), ...userKeys.list(user.id), type: "User", ...user };
+  const item: UserItem = {
+    ...userKeys.user(user.id),
+    ...userKeys.list(user.id),
+    ...(user.role === "admin" && user.active ? userKeys.activeAdmin(user.id) : {}),
+    type: "User",
+    ...user,
+  };
   try {
     await transactWrite(db, [
       {
@@ -102,6 +108,67 @@ export async function listUserItems(db: Db, limit: number, afterUserId?: string)
     }),
   );
   return { items: (Items ?? []) as UserItem[], last: LastEvaluatedKey?.gsi1sk as string | undefined };
+}
+
+/** Up to `limit` active admins' ids (gsi2). */
+export async function listActiveAdminIds(db: Db, limit: number): Promise<string[]> {
+  const { Items } = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      IndexName: "gsi2",
+      KeyConditionExpression: "gsi2pk = :pk",
+      ExpressionAttributeValues: { ":pk": userKeys.activeAdminsPartition().gsi2pk },
+      Limit: limit,
+      ProjectionExpression: "id",
+    }),
+  );
+  return (Items ?? []).map((item) => String(item.id));
+}
+
+/**
+ * Transaction items changing an account's role and whether it is active, conditional on both as
+ * read (`before`); the active-admin index entry follows. With `keeper`, also requires that account
+ * to be an active admin still, so the last active admin is never demoted or disabled: two admins
+ * demoting each other at once touch each other's item, so only one transaction wins.
+ */
+export function setAccessItems(
+  db: Db,
+  before: UserItem,
+  after: { role: UserItem["role"]; active: boolean },
+  at: string,
+  keeper?: string,
+): TransactItem[] {
+  const admin = after.role === "admin" && after.active;
+  const update: TransactItem = {
+    Update: {
+      TableName: db.table,
+      Key: userKeys.user(before.id),
+      UpdateExpression: `SET #role = :role, active = :active, updatedAt = :at${admin ? ", gsi2pk = :g2pk, gsi2sk = :g2sk" : " REMOVE gsi2pk, gsi2sk"}`,
+      ConditionExpression: "#role = :wasRole AND active = :wasActive",
+      ExpressionAttributeNames: { "#role": "role" },
+      ExpressionAttributeValues: {
+        ":role": after.role,
+        ":active": after.active,
+        ":at": at,
+        ":wasRole": before.role,
+        ":wasActive": before.active,
+        ...(admin ? { ":g2pk": userKeys.activeAdmin(before.id).gsi2pk, ":g2sk": before.id } : {}),
+      },
+    },
+  };
+  if (!keeper) return [update];
+  return [
+    update,
+    {
+      ConditionCheck: {
+        TableName: db.table,
+        Key: userKeys.user(keeper),
+        ConditionExpression: "#role = :admin AND active = :true",
+        ExpressionAttributeNames: { "#role": "role" },
+        ExpressionAttributeValues: { ":admin": "admin", ":true": true },
+      },
+    },
+  ];
 }
 
 /** Transaction item setting a user's standing monthly limit; the user must exist. */

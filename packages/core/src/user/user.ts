@@ -9,6 +9,9 @@ export interface UserItem {
   sk: string;
   gsi1pk: string;
   gsi1sk: string;
+  /** Set while the account is an active admin (userKeys.activeAdmin). */
+  gsi2pk?: string;
+  gsi2sk?: string;
   type: "User";
   id: string;
   email: string;

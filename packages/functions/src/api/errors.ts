@@ -11,6 +11,7 @@ import {
   DomainError,
   ForbiddenError,
   IdempotencyKeyReusedError,
+  LastAdminError,
   NeverFitsError,
   NoCapacityError,
   NotFoundError,
@@ -41,6 +42,7 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [CapacityInUseError, 409],
   [NeverFitsError, 400],
   [NoCapacityError, 409],
+  [LastAdminError, 409],
   [ContentionError, 503],
   [TooManyAttemptsError, 429],
 ];

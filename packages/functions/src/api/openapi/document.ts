@@ -27,6 +27,7 @@ import {
   SnapshotsInput,
   SubmitJobInput,
   UpdateClusterInput,
+  UpdateUserInput,
 } from "@gpuaas/core/api";
 import * as z from "zod";
 import { responseSchemas } from "./responses";
@@ -65,6 +66,7 @@ const REQUESTS = {
   RejectInput,
   FailInput,
   SetQuotaInput,
+  UpdateUserInput,
   CreateOrgInput,
   JoinOrgInput,
   SetBudgetInput,
@@ -182,6 +184,14 @@ export const ROUTES: Record<string, RouteDoc> = {
     access: "admin",
     query: ListUsersInput,
     ok: [200, "UserPage"],
+  },
+  "PATCH /api/v1/admin/users/:id": {
+    summary: "Promote, demote, disable or enable an account (the last active admin stays one)",
+    tag: "Admin",
+    access: "admin",
+    body: "UpdateUserInput",
+    ok: [200, "AdminUser"],
+    errors: [409],
   },
   "PUT /api/v1/admin/users/:id/quota": {
     summary: "Set a user's monthly GPU-hour limit (this month and later ones)",
@@ -322,7 +332,7 @@ const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
   404: ["NotFound", "NOT_FOUND: missing, or not the caller's to see"],
   409: [
     "Conflict",
-    "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET",
+    "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET, LAST_ADMIN",
   ],
   413: ["PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body exceeds 64 KiB"],
   429: [

@@ -1,7 +1,7 @@
 /** /admin/users and /admin/quotas: users with their quotas, standing limits, the monthly reset. */
 
 import { ValidationError } from "@gpuaas/core";
-import { listUsers, runQuotaReset, setUserQuota } from "@gpuaas/core/api";
+import { listUsers, runQuotaReset, setUserQuota, updateUser } from "@gpuaas/core/api";
 import { Hono } from "hono";
 import type { AppEnv } from "../context";
 import { jsonBody, optionalJsonBody, requireAdmin, requireAuth } from "../middleware";
@@ -18,6 +18,7 @@ export const quotaRoutes = new Hono<AppEnv>()
       }),
     ),
   )
+  .patch("/admin/users/:id", async (c) => c.json(await updateUser(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))))
   .put("/admin/users/:id/quota", async (c) =>
     c.json(await setUserQuota(c.get("core"), c.get("actor"), c.req.param("id"), await jsonBody(c))),
   )
