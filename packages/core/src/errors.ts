@@ -31,6 +31,11 @@ export class OpenJobsLimitError extends DomainError {
   readonly code = "OPEN_JOBS_LIMIT";
 }
 
+/** The org has MAX_POOLS_PER_ORG private pools already. */
+export class PoolLimitError extends DomainError {
+  readonly code = "POOL_LIMIT";
+}
+
 /** The change would leave no active admin (demoting or disabling the last one). */
 export class LastAdminError extends DomainError {
   readonly code = "LAST_ADMIN";

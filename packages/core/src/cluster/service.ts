@@ -8,7 +8,7 @@ import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
-import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, ValidationError } from "../errors";
+import { CapacityInUseError, ContentionError, ForbiddenError, NotFoundError, PoolLimitError, ValidationError } from "../errors";
 import { orgAccess } from "../org/access";
 import { getOrgItem, listMembershipItems } from "../org/store";
 import { parseInput } from "../util/fn";
@@ -35,13 +35,16 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
   const cluster = clusterItem({ id: newId(), ...input, createdBy: actor.userId, createdAt: at, updatedAt: at });
   try {
     try {
-      await transactWrite(core.db, createClusterItems(core.db, cluster));
+      await transactWrite(core.db, createClusterItems(core.db, cluster, core.config.maxPoolsPerOrg));
     } finally {
       forgetRecentPools(core.db, cluster.gpuType);
     }
   } catch (error) {
-    if (error instanceof TransactionCancelled && input.orgId !== undefined && error.failedAt(0))
-      throw new NotFoundError(`Org ${input.orgId} not found`);
+    const org = error instanceof TransactionCancelled && input.orgId !== undefined ? error.failedAt(0) : undefined;
+    if (org && !org.item) throw new NotFoundError(`Org ${input.orgId} not found`);
+    if (org) {
+      throw new PoolLimitError(`Org ${input.orgId} has ${core.config.maxPoolsPerOrg} pools, the most allowed (MAX_POOLS_PER_ORG)`);
+    }
     throw error;
   }
   // Jobs approved before the pool existed may start on it now: the reaction to the new pool admits them.

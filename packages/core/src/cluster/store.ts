@@ -91,12 +91,25 @@ export function clusterItem(
   };
 }
 
-/** Transaction items creating `cluster`; a private one first checks that its org exists (index 0). */
-export function createClusterItems(db: Db, cluster: ClusterItem): TransactItem[] {
+/** Transaction items creating `cluster`; a private one first counts itself on its org (index 0),
+ * which fails (with the org as it was, none when missing) unless the org exists and has fewer than
+ * `maxOrgPools` pools. */
+export function createClusterItems(db: Db, cluster: ClusterItem, maxOrgPools: number): TransactItem[] {
   return [
     ...(cluster.orgId === undefined
       ? []
-      : [{ ConditionCheck: { TableName: db.table, Key: orgKeys.org(cluster.orgId), ConditionExpression: "attribute_exists(pk)" } }]),
+      : [
+          {
+            Update: {
+              TableName: db.table,
+              Key: orgKeys.org(cluster.orgId),
+              UpdateExpression: "ADD poolCount :one",
+              ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(poolCount) OR poolCount < :max)",
+              ExpressionAttributeValues: { ":one": 1, ":max": maxOrgPools },
+              ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+            },
+          },
+        ]),
     { Put: { TableName: db.table, Item: cluster, ConditionExpression: NEW } },
   ];
 }

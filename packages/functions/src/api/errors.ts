@@ -16,6 +16,7 @@ import {
   NoCapacityError,
   NotFoundError,
   OpenJobsLimitError,
+  PoolLimitError,
   QuotaExceededError,
   TooManyAttemptsError,
   UnauthorizedError,
@@ -43,6 +44,7 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [NeverFitsError, 400],
   [NoCapacityError, 409],
   [LastAdminError, 409],
+  [PoolLimitError, 409],
   [ContentionError, 503],
   [TooManyAttemptsError, 429],
 ];

@@ -332,7 +332,7 @@ const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
   404: ["NotFound", "NOT_FOUND: missing, or not the caller's to see"],
   409: [
     "Conflict",
-    "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET, LAST_ADMIN",
+    "Conflict: INVALID_TRANSITION (with `currentStatus`), ALREADY_EXISTS, IDEMPOTENCY_KEY_REUSED, CAPACITY_IN_USE, NO_CAPACITY, DEPENDENCIES_NOT_MET, LAST_ADMIN, POOL_LIMIT",
   ],
   413: ["PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body exceeds 64 KiB"],
   429: [
