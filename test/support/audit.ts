@@ -48,7 +48,7 @@ export async function auditTable(db: Db): Promise<string[]> {
     }
   }
   // Each user's open-jobs count (MAX_OPEN_JOBS_PER_USER) is their open jobs.
-  for (const count of items.filter((i) => i.type === "OpenJobs")) {
+  for (const count of items.filter((i) => i.type === "SubmissionLimits")) {
     const userId = String(count.pk).slice("USER#".length);
     const open = jobs.filter((j) => j.ownerId === userId && isOpen(j.status)).length;
     if (count.open !== open) problems.push(`open jobs of ${userId}: counted ${count.open}, ${open} open`);

@@ -18,6 +18,8 @@ const EnvSchema = z.object({
   DEFAULT_MONTHLY_GPU_HOURS: number(10).pipe(z.number().min(0).max(1_000_000)),
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
   MAX_OPEN_JOBS_PER_USER: number(2000).pipe(z.number().int().min(1).max(1_000_000)),
+  SUBMIT_RATE_PER_SECOND: number(20).pipe(z.number().min(0.001).max(100_000)),
+  SUBMIT_BURST: number(1000).pipe(z.number().int().min(1).max(1_000_000)),
   MAX_POOLS_PER_ORG: number(10).pipe(z.number().int().min(0).max(1000)),
   REGISTRATION_MODE: z.enum(["open", "approval", "closed"]).default("open"),
   /** Comma-separated email domains that may register (empty: any). */
@@ -72,6 +74,8 @@ export interface CoreConfig {
   maxOpenJobsPerUser: number;
   /** At most this many private pools per org (each one is read by its GPU type's admission passes). */
   maxPoolsPerOrg: number;
+  /** Per user: SUBMIT_BURST submissions at once, then SUBMIT_RATE_PER_SECOND (quota/rate.ts). */
+  submitRate: { ratePerSecond: number; burst: number };
   /** Who may register: anyone (open), anyone but an admin activates them (approval), nobody
    * (closed); and, when not empty, only emails of these domains. */
   registration: { mode: "open" | "approval" | "closed"; allowedEmailDomains: string[] };
@@ -111,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
     maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,
     maxPoolsPerOrg: e.MAX_POOLS_PER_ORG,
+    submitRate: { ratePerSecond: e.SUBMIT_RATE_PER_SECOND, burst: e.SUBMIT_BURST },
     registration: { mode: e.REGISTRATION_MODE, allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS },
     simulation: {
       secondsPerGpuHour: e.SIMULATION_SECONDS_PER_HOUR,

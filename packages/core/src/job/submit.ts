@@ -17,6 +17,7 @@ import {
   NotFoundError,
   OpenJobsLimitError,
   QuotaExceededError,
+  TooManyAttemptsError,
   ValidationError,
 } from "../errors";
 import {
@@ -29,8 +30,9 @@ import {
 } from "../idempotency/idempotency";
 import { orgSubmission } from "../org/budget";
 import { periodOf } from "../quota/quota";
+import { type RateForm, rateForm } from "../quota/rate";
 import { openingLimitMilli } from "../quota/service";
-import { openJobItem, reserveOpenQuotaItem, reserveQuotaItem } from "../quota/store";
+import { reserveOpenQuotaItem, reserveQuotaItem, submissionLimitsItem } from "../quota/store";
 import { activeUserCheck } from "../user/store";
 import type { UserItem } from "../user/user";
 import { parseInput } from "../util/fn";
@@ -140,6 +142,10 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
   // An org job's budget check opens the month at the budget read here; when the budget changes
   // before the commit, the transaction fails on the org and is rebuilt from a new read.
   let budgetAttempts = 0;
+  // The rate limit's form (quota/rate.ts): guessed from this process's last look at the user's
+  // bucket; a wrong guess costs one more try, with the stored value the cancellation returns.
+  let rate = guessRateForm(core, actor.userId);
+  let rateAttempts = 0;
   for (;;) {
     const org = input.orgId
       ? await orgSubmission(core, { orgId: input.orgId, userId: actor.userId, jobId: job.id, period, micros: job.estimatedCostMicros, at })
@@ -172,11 +178,12 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       // The transaction itself requires the account to exist and be active, read or not: an account
       // disabled after a read made by this request cannot slip a job in (one item, no round trip).
       .add("account", activeUserCheck(core.db, actor.userId, actor.sessionVersion))
-      .add("openJobs", openJobItem(core.db, actor.userId, core.config.maxOpenJobsPerUser));
+      .add("limits", submissionLimitsItem(core.db, actor.userId, core.config.maxOpenJobsPerUser, rate));
 
     try {
       await transactWrite(core.db, tx);
       rememberOpenMonth(month);
+      rememberRate(actor.userId, rate);
       break;
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
@@ -193,10 +200,28 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
       const claimed = error.failed("idempotency")?.item;
       if (claimed) return replay(core, claimed as unknown as IdempotencyItem, hash);
       if (error.failed("membership")) throw new ForbiddenError(`orgId: you are not a member of org ${input.orgId}`);
-      if (error.failed("openJobs")) {
-        throw new OpenJobsLimitError(
-          `You have ${core.config.maxOpenJobsPerUser} jobs open (PENDING, APPROVED or RUNNING), the most allowed; wait for some to end or cancel some`,
-        );
+      const limits = error.failed("limits");
+      if (limits) {
+        const stored = limits.item as { open?: number; tat?: number } | undefined;
+        if ((stored?.open ?? 0) >= core.config.maxOpenJobsPerUser) {
+          throw new OpenJobsLimitError(
+            `You have ${core.config.maxOpenJobsPerUser} jobs open (PENDING, APPROVED or RUNNING), the most allowed; wait for some to end or cancel some`,
+          );
+        }
+        const next = rateForm(core.config.submitRate, stored?.tat, core.now().getTime());
+        if ("retryAfterSeconds" in next) {
+          rememberRate(actor.userId, undefined, stored?.tat);
+          throw new TooManyAttemptsError(
+            `Too many submissions: at most ${core.config.submitRate.burst} at once and ${core.config.submitRate.ratePerSecond} per second after that`,
+            next.retryAfterSeconds,
+          );
+        }
+        // The other form was the right one (or the bucket moved meanwhile): once more.
+        if (++rateAttempts < 8) {
+          rate = next;
+          continue;
+        }
+        throw new ContentionError("Too many concurrent submissions; please retry");
       }
       if (error.failed("orgBudget")) {
         if (++budgetAttempts < 3) continue;
@@ -315,4 +340,23 @@ function rememberOpenMonth(month: string) {
 function settled<T>(result: PromiseSettledResult<T>): T {
   if (result.status === "rejected") throw result.reason;
   return result.value;
+}
+
+/** The last rate-limit time (TAT) this process wrote or saw per user, so the next submission's
+ * first try writes the right form. Bounded; losing it only costs a retry. */
+const lastTat = new Map<string, number>();
+const MAX_REMEMBERED_RATES = 10_000;
+
+function guessRateForm(core: Core, userId: string): RateForm {
+  const nowMs = core.now().getTime();
+  const guess = rateForm(core.config.submitRate, lastTat.get(userId), nowMs);
+  // A refusal is decided by the stored value, not the guess: try the busy form, whose condition reports it.
+  return "retryAfterSeconds" in guess ? { ...(rateForm(core.config.submitRate, undefined, nowMs) as RateForm), form: "busy" } : guess;
+}
+
+function rememberRate(userId: string, rate: RateForm | undefined, tat?: number) {
+  const next = rate ? (rate.form === "idle" ? rate.nowMs + rate.intervalMs : (lastTat.get(userId) ?? rate.nowMs) + rate.intervalMs) : tat;
+  if (next === undefined) return;
+  if (lastTat.size >= MAX_REMEMBERED_RATES) lastTat.clear();
+  lastTat.set(userId, next);
 }

@@ -5,8 +5,9 @@ export const quotaKeys = {
   /** A user's quota months live in the user's partition. */
   quota: (userId: string, period: string) => ({ pk: `USER#${userId}`, sk: `QUOTA#${period}` }),
   quotaPrefix: () => "QUOTA#",
-  /** How many jobs of the user are open (PENDING, APPROVED, RUNNING): MAX_OPEN_JOBS_PER_USER's count. */
-  openJobs: (userId: string) => ({ pk: `USER#${userId}`, sk: "OPENJOBS" }),
+  /** What limits a user's submissions: how many of their jobs are open (MAX_OPEN_JOBS_PER_USER) and
+   * the submission rate's theoretical arrival time (quota/rate.ts). */
+  submissionLimits: (userId: string) => ({ pk: `USER#${userId}`, sk: "LIMITS" }),
   /** One reset run per period. */
   resetRun: (period: string) => ({ pk: `QUOTARESET#${period}`, sk: "QUOTARESET" }),
 } as const;

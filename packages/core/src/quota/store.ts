@@ -8,6 +8,7 @@ import { jobKeys } from "../job/keys";
 import type { MilliHours } from "../util/hours";
 import { quotaKeys } from "./keys";
 import type { QuotaItem } from "./quota";
+import type { RateForm } from "./rate";
 
 /** Get one user's quota for one period (undefined until something was reserved that month). */
 export async function getQuotaItem(db: Db, userId: string, period: string): Promise<QuotaItem | undefined> {
@@ -208,28 +209,42 @@ export async function getQuotaItems(db: Db, userIds: string[], period: string): 
 }
 
 /**
- * Transaction item counting one more open job of the user, failing (with the count as it was) when
- * `max` are open already: Slurm's MaxSubmitJobsPerUser, kept by the submission's own transaction.
+ * Transaction item taking a submission from the user's limits: one more open job, failing when
+ * `maxOpen` are open already (Slurm's MaxSubmitJobsPerUser), and one interval of the submission
+ * rate in the form `rate` chose (quota/rate.ts), failing when the rate was passed meanwhile. Both
+ * in one item of the user's; a failure returns the item as it was (ALL_OLD) to tell which.
  */
-export const openJobItem = (db: Db, userId: string, max: number): TransactItem => ({
-  Update: {
-    TableName: db.table,
-    Key: quotaKeys.openJobs(userId),
-    UpdateExpression: "SET #type = :type ADD #open :one",
-    ConditionExpression: "attribute_not_exists(#open) OR #open < :max",
-    ExpressionAttributeNames: { "#type": "type", "#open": "open" },
-    ExpressionAttributeValues: { ":type": "OpenJobs", ":one": 1, ":max": max },
-    ReturnValuesOnConditionCheckFailure: "ALL_OLD",
-  },
-});
+export function submissionLimitsItem(db: Db, userId: string, maxOpen: number, rate: RateForm): TransactItem {
+  const idle = rate.form === "idle";
+  return {
+    Update: {
+      TableName: db.table,
+      Key: quotaKeys.submissionLimits(userId),
+      UpdateExpression: `SET #type = :type, tat = ${idle ? ":next" : "tat + :interval"} ADD #open :one`,
+      ConditionExpression: `(attribute_not_exists(#open) OR #open < :max) AND ${
+        idle ? "(attribute_not_exists(tat) OR tat <= :now)" : "(tat > :earliest AND tat <= :latest)"
+      }`,
+      ExpressionAttributeNames: { "#type": "type", "#open": "open" },
+      ExpressionAttributeValues: {
+        ":type": "SubmissionLimits",
+        ":one": 1,
+        ":max": maxOpen,
+        ...(idle
+          ? { ":now": rate.nowMs, ":next": rate.nowMs + rate.intervalMs }
+          : { ":interval": rate.intervalMs, ":earliest": rate.nowMs - rate.slackMs, ":latest": rate.nowMs + rate.toleranceMs }),
+      },
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+    },
+  };
+}
 
 /** Transaction item counting one open job of the user less: in the transition that ends it. */
 export const closeJobItem = (db: Db, userId: string): TransactItem => ({
   Update: {
     TableName: db.table,
-    Key: quotaKeys.openJobs(userId),
+    Key: quotaKeys.submissionLimits(userId),
     UpdateExpression: "SET #type = :type ADD #open :minusOne",
     ExpressionAttributeNames: { "#type": "type", "#open": "open" },
-    ExpressionAttributeValues: { ":type": "OpenJobs", ":minusOne": -1 },
+    ExpressionAttributeValues: { ":type": "SubmissionLimits", ":minusOne": -1 },
   },
 });

@@ -139,7 +139,7 @@ export const ROUTES: Record<string, RouteDoc> = {
     idempotencyKey: true,
     ok: [201, "Job"],
     alsoOk: [200, "A retry with the same Idempotency-Key: the job the first request created"],
-    errors: [404, 409],
+    errors: [404, 409, 429],
   },
   "GET /api/v1/jobs": {
     summary: "The caller's jobs, newest first",
@@ -337,7 +337,7 @@ const ERRORS: Record<ErrorStatus, [name: string, description: string]> = {
   413: ["PayloadTooLarge", "PAYLOAD_TOO_LARGE: the body exceeds 64 KiB"],
   429: [
     "TooManyRequests",
-    "TOO_MANY_ATTEMPTS (with `retryAfterSeconds`): too many failed logins for the email; retry after `Retry-After` seconds",
+    "TOO_MANY_ATTEMPTS (with `retryAfterSeconds`): too many failed logins for the email, or submissions beyond the caller's rate; retry after `Retry-After` seconds",
   ],
   503: [
     "ServiceUnavailable",
