@@ -2,6 +2,7 @@
 
 import { LAMBDA_COPY_FILES } from "@gpuaas/web";
 import { API_HANDLER } from "../packages/functions/src/handlers";
+import { API_THROTTLING, RESERVED_CONCURRENCY } from "./defaults";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
@@ -15,6 +16,16 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
     exposeHeaders: ["retry-after", "x-request-id"],
     maxAge: "1 day",
   },
+  transform: {
+    // Throttling before any Lambda runs: beyond it API Gateway answers 429 itself.
+    stage: (args) => {
+      args.defaultRouteSettings = {
+        ...args.defaultRouteSettings,
+        throttlingRateLimit: API_THROTTLING.rateLimit,
+        throttlingBurstLimit: API_THROTTLING.burstLimit,
+      };
+    },
+  },
 });
 
 api.route("$default", {
@@ -24,4 +35,5 @@ api.route("$default", {
   copyFiles: LAMBDA_COPY_FILES,
   // API Gateway gives up after 30 s; fail inside that.
   timeout: "25 seconds",
+  concurrency: { reserved: RESERVED_CONCURRENCY.api },
 });

@@ -7,4 +7,22 @@ $transform(sst.aws.Function, (args) => {
   args.logging ??= { retention: "1 month", format: "json" };
 });
 
-export {};
+/**
+ * Lambda concurrency reserved per function (of the account's default 1,000, leaving the rest
+ * unreserved): the API is capped, so a flood of requests (logins cost scrypt time) cannot take the
+ * concurrency the workflow's tasks, the reactions and the schedules need; each of those has its own.
+ * API Gateway's stage throttling (infra/api.ts) comes first.
+ */
+export const RESERVED_CONCURRENCY = {
+  api: 400,
+  workflowTask: 20,
+  reactions: 4,
+  eventsSubscriber: 5,
+  schedule: 2,
+} as const;
+
+/** API Gateway's default route throttling (requests per second, token bucket burst) for the stage. */
+export const API_THROTTLING = { rateLimit: 1000, burstLimit: 2000 } as const;
+
+/** A stage whose data outlives it (removal "retain"): its table cannot be deleted by accident. */
+export const persistentStage = () => $app.removal !== "remove";

@@ -1,6 +1,7 @@
 /** Domain events: the table's stream → the subscriber Lambda → the app's EventBridge bus
  * (detail-types "Job Status Change" and "Budget Threshold Crossed", source "gpuaas"). */
 import { EVENT_SUBSCRIBER_HANDLER } from "../packages/functions/src/handlers";
+import { RESERVED_CONCURRENCY } from "./defaults";
 import { table } from "./storage";
 
 export const bus = new sst.aws.Bus("Events");
@@ -17,6 +18,7 @@ table.subscribe(
     // The queue link also lets the event source mapping send failed records there.
     link: [bus, eventDeadLetters],
     timeout: "60 seconds",
+    concurrency: { reserved: RESERVED_CONCURRENCY.eventsSubscriber },
   },
   {
     // Only new event items wake the function; the handler checks the same again.

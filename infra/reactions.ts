@@ -3,6 +3,7 @@
  * answering or starting the jobs' executions, budget alerts. Beside the events subscriber, on the
  * same stream. */
 import { REACTIONS_HANDLER } from "../packages/functions/src/handlers";
+import { RESERVED_CONCURRENCY } from "./defaults";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
@@ -18,7 +19,7 @@ table.subscribe(
     link: [table, jwtSecret, jobWorkflow, reactionDeadLetters],
     timeout: "60 seconds",
     // Passes of one GPU type coalesce inside an instance; few instances keep them from overlapping.
-    concurrency: { reserved: 4 },
+    concurrency: { reserved: RESERVED_CONCURRENCY.reactions },
   },
   {
     // Only the items reactions read: jobs, queue entries, pools and org spend.

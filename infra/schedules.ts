@@ -1,5 +1,6 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
 import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "../packages/functions/src/handlers";
+import { RESERVED_CONCURRENCY } from "./defaults";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
@@ -17,6 +18,7 @@ export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {
     // The core reads its config (JWT secret included) the same way in every Lambda.
     link: [table, jwtSecret],
     timeout: "5 minutes",
+    concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
 });
 
@@ -34,6 +36,7 @@ export const monthlyQuotaReset = new sst.aws.CronV2("MonthlyQuotaReset", {
     description: "Monthly quota reset (opens the month, carries open jobs' reservations)",
     link: [table, jwtSecret],
     timeout: "15 minutes",
+    concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
   retries: 2,
 });
@@ -50,6 +53,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     description: "Reconciler: admission, dependents of failed jobs, executions of open jobs",
     link: [table, jwtSecret, jobWorkflow],
     timeout: "4 minutes",
+    concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
   retries: 0,
 });

@@ -1,6 +1,7 @@
 /** The one DynamoDB table. Keys, GSIs and the TTL attribute (idempotency records expire) come
  * from core's tableSchema, the same definition ensureTable gives DynamoDB Local. */
 import { tableSchema } from "../packages/core/src/db/table";
+import { persistentStage } from "./defaults";
 
 const indexes = Object.entries(tableSchema.indexes);
 const keyAttributes = [
@@ -17,5 +18,6 @@ export const table = new sst.aws.Dynamo("Table", {
   // Domain events (infra/events.ts) and reactions (infra/reactions.ts) come from this stream;
   // tableSchema.stream is NEW_AND_OLD_IMAGES.
   stream: "new-and-old-images",
-  deletionProtection: $app.stage === "production",
+  // Every stage that keeps its data (removal "retain"); point-in-time recovery is on for every table (SST's default).
+  deletionProtection: persistentStage(),
 });

@@ -4,6 +4,7 @@
 import { buildJobWorkflowDefinition, TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
 import { TASKS } from "../packages/core/src/workflow/definition";
 import { WORKFLOW_TASK_HANDLERS } from "../packages/functions/src/handlers";
+import { RESERVED_CONCURRENCY } from "./defaults";
 import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 
@@ -39,6 +40,7 @@ const taskFunctions = Object.fromEntries(
       // A callback task whose job has already moved on answers its own token, hence the link.
       link: [table, jwtSecret, jobWorkflow],
       timeout: "30 seconds",
+      concurrency: { reserved: RESERVED_CONCURRENCY.workflowTask },
     }),
   ]),
 ) as Record<TaskKey, sst.aws.Function>;

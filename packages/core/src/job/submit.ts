@@ -183,7 +183,6 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
     try {
       await transactWrite(core.db, tx);
       rememberOpenMonth(month);
-      rememberRate(actor.userId, rate);
       break;
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
@@ -351,7 +350,12 @@ function guessRateForm(core: Core, userId: string): RateForm {
   const nowMs = core.now().getTime();
   const guess = rateForm(core.config.submitRate, lastTat.get(userId), nowMs);
   // A refusal is decided by the stored value, not the guess: try the busy form, whose condition reports it.
-  return "retryAfterSeconds" in guess ? { ...(rateForm(core.config.submitRate, undefined, nowMs) as RateForm), form: "busy" } : guess;
+  const form =
+    "retryAfterSeconds" in guess ? { ...(rateForm(core.config.submitRate, undefined, nowMs) as RateForm), form: "busy" as const } : guess;
+  // Counted at once, as if it will succeed: the user's concurrent submissions in this process then
+  // guess "busy", which is what they will find (instead of all trying "idle" and all but one retrying).
+  rememberRate(userId, form);
+  return form;
 }
 
 function rememberRate(userId: string, rate: RateForm | undefined, tat?: number) {

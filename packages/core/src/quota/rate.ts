@@ -12,12 +12,16 @@
 /** How far in the past a stored TAT may be for the "busy" form (its condition). */
 export const SLACK_MS = 1000;
 
+/** A stored TAT further ahead than any write could have put it (now + tolerance + one interval)
+ * by more than this was written by a clock ahead of ours (or ours went back): it is reset, as idle. */
+export const MAX_CLOCK_SKEW_MS = 60_000;
+
 export interface RateLimit {
   ratePerSecond: number;
   burst: number;
 }
 
-export type RateForm = { form: "idle" | "busy"; nowMs: number; intervalMs: number; toleranceMs: number; slackMs: number };
+export type RateForm = { form: "idle" | "busy"; nowMs: number; intervalMs: number; toleranceMs: number; slackMs: number; skewMs: number };
 
 const intervalOf = (limit: RateLimit) => 1000 / limit.ratePerSecond;
 
@@ -25,7 +29,15 @@ const intervalOf = (limit: RateLimit) => 1000 / limit.ratePerSecond;
 export function rateForm(limit: RateLimit, tatMs: number | undefined, nowMs: number): RateForm | { retryAfterSeconds: number } {
   const intervalMs = intervalOf(limit);
   const toleranceMs = (limit.burst - 1) * intervalMs;
-  if (tatMs === undefined || tatMs <= nowMs) return { form: "idle", nowMs, intervalMs, toleranceMs, slackMs: SLACK_MS };
-  if (tatMs <= nowMs + toleranceMs) return { form: "busy", nowMs, intervalMs, toleranceMs, slackMs: SLACK_MS };
+  const form = (f: RateForm["form"]): RateForm => ({
+    form: f,
+    nowMs,
+    intervalMs,
+    toleranceMs,
+    slackMs: SLACK_MS,
+    skewMs: MAX_CLOCK_SKEW_MS,
+  });
+  if (tatMs === undefined || tatMs <= nowMs || tatMs > nowMs + toleranceMs + intervalMs + MAX_CLOCK_SKEW_MS) return form("idle");
+  if (tatMs <= nowMs + toleranceMs) return form("busy");
   return { retryAfterSeconds: Math.max(1, Math.ceil((tatMs - nowMs - toleranceMs) / 1000)) };
 }

@@ -222,7 +222,7 @@ export function submissionLimitsItem(db: Db, userId: string, maxOpen: number, ra
       Key: quotaKeys.submissionLimits(userId),
       UpdateExpression: `SET #type = :type, tat = ${idle ? ":next" : "tat + :interval"} ADD #open :one`,
       ConditionExpression: `(attribute_not_exists(#open) OR #open < :max) AND ${
-        idle ? "(attribute_not_exists(tat) OR tat <= :now)" : "(tat > :earliest AND tat <= :latest)"
+        idle ? "(attribute_not_exists(tat) OR tat <= :now OR tat > :skewed)" : "(tat > :earliest AND tat <= :latest)"
       }`,
       ExpressionAttributeNames: { "#type": "type", "#open": "open" },
       ExpressionAttributeValues: {
@@ -230,7 +230,11 @@ export function submissionLimitsItem(db: Db, userId: string, maxOpen: number, ra
         ":one": 1,
         ":max": maxOpen,
         ...(idle
-          ? { ":now": rate.nowMs, ":next": rate.nowMs + rate.intervalMs }
+          ? {
+              ":now": rate.nowMs,
+              ":next": rate.nowMs + rate.intervalMs,
+              ":skewed": rate.nowMs + rate.toleranceMs + rate.intervalMs + rate.skewMs,
+            }
           : { ":interval": rate.intervalMs, ":earliest": rate.nowMs - rate.slackMs, ":latest": rate.nowMs + rate.toleranceMs }),
       },
       ReturnValuesOnConditionCheckFailure: "ALL_OLD",
