@@ -168,7 +168,7 @@ export async function runStorage(): Promise<StorageResults> {
       "submit (POST /jobs)",
       sub,
       "one transaction: quota + job (3 index entries) + event",
-      "+ a ConditionCheck of the account in the same transaction (disabled refused at once, atomically); the pools Query runs at most once a second per GPU type (cached list), so not here",
+      "+ a ConditionCheck of the account and the user's submission limits (open jobs, rate: one item) in the same transaction (disabled refused at once, atomically); the pools Query runs at most once a second per GPU type (cached list), so not here",
     );
     const id = submitted.job.id;
     const [get] = await measure(() => getJob(core, caller, id));

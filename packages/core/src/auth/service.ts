@@ -10,7 +10,7 @@ import { newId } from "../util/id";
 import { activeUser } from "./access";
 import { lockedForSeconds, MAX_FAILURES, WINDOW_MS } from "./lockout";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
-import { clearLoginFailures, getLoginAttemptsItem, recordLoginFailure } from "./store";
+import { clearLoginFailures, getLoginAttemptsItem, type LoginAttemptsItem, recordLoginFailure } from "./store";
 import { type Actor, issueAccessToken } from "./token";
 
 export const RegisterInput = z.strictObject({
@@ -62,11 +62,10 @@ export async function login(core: Core, body: unknown) {
   const input = parseInput(LoginInput, body);
   const [user, attempts] = await Promise.all([getUserItemByEmail(core.db, input.email), getLoginAttemptsItem(core.db, input.email)]);
   const now = core.now();
-  const locked = lockedForSeconds(attempts, now);
-  if (locked > 0) throw tooManyAttempts(locked);
+  refuseWhileLocked(attempts, now);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
   if (!user || !ok) {
-    await recordLoginFailure(core.db, input.email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
+    await countFailedLogin(core, input.email, now);
     throw new UnauthorizedError("Invalid email or password");
   }
   if (!user.active) throw new ForbiddenError("This account is disabled (or not yet activated by an admin)");
@@ -92,10 +91,9 @@ export async function changePassword(core: Core, actor: Actor, body: unknown) {
   const input = parseInput(ChangePasswordInput, body);
   const user = await activeUser(core, actor);
   const now = core.now();
-  const locked = lockedForSeconds(await getLoginAttemptsItem(core.db, user.email), now);
-  if (locked > 0) throw tooManyAttempts(locked);
+  refuseWhileLocked(await getLoginAttemptsItem(core.db, user.email), now);
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    await recordLoginFailure(core.db, user.email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
+    await countFailedLogin(core, user.email, now);
     throw new ValidationError("currentPassword: is not the account's password", [{ path: "currentPassword", message: "is wrong" }]);
   }
   const newHash = await hashPassword(input.newPassword);
@@ -104,8 +102,15 @@ export async function changePassword(core: Core, actor: Actor, body: unknown) {
   return issueAccessToken(core.config.jwt, { userId: updated.id, role: updated.role, sessionVersion: updated.sessionVersion ?? 0 }, now);
 }
 
-const tooManyAttempts = (seconds: number) =>
-  new TooManyAttemptsError(`Too many failed logins for this email; try again in ${seconds} s`, seconds);
+/** The lockout around a password check (auth/lockout.ts): refused while the email is locked... */
+function refuseWhileLocked(attempts: LoginAttemptsItem | undefined, now: Date) {
+  const seconds = lockedForSeconds(attempts, now);
+  if (seconds > 0) throw new TooManyAttemptsError(`Too many failed logins for this email; try again in ${seconds} s`, seconds);
+}
+
+/** ...and a wrong password counted towards it. */
+const countFailedLogin = (core: Core, email: string, now: Date) =>
+  recordLoginFailure(core.db, email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
 
 /** The caller's profile with this month's quota. */
 export async function me(core: Core, actor: Actor) {

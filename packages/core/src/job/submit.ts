@@ -30,7 +30,7 @@ import {
 } from "../idempotency/idempotency";
 import { orgSubmission } from "../org/budget";
 import { periodOf } from "../quota/quota";
-import { type RateForm, rateForm } from "../quota/rate";
+import { formAt, type RateForm, rateForm } from "../quota/rate";
 import { openingLimitMilli } from "../quota/service";
 import { reserveOpenQuotaItem, reserveQuotaItem, submissionLimitsItem } from "../quota/store";
 import { activeUserCheck } from "../user/store";
@@ -209,7 +209,7 @@ export async function submitJob(core: Core, actor: Actor, rawInput: unknown, ide
         }
         const next = rateForm(core.config.submitRate, stored?.tat, core.now().getTime());
         if ("retryAfterSeconds" in next) {
-          rememberRate(actor.userId, undefined, stored?.tat);
+          if (stored?.tat !== undefined) rememberTat(actor.userId, stored.tat);
           throw new TooManyAttemptsError(
             `Too many submissions: at most ${core.config.submitRate.burst} at once and ${core.config.submitRate.ratePerSecond} per second after that`,
             next.retryAfterSeconds,
@@ -350,17 +350,14 @@ function guessRateForm(core: Core, userId: string): RateForm {
   const nowMs = core.now().getTime();
   const guess = rateForm(core.config.submitRate, lastTat.get(userId), nowMs);
   // A refusal is decided by the stored value, not the guess: try the busy form, whose condition reports it.
-  const form =
-    "retryAfterSeconds" in guess ? { ...(rateForm(core.config.submitRate, undefined, nowMs) as RateForm), form: "busy" as const } : guess;
+  const form = "retryAfterSeconds" in guess ? formAt(core.config.submitRate, nowMs, "busy") : guess;
   // Counted at once, as if it will succeed: the user's concurrent submissions in this process then
   // guess "busy", which is what they will find (instead of all trying "idle" and all but one retrying).
-  rememberRate(userId, form);
+  rememberTat(userId, (form.form === "idle" ? nowMs : (lastTat.get(userId) ?? nowMs)) + form.intervalMs);
   return form;
 }
 
-function rememberRate(userId: string, rate: RateForm | undefined, tat?: number) {
-  const next = rate ? (rate.form === "idle" ? rate.nowMs + rate.intervalMs : (lastTat.get(userId) ?? rate.nowMs) + rate.intervalMs) : tat;
-  if (next === undefined) return;
+function rememberTat(userId: string, tatMs: number) {
   if (lastTat.size >= MAX_REMEMBERED_RATES) lastTat.clear();
-  lastTat.set(userId, next);
+  lastTat.set(userId, tatMs);
 }

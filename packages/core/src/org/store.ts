@@ -92,24 +92,14 @@ export function addMemberItems(
 /** Transaction items removing a member (both directions): each fails unless the user is a plain
  * member (the owner is never removed this way). */
 export function removeMemberItems(db: Db, m: { orgId: string; userId: string }): TransactItem[] {
-  const plainMember = { ConditionExpression: "attribute_exists(pk) AND #role = :member", ExpressionAttributeNames: { "#role": "role" } };
+  const plainMember = {
+    ConditionExpression: "attribute_exists(pk) AND #role = :member",
+    ExpressionAttributeNames: { "#role": "role" },
+    ExpressionAttributeValues: { ":member": "member" },
+  };
   return [
-    {
-      Delete: {
-        TableName: db.table,
-        Key: orgKeys.member(m.orgId, m.userId),
-        ...plainMember,
-        ExpressionAttributeValues: { ":member": "member" },
-      },
-    },
-    {
-      Delete: {
-        TableName: db.table,
-        Key: orgKeys.membership(m.userId, m.orgId),
-        ...plainMember,
-        ExpressionAttributeValues: { ":member": "member" },
-      },
-    },
+    { Delete: { TableName: db.table, Key: orgKeys.member(m.orgId, m.userId), ...plainMember } },
+    { Delete: { TableName: db.table, Key: orgKeys.membership(m.userId, m.orgId), ...plainMember } },
   ];
 }
 

@@ -23,21 +23,17 @@ export interface RateLimit {
 
 export type RateForm = { form: "idle" | "busy"; nowMs: number; intervalMs: number; toleranceMs: number; slackMs: number; skewMs: number };
 
-const intervalOf = (limit: RateLimit) => 1000 / limit.ratePerSecond;
+/** The write of form `form` for a submission at `nowMs`. */
+export function formAt(limit: RateLimit, nowMs: number, form: RateForm["form"]): RateForm {
+  const intervalMs = 1000 / limit.ratePerSecond;
+  return { form, nowMs, intervalMs, toleranceMs: (limit.burst - 1) * intervalMs, slackMs: SLACK_MS, skewMs: MAX_CLOCK_SKEW_MS };
+}
 
 /** The form a submission at `nowMs` writes given the stored TAT, or how long to wait when refused. */
 export function rateForm(limit: RateLimit, tatMs: number | undefined, nowMs: number): RateForm | { retryAfterSeconds: number } {
-  const intervalMs = intervalOf(limit);
-  const toleranceMs = (limit.burst - 1) * intervalMs;
-  const form = (f: RateForm["form"]): RateForm => ({
-    form: f,
-    nowMs,
-    intervalMs,
-    toleranceMs,
-    slackMs: SLACK_MS,
-    skewMs: MAX_CLOCK_SKEW_MS,
-  });
-  if (tatMs === undefined || tatMs <= nowMs || tatMs > nowMs + toleranceMs + intervalMs + MAX_CLOCK_SKEW_MS) return form("idle");
-  if (tatMs <= nowMs + toleranceMs) return form("busy");
+  const { intervalMs, toleranceMs } = formAt(limit, nowMs, "idle");
+  if (tatMs === undefined || tatMs <= nowMs || tatMs > nowMs + toleranceMs + intervalMs + MAX_CLOCK_SKEW_MS)
+    return formAt(limit, nowMs, "idle");
+  if (tatMs <= nowMs + toleranceMs) return formAt(limit, nowMs, "busy");
   return { retryAfterSeconds: Math.max(1, Math.ceil((tatMs - nowMs - toleranceMs) / 1000)) };
 }
