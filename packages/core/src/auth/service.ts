@@ -8,9 +8,9 @@ import { EmailSchema, FullNameSchema, PasswordSchema, type Role, toUser, type Us
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { activeUser } from "./access";
-import { lockedForSeconds, MAX_FAILURES, WINDOW_MS } from "./lockout";
+import { lockedForSeconds, withAttempt } from "./lockout";
 import { decoyHash, hashPassword, verifyPassword } from "./password";
-import { clearLoginFailures, getLoginAttemptsItem, type LoginAttemptsItem, recordLoginFailure } from "./store";
+import { clearLoginFailures, getLoginAttemptsItem, replaceLoginAttempts } from "./store";
 import { type Actor, issueAccessToken } from "./token";
 
 export const RegisterInput = z.strictObject({
@@ -55,21 +55,17 @@ export const LoginInput = z.strictObject({ email: EmailSchema, password: z.strin
 
 /**
  * Checks credentials and issues an access token. Unknown email and wrong password look the same,
- * and count the same towards the email's lockout (auth/lockout.ts): once locked, TooManyAttemptsError
- * before the password is looked at.
+ * and count the same towards the email's lockout (auth/lockout.ts): the attempt is counted before
+ * the password is looked at (TooManyAttemptsError once locked), and a right password clears it.
  */
 export async function login(core: Core, body: unknown) {
   const input = parseInput(LoginInput, body);
-  const [user, attempts] = await Promise.all([getUserItemByEmail(core.db, input.email), getLoginAttemptsItem(core.db, input.email)]);
   const now = core.now();
-  refuseWhileLocked(attempts, now);
+  const [user] = await Promise.all([getUserItemByEmail(core.db, input.email), countAttempt(core, input.email, now)]);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
-  if (!user || !ok) {
-    await countFailedLogin(core, input.email, now);
-    throw new UnauthorizedError("Invalid email or password");
-  }
+  if (!user || !ok) throw new UnauthorizedError("Invalid email or password");
+  await clearLoginFailures(core.db, input.email);
   if (!user.active) throw new ForbiddenError("This account is disabled (or not yet activated by an admin)");
-  if (attempts) await clearLoginFailures(core.db, input.email);
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role, sessionVersion: user.sessionVersion ?? 0 }, now);
 }
 
@@ -91,26 +87,34 @@ export async function changePassword(core: Core, actor: Actor, body: unknown) {
   const input = parseInput(ChangePasswordInput, body);
   const user = await activeUser(core, actor);
   const now = core.now();
-  refuseWhileLocked(await getLoginAttemptsItem(core.db, user.email), now);
+  await countAttempt(core, user.email, now);
   if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
-    await countFailedLogin(core, user.email, now);
     throw new ValidationError("currentPassword: is not the account's password", [{ path: "currentPassword", message: "is wrong" }]);
   }
+  await clearLoginFailures(core.db, user.email);
   const newHash = await hashPassword(input.newPassword);
   const updated = await bumpSessionVersion(core.db, user.id, now.toISOString(), { oldHash: user.passwordHash, newHash });
   if (!updated) throw new ContentionError("The password changed meanwhile; sign in again");
   return issueAccessToken(core.config.jwt, { userId: updated.id, role: updated.role, sessionVersion: updated.sessionVersion ?? 0 }, now);
 }
 
-/** The lockout around a password check (auth/lockout.ts): refused while the email is locked... */
-function refuseWhileLocked(attempts: LoginAttemptsItem | undefined, now: Date) {
-  const seconds = lockedForSeconds(attempts, now);
-  if (seconds > 0) throw new TooManyAttemptsError(`Too many failed logins for this email; try again in ${seconds} s`, seconds);
-}
+/** Turns for one email's concurrent attempts before the rest are told to come back. */
+const ATTEMPT_TURNS = 8;
 
-/** ...and a wrong password counted towards it. */
-const countFailedLogin = (core: Core, email: string, now: Date) =>
-  recordLoginFailure(core.db, email, now, new Date(now.getTime() - WINDOW_MS), MAX_FAILURES);
+/**
+ * Counts an attempt at a password as a failure before the password is checked (auth/lockout.ts):
+ * TooManyAttemptsError while the email is locked, and when its concurrent attempts kept taking the
+ * turn from this one (a flood); a right password clears the count afterwards.
+ */
+async function countAttempt(core: Core, email: string, now: Date): Promise<void> {
+  for (let turn = 0; turn < ATTEMPT_TURNS; turn++) {
+    const attempts = await getLoginAttemptsItem(core.db, email);
+    const seconds = lockedForSeconds(attempts, now);
+    if (seconds > 0) throw new TooManyAttemptsError(`Too many failed logins for this email; try again in ${seconds} s`, seconds);
+    if (await replaceLoginAttempts(core.db, email, attempts, withAttempt(attempts, now))) return;
+  }
+  throw new TooManyAttemptsError("Too many logins at once for this email; try again in 1 s", 1);
+}
 
 /** The caller's profile with this month's quota. */
 export async function me(core: Core, actor: Actor) {
