@@ -283,8 +283,13 @@ describe("removing a member and leaving", () => {
     expect((await call(ctx.app, "GET", `/api/v1/jobs/${t.jobId}`, { token: t.owner.token })).status).toBe(200);
     // Removing them again: not a member any more.
     expect((await call(ctx.app, "DELETE", `/api/v1/orgs/${t.org.id}/members/${t.member.id}`, { token: t.owner.token })).status).toBe(404);
-    // They may join again with the code.
-    expect((await join(t.member.token, t.org.inviteCode)).status).toBe(200);
+    // The removal rotated the invite code: the one they knew no longer lets them back in; the new one does.
+    expect((await join(t.member.token, t.org.inviteCode)).status).toBe(404);
+    expect((await members(t.member.token, t.org.id)).status).toBe(404);
+    const mine = await call(ctx.app, "GET", "/api/v1/orgs", { token: t.owner.token });
+    const newCode = mine.body.items.find((o: { id: string }) => o.id === t.org.id).inviteCode as string;
+    expect(newCode).not.toBe(t.org.inviteCode);
+    expect((await join(t.member.token, newCode)).status).toBe(200);
     expect((await members(t.member.token, t.org.id)).status).toBe(200);
   });
 
@@ -293,6 +298,10 @@ describe("removing a member and leaving", () => {
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.member.token })).status).toBe(204);
     expect(await access(t.member.token, t)).toEqual({ members: 404, listed: false, pool: 404, submit: 403 });
     expect((await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.member.token })).status).toBe(404);
+    // Leaving of their own accord keeps the code: they may come back with it.
+    expect((await join(t.member.token, t.org.inviteCode)).status).toBe(200);
+    expect((await members(t.member.token, t.org.id)).status).toBe(200);
+    expect((await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.member.token })).status).toBe(204);
 
     const ownerLeaves = await call(ctx.app, "POST", `/api/v1/orgs/${t.org.id}/leave`, { token: t.owner.token });
     expect(ownerLeaves.status).toBe(403);

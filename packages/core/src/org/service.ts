@@ -116,30 +116,42 @@ export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) 
  * Removes member `userId` from the org (its owner only; the owner cannot be removed). From then on
  * they no longer read the org, its members or its private pools, and no longer submit jobs charged
  * to its budget (the submission's transaction checks the membership); their jobs already open stay
- * as they are and settle against the org's budget when they end (docs/security.md).
+ * as they are and settle against the org's budget when they end (docs/security.md). The same
+ * transaction rotates the invite code, so the code the removed member knew no longer lets them back
+ * in (the owner shares the new one with whoever is still to join).
  */
 export async function removeMember(core: Core, actor: Actor, orgId: string, userId: string) {
-  await ownedOrg(core, actor, orgId, "remove members");
-  const membership = isId(userId) ? await getMembershipItem(core.db, userId, orgId, true) : undefined;
-  if (!membership) throw new NotFoundError(`User ${userId} is not a member of org ${orgId}`);
-  if (membership.role === "owner") throw new ForbiddenError("The org's owner cannot be removed");
-  await leave(core, orgId, userId);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const org = await ownedOrg(core, actor, orgId, "remove members");
+    const membership = isId(userId) ? await getMembershipItem(core.db, userId, orgId, true) : undefined;
+    if (!membership) throw new NotFoundError(`User ${userId} is not a member of org ${orgId}`);
+    if (membership.role === "owner") throw new ForbiddenError("The org's owner cannot be removed");
+    const at = core.now().toISOString();
+    const removal = new Transaction()
+      .add("member", ...removeMemberItems(core.db, { orgId, userId }))
+      .add("invite", ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode: newInviteCode(), at }));
+    try {
+      await transactWrite(core.db, removal);
+      return;
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled)) throw error;
+      // The member left, or the code was rotated (or the new one collided), meanwhile: read again.
+    }
+  }
+  throw new ContentionError("The org kept changing; please retry");
 }
 
-/** The caller leaves the org (a member; its owner cannot leave it). As removeMember for what follows. */
+/** The caller leaves the org (a member; its owner cannot leave it). As removeMember for what follows,
+ * but the invite code stays: whoever leaves of their own accord may come back with it. */
 export async function leaveOrg(core: Core, actor: Actor, orgId: string) {
   const { role } = await orgAccess(core, actor, orgId);
   if (!role) throw new NotFoundError(`Org ${orgId} not found`);
   if (role === "owner") throw new ForbiddenError("The org's owner cannot leave it");
-  await leave(core, orgId, actor.userId);
-}
-
-async function leave(core: Core, orgId: string, userId: string) {
   try {
-    await transactWrite(core.db, removeMemberItems(core.db, { orgId, userId }));
+    await transactWrite(core.db, new Transaction().add("member", ...removeMemberItems(core.db, { orgId, userId: actor.userId })));
   } catch (error) {
-    if (!(error instanceof TransactionCancelled)) throw error;
-    // Removed (or left) concurrently: gone, as asked.
+    // Only the membership's own condition may fail: it was removed (or left) concurrently, as asked.
+    if (!(error instanceof TransactionCancelled) || !error.failed("member")) throw error;
   }
 }
 
