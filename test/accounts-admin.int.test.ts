@@ -1,8 +1,11 @@
 /** Account administration and registration modes over HTTP against DynamoDB Local:
- * PATCH /admin/users/{id} {role, active} takes effect at once on tokens already issued, never
+ * PATCH /admin/users/{id} {role, active} takes effect at once on tokens already issued (a disabling
+ * ends them for good), never
  * leaves the platform without an active admin (even with two admins demoting each other at once);
  * REGISTRATION_MODE open / approval / closed and ALLOWED_EMAIL_DOMAINS. */
 
+import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ensureAdmin } from "@gpuaas/core/api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
@@ -46,7 +49,11 @@ describe("PATCH /admin/users/{id}", () => {
     expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).status).toBe(403);
     expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } })).status).toBe(403);
     expect((await patch(ctx, admin.token, user.id, { active: true })).body.active).toBe(true);
-    expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).status).toBe(200);
+    // Disabling ended its sessions: the old token stays refused; signing in again works.
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).status).toBe(401);
+    const again = await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
+    expect(again.status).toBe(200);
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: again.body.accessToken })).status).toBe(200);
   });
 
   it("refuses bad bodies and unknown users, changing nothing", async () => {
@@ -76,6 +83,24 @@ describe("the last active admin", () => {
     expect((await patch(ctx, only.token, only.id, { role: "user" })).status).toBe(200);
     expect(await adminListStatus(ctx, second.token)).toBe(200);
     expect((await patch(ctx, second.token, second.id, { active: false })).body.error.code).toBe("LAST_ADMIN");
+  });
+
+  it("an admin made before the active-admin index existed joins it when the stack starts (ensureAdmin), so it counts as another admin", async () => {
+    const ctx = await app();
+    const old = await signUpAdmin(ctx.app, ctx.core);
+    // As stored before the index: no gsi2 entry.
+    await ctx.core.db.doc.send(
+      new UpdateCommand({
+        TableName: ctx.core.db.table,
+        Key: { pk: `USER#${old.id}`, sk: "USER" },
+        UpdateExpression: "REMOVE gsi2pk, gsi2sk",
+      }),
+    );
+    const second = await signUp(ctx.app);
+    expect((await patch(ctx, old.token, second.id, { role: "admin" })).status).toBe(200);
+    expect((await patch(ctx, old.token, second.id, { role: "user" })).body.error.code).toBe("LAST_ADMIN");
+    await ensureAdmin(ctx.core, { email: old.email, password: old.password });
+    expect((await patch(ctx, old.token, second.id, { role: "user" })).status).toBe(200);
   });
 
   it("two admins demoting each other at once: exactly one wins, one admin is left", async () => {

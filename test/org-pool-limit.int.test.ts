@@ -2,6 +2,7 @@
  * in the creating transaction; past the limit a creation is 409 POOL_LIMIT and writes nothing, racing
  * creations cannot pass it, and each org has its own count. */
 
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
@@ -60,6 +61,20 @@ describe("the private pools of an org", () => {
     expect(results.filter((r) => r.status === 409).every((r) => r.body.error.code === "POOL_LIMIT")).toBe(true);
     const listed = await call(ctx.app, "GET", "/api/v1/clusters", { token: owner.token });
     expect(listed.body.items.filter((c: { orgId?: string }) => c.orgId === orgId)).toHaveLength(LIMIT);
+  });
+
+  it("an org made before pools were counted has its pools counted by its next creation", async () => {
+    const { owner, orgId } = await orgOf();
+    expect((await createPool(owner.token, orgId)).status).toBe(201);
+    // As stored before the count: a pool, and no poolCount on the org.
+    await ctx.core.db.doc.send(
+      new UpdateCommand({ TableName: ctx.core.db.table, Key: { pk: `ORG#${orgId}`, sk: "ORG" }, UpdateExpression: "REMOVE poolCount" }),
+    );
+    expect((await createPool(owner.token, orgId)).status).toBe(201);
+    const refused = await createPool(owner.token, orgId);
+    expect(refused.body.error.code).toBe("POOL_LIMIT");
+    const { Item } = await ctx.core.db.doc.send(new GetCommand({ TableName: ctx.core.db.table, Key: { pk: `ORG#${orgId}`, sk: "ORG" } }));
+    expect(Item?.poolCount).toBe(LIMIT);
   });
 
   it("an unknown org is still 404", async () => {

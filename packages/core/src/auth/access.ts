@@ -11,8 +11,9 @@ import { type Actor, verifyAccessToken } from "./token";
  * when it was disabled. */
 export function checkAccount(user: UserItem | undefined, sessionVersion = 0): UserItem {
   if (!user) throw new UnauthorizedError("Account no longer exists");
-  if ((user.sessionVersion ?? 0) !== sessionVersion) throw new UnauthorizedError("This session has ended; please sign in again");
+  // A disabled account hears so (its disabling also ended its sessions) rather than "sign in again".
   if (!user.active) throw new ForbiddenError("This account is disabled");
+  if ((user.sessionVersion ?? 0) !== sessionVersion) throw new UnauthorizedError("This session has ended; please sign in again");
   return user;
 }
 
@@ -23,10 +24,11 @@ export function accountActor(user: UserItem | undefined, token: Actor): Actor {
 }
 
 /** The caller's active account, or UnauthorizedError when it no longer exists or was disabled.
- * Reads it unless `authenticate` already did for this request. */
+ * Reads it (consistently: a sign-out or a disabling counts from the next request, not a moment
+ * later) unless `authenticate` already did for this request. */
 export async function activeUser(core: Core, actor: Actor): Promise<UserItem> {
   if (actor.account?.id === actor.userId && actor.account.active) return actor.account;
-  return checkAccount(await getUserItem(core.db, actor.userId), actor.sessionVersion);
+  return checkAccount(await getUserItem(core.db, actor.userId, true), actor.sessionVersion);
 }
 
 /**

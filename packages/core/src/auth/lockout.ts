@@ -36,5 +36,7 @@ export function withAttempt(item: LoginAttemptsItem | undefined, at: Date): Logi
   const now = at.toISOString();
   const continues =
     item && (Date.parse(item.windowStart) >= floor || (item.failures >= MAX_FAILURES && Date.parse(item.lastFailureAt) >= floor));
-  return continues ? { failures: item.failures + 1, windowStart: item.windowStart, lastFailureAt: now } : { failures: 1, windowStart: now, lastFailureAt: now };
+  return continues
+    ? { failures: item.failures + 1, windowStart: item.windowStart, lastFailureAt: now }
+    : { failures: 1, windowStart: now, lastFailureAt: now };
 }

@@ -31,7 +31,12 @@ export async function getLoginAttemptsItem(db: Db, email: string): Promise<Login
  * Replaces the email's record read as `read` (undefined: there was none) by `next`; false, writing
  * nothing, when another attempt replaced or cleared it since (the caller reads again).
  */
-export async function replaceLoginAttempts(db: Db, email: string, read: LoginAttemptsItem | undefined, next: LoginAttempts): Promise<boolean> {
+export async function replaceLoginAttempts(
+  db: Db,
+  email: string,
+  read: LoginAttemptsItem | undefined,
+  next: LoginAttempts,
+): Promise<boolean> {
   const item: LoginAttemptsItem = {
     ...authKeys.loginAttempts(email),
     type: "LoginAttempts",

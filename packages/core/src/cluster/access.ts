@@ -23,7 +23,7 @@ export async function clusterAccess(
   const cluster = await getClusterItem(core.db, clusterId, consistent);
   if (!cluster) throw notFound();
   if (cluster.orgId === undefined) return { cluster };
-  const membership = await getMembershipItem(core.db, actor.userId, cluster.orgId);
+  const membership = await getMembershipItem(core.db, actor.userId, cluster.orgId, true);
   if (!membership && actor.role !== "admin") throw notFound();
   return { cluster, role: membership?.role };
 }

@@ -33,22 +33,34 @@ type NewCluster = ReturnType<typeof CreateClusterInput.parse>;
 async function create(core: Core, actor: Actor, input: NewCluster) {
   const at = core.now().toISOString();
   const cluster = clusterItem({ id: newId(), ...input, createdBy: actor.userId, createdAt: at, updatedAt: at });
-  try {
+  const max = core.config.maxPoolsPerOrg;
+  const full = () => new PoolLimitError(`Org ${input.orgId} has ${max} pools, the most allowed (MAX_POOLS_PER_ORG)`);
+  for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    // An org made before pools were counted has its pools counted once, by this creation.
+    let counted: number | undefined;
+    if (input.orgId !== undefined && attempt > 1) {
+      const org = await getOrgItem(core.db, input.orgId, true);
+      if (org && org.poolCount === undefined) counted = (await listOrgClusterItems(core.db, input.orgId)).length;
+      if (counted !== undefined && counted >= max) throw full();
+    }
     try {
-      await transactWrite(core.db, createClusterItems(core.db, cluster, core.config.maxPoolsPerOrg));
-    } finally {
-      forgetRecentPools(core.db, cluster.gpuType);
+      try {
+        await transactWrite(core.db, createClusterItems(core.db, cluster, max, counted));
+      } finally {
+        forgetRecentPools(core.db, cluster.gpuType);
+      }
+      // Jobs approved before the pool existed may start on it now: the reaction to the new pool admits them.
+      return toCluster((await getClusterItem(core.db, cluster.id, true)) ?? cluster);
+    } catch (error) {
+      const org = error instanceof TransactionCancelled && input.orgId !== undefined ? error.failedAt(0) : undefined;
+      if (!org) throw error;
+      if (!org.item) throw new NotFoundError(`Org ${input.orgId} not found`);
+      const poolCount = (org.item as { poolCount?: number }).poolCount;
+      if (poolCount !== undefined && poolCount >= max) throw full();
+      // Not counted yet (an org older than the count), or counted meanwhile: read the org and try again.
     }
-  } catch (error) {
-    const org = error instanceof TransactionCancelled && input.orgId !== undefined ? error.failedAt(0) : undefined;
-    if (org && !org.item) throw new NotFoundError(`Org ${input.orgId} not found`);
-    if (org) {
-      throw new PoolLimitError(`Org ${input.orgId} has ${core.config.maxPoolsPerOrg} pools, the most allowed (MAX_POOLS_PER_ORG)`);
-    }
-    throw error;
   }
-  // Jobs approved before the pool existed may start on it now: the reaction to the new pool admits them.
-  return toCluster((await getClusterItem(core.db, cluster.id, true)) ?? cluster);
+  throw new ContentionError(`Org ${input.orgId}'s pools kept changing; please retry`);
 }
 
 /** The catalog must offer the pool's GPU type at its provider (a ValidationError otherwise). */

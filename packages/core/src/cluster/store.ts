@@ -91,10 +91,25 @@ export function clusterItem(
   };
 }
 
-/** Transaction items creating `cluster`; a private one first counts itself on its org (index 0),
- * which fails (with the org as it was, none when missing) unless the org exists and has fewer than
- * `maxOrgPools` pools. */
-export function createClusterItems(db: Db, cluster: ClusterItem, maxOrgPools: number): TransactItem[] {
+/**
+ * Transaction items creating `cluster`: for an org's pool, the org's pool count goes up by one,
+ * conditional on the org existing and having fewer than `maxOrgPools` (on failure, the org as it
+ * was: ALL_OLD). An org made before the count existed (no `poolCount`) gets its first count instead:
+ * `counted`, the pools it had, plus this one, conditional on no count having been written meanwhile.
+ */
+export function createClusterItems(db: Db, cluster: ClusterItem, maxOrgPools: number, counted?: number): TransactItem[] {
+  const count =
+    counted === undefined
+      ? {
+          UpdateExpression: "ADD poolCount :one",
+          ConditionExpression: "attribute_exists(pk) AND poolCount < :max",
+          ExpressionAttributeValues: { ":one": 1, ":max": maxOrgPools },
+        }
+      : {
+          UpdateExpression: "SET poolCount = :n",
+          ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(poolCount)",
+          ExpressionAttributeValues: { ":n": counted + 1 },
+        };
   return [
     ...(cluster.orgId === undefined
       ? []
@@ -103,9 +118,7 @@ export function createClusterItems(db: Db, cluster: ClusterItem, maxOrgPools: nu
             Update: {
               TableName: db.table,
               Key: orgKeys.org(cluster.orgId),
-              UpdateExpression: "ADD poolCount :one",
-              ConditionExpression: "attribute_exists(pk) AND (attribute_not_exists(poolCount) OR poolCount < :max)",
-              ExpressionAttributeValues: { ":one": 1, ":max": maxOrgPools },
+              ...count,
               ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
             },
           },

@@ -50,7 +50,7 @@ async function visibleJob(core: Core, caller: Actor, jobId: string): Promise<Job
   let actor = caller;
   let job: JobItem | undefined;
   if (caller.account) job = isId(jobId) ? await getJobItem(core.db, jobId) : undefined;
-  else if (!isId(jobId)) actor = accountActor(await getUserItem(core.db, caller.userId), caller);
+  else if (!isId(jobId)) actor = accountActor(await getUserItem(core.db, caller.userId, true), caller);
   else {
     const read = await getJobAndUserItems(core.db, jobId, caller.userId);
     actor = accountActor(read.user, caller);

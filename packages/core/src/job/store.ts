@@ -189,11 +189,11 @@ export async function getJobItem(db: Db, jobId: string, consistent = false): Pro
 
 /**
  * A job and the account of the user reading it, in ONE BatchGetItem (one round trip instead of two
- * in a row): the caller checks the account before it looks at the job. Eventually consistent, as
- * getJobItem and getUserItem are.
+ * in a row): the caller checks the account before it looks at the job. Consistent, so a sign-out, a disabling
+ * or a removal counts from the next request.
  */
 export async function getJobAndUserItems(db: Db, jobId: string, userId: string): Promise<{ job?: JobItem; user?: UserItem }> {
-  const items = await batchGetItems<JobItem | UserItem>(db, [jobKeys.job(jobId), userKeys.user(userId)]);
+  const items = await batchGetItems<JobItem | UserItem>(db, [jobKeys.job(jobId), userKeys.user(userId)], true);
   return {
     job: items.find((item): item is JobItem => item.type === "Job"),
     user: items.find((item): item is UserItem => item.type === "User"),

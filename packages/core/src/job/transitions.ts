@@ -132,15 +132,21 @@ export const MAX_TRANSITION_ITEMS = 9;
  * (e.g. one capacity take for all of them). All or nothing: every job must still be as read (its
  * status and quota period; a token parked meanwhile is answered too); on any failed condition TransactionCancelled propagates
  * and nothing is written (callers then go one by one with transitionJob, which re-reads and
- * explains). Requests' `guard` and `conditions` are not supported here. Returns the jobs as written.
+ * explains). Requests' `guard` and `conditions` are not supported here, nor final states (an ending
+ * writes its owner's items). Returns the jobs as written.
  */
 export async function transitionJobsTogether(
   core: Core,
   moves: readonly { before: JobItem; request: Omit<TransitionRequest, "guard" | "conditions"> }[],
   extra: (at: string) => TransactItem[],
 ): Promise<JobItem[]> {
-  for (const { before, request } of moves)
+  for (const { before, request } of moves) {
     if (!request.from.includes(before.status)) throw invalidTransition(request.action, before.status);
+    // An ending settles its owner's quota month and open-job count: two endings of one owner would
+    // be two writes of one item, which DynamoDB refuses in one transaction. Only starts go together.
+    if (TERMINAL.includes(request.to))
+      throw new Error(`transitionJobsTogether moves jobs towards non-final states only, not ${request.to}`);
+  }
   const at = core.now().toISOString();
   const built = moves.map(({ before, request }) => ({ before, request, ...transitionItems(core, before, request, at) }));
   await transactWrite(core.db, [...built.flatMap((b) => [b.job, ...b.rest]), ...extra(at)]);

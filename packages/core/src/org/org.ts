@@ -24,6 +24,9 @@ export interface OrgItem {
   createdAt: string;
   updatedAt: string;
   monthlyBudgetMicros?: Micros;
+  /** Its private pools, counted by each creation (MAX_POOLS_PER_ORG). Orgs made before the count
+   * existed have none until their next pool creation counts their pools (cluster/service.ts). */
+  poolCount?: number;
 }
 
 export interface OrgMemberItem {

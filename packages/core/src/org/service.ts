@@ -46,6 +46,7 @@ export async function createOrg(core: Core, actor: Actor, body: unknown) {
       createdBy: actor.userId,
       createdAt: at,
       updatedAt: at,
+      poolCount: 0,
     });
     const [nameClaim, inviteClaim, orgPut] = createOrgItems(core.db, org);
     const tx = new Transaction()

@@ -30,9 +30,9 @@ export async function getInviteOrgId(db: Db, code: string): Promise<string | und
   return Item?.orgId as string | undefined;
 }
 
-/** A user's memberships (their orgs with their role), in org id order. */
+/** A user's memberships (their orgs with their role), in org id order; read consistently, so a removal counts from the next request. */
 export async function listMembershipItems(db: Db, userId: string): Promise<MembershipItem[]> {
-  return queryPrefix<MembershipItem>(db, orgKeys.userPartition(userId).pk, orgKeys.membershipPrefix());
+  return queryPrefix<MembershipItem>(db, orgKeys.userPartition(userId).pk, orgKeys.membershipPrefix(), true);
 }
 
 /** An org's members, in user id order. */
@@ -45,10 +45,11 @@ export async function listAlertItems(db: Db, orgId: string): Promise<BudgetAlert
   return queryPrefix<BudgetAlertItem>(db, orgKeys.org(orgId).pk, orgKeys.alertPrefix());
 }
 
-const queryPrefix = <T>(db: Db, pk: string, prefix: string) =>
+const queryPrefix = <T>(db: Db, pk: string, prefix: string, consistent = false) =>
   queryAll<T>(db, {
     KeyConditionExpression: "pk = :pk AND begins_with(sk, :prefix)",
     ExpressionAttributeValues: { ":pk": pk, ":prefix": prefix },
+    ConsistentRead: consistent,
   });
 
 /** The stored org item. */

@@ -123,6 +123,8 @@ export async function updateUser(core: Core, actor: Actor, userId: string, body:
   const notFound = () => new NotFoundError(`User ${userId} not found`);
   if (!isId(userId)) throw notFound();
   const period = periodOf(core.now());
+  // Admins the index (gsi2, a moment behind) still lists but whose item said otherwise.
+  const notKeepers = new Set([userId]);
   for (let attempt = 0; attempt < 5; attempt++) {
     const before = await getUserItem(core.db, userId, true);
     if (!before) throw notFound();
@@ -130,13 +132,14 @@ export async function updateUser(core: Core, actor: Actor, userId: string, body:
     const losesAdmin = before.role === "admin" && before.active && !(after.role === "admin" && after.active);
     let keeper: string | undefined;
     if (losesAdmin) {
-      keeper = (await listActiveAdminIds(core.db, 2)).find((id) => id !== userId);
+      keeper = (await listActiveAdminIds(core.db, notKeepers.size + 1)).find((id) => !notKeepers.has(id));
       if (!keeper) throw new LastAdminError("This is the last active admin: make another admin first");
     }
     try {
       await transactWrite(core.db, setAccessItems(core.db, before, after, core.now().toISOString(), keeper));
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (keeper && error.failedAt(1)) notKeepers.add(keeper);
       continue; // the account or the keeping admin changed meanwhile: read again
     }
     const user = (await getUserItem(core.db, userId, true))!;

@@ -63,7 +63,7 @@ export async function bumpSessionVersion(
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.email(email), ConsistentRead: true }));
   if (!Item) return undefined;
-  return getUserItem(db, Item.userId as string);
+  return getUserItem(db, Item.userId as string, true);
 }
 
 /** Create a user and claim its email in one transaction; a taken email → AlreadyExistsError. */
@@ -110,7 +110,7 @@ export async function listUserItems(db: Db, limit: number, afterUserId?: string)
   return { items: (Items ?? []) as UserItem[], last: LastEvaluatedKey?.gsi1sk as string | undefined };
 }
 
-/** Up to `limit` active admins' ids (gsi2). */
+/** Up to `limit` active admins' ids (gsi2, so a moment behind: whoever acts on one checks its item). */
 export async function listActiveAdminIds(db: Db, limit: number): Promise<string[]> {
   const { Items } = await db.doc.send(
     new QueryCommand({
@@ -123,6 +123,25 @@ export async function listActiveAdminIds(db: Db, limit: number): Promise<string[
     }),
   );
   return (Items ?? []).map((item) => String(item.id));
+}
+
+/** Puts an active admin created before the active-admin index (gsi2) existed into it; nothing when
+ * it is there already or the account is no longer an active admin. */
+export async function indexActiveAdmin(db: Db, userId: string): Promise<void> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: userKeys.user(userId),
+        UpdateExpression: "SET gsi2pk = :g2pk, gsi2sk = :g2sk",
+        ConditionExpression: "#role = :admin AND active = :true AND attribute_not_exists(gsi2pk)",
+        ExpressionAttributeNames: { "#role": "role" },
+        ExpressionAttributeValues: { ":g2pk": userKeys.activeAdmin(userId).gsi2pk, ":g2sk": userId, ":admin": "admin", ":true": true },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+  }
 }
 
 /**
@@ -139,11 +158,15 @@ export function setAccessItems(
   keeper?: string,
 ): TransactItem[] {
   const admin = after.role === "admin" && after.active;
+  // Disabling ends the account's sessions too, so enabling it again does not bring old tokens back.
+  const endSessions = before.active && !after.active;
   const update: TransactItem = {
     Update: {
       TableName: db.table,
       Key: userKeys.user(before.id),
-      UpdateExpression: `SET #role = :role, active = :active, updatedAt = :at${admin ? ", gsi2pk = :g2pk, gsi2sk = :g2sk" : " REMOVE gsi2pk, gsi2sk"}`,
+      UpdateExpression:
+        `SET #role = :role, active = :active, updatedAt = :at${admin ? ", gsi2pk = :g2pk, gsi2sk = :g2sk" : " REMOVE gsi2pk, gsi2sk"}` +
+        (endSessions ? " ADD sessionVersion :one" : ""),
       ConditionExpression: "#role = :wasRole AND active = :wasActive",
       ExpressionAttributeNames: { "#role": "role" },
       ExpressionAttributeValues: {
@@ -153,6 +176,7 @@ export function setAccessItems(
         ":wasRole": before.role,
         ":wasActive": before.active,
         ...(admin ? { ":g2pk": userKeys.activeAdmin(before.id).gsi2pk, ":g2sk": before.id } : {}),
+        ...(endSessions ? { ":one": 1 } : {}),
       },
     },
   };

@@ -255,7 +255,8 @@ export const ROUTES: Record<string, RouteDoc> = {
   },
   "GET /api/v1/orgs/:id/members": { summary: "An org's members", tag: "Orgs", access: "user", ok: [200, "OrgMembers"] },
   "DELETE /api/v1/orgs/:id/members/:userId": {
-    summary: "Remove a member (the org's owner; the owner cannot be removed): they no longer see the org or charge its budget, and the invite code is rotated",
+    summary:
+      "Remove a member (the org's owner; the owner cannot be removed): they no longer see the org or charge its budget, and the invite code is rotated",
     tag: "Orgs",
     access: "user",
     ok: [204, { description: "Removed" }],
