@@ -4,6 +4,7 @@ import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { userKeys } from "../packages/core/src/user/keys";
+import { readTable } from "./support/audit";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
 import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 
@@ -34,23 +35,34 @@ describe("register", () => {
     expect(JSON.stringify(res.body)).not.toMatch(/scrypt|password/i);
   });
 
-  it("treats emails case-insensitively: a second account with other letter case is 409", async () => {
+  it("answers a taken email (any letter case) exactly as a free one, and writes nothing: registration tells nobody who has an account", async () => {
     const email = uniqueEmail();
-    expect((await register({ email, password: "long enough pw", fullName: "A" })).status).toBe(201);
-    const dup = await register({ email: email.toUpperCase(), password: "long enough pw", fullName: "B" });
-    expect(dup.status).toBe(409);
-    expect(dup.body.error.code).toBe("ALREADY_EXISTS");
+    const first = await register({ email, password: "long enough pw", fullName: "A" });
+    expect(first.status).toBe(201);
+    const before = await readTable(ctx.core.db);
+    const dup = await register({ email: email.toUpperCase(), password: "other long pw", fullName: "A" });
+    expect(dup.status).toBe(201);
+    expect(Object.keys(dup.body).sort()).toEqual(Object.keys(first.body).sort());
+    expect(dup.body).toMatchObject({ fullName: "A", role: "user", active: true });
+    expect(dup.body.id).not.toBe(first.body.id);
+    expect(await readTable(ctx.core.db)).toEqual(before);
+    // The account is the first one: its password signs in, the second's does not.
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email, password: "long enough pw" } })).status).toBe(200);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email, password: "other long pw" } })).status).toBe(401);
   });
 
-  it("lets exactly one of many concurrent registrations of one email win", async () => {
+  it("of many concurrent registrations of one email, exactly one account is made; all answer alike", async () => {
     const email = uniqueEmail();
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) =>
-        register({ email: i % 2 ? email : email.toUpperCase(), password: "long enough pw", fullName: `R${i}` }),
+        register({ email: i % 2 ? email : email.toUpperCase(), password: `long enough pw ${i}`, fullName: `R${i}` }),
       ),
     );
-    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
-    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const accounts = (await readTable(ctx.core.db)).filter(
+      (item) => item.type === "User" && String(item.email).toLowerCase() === email.toLowerCase(),
+    );
+    expect(accounts).toHaveLength(1);
   });
 
   it.each([

@@ -34,7 +34,9 @@ async function createAccount(core: Core, input: z.output<typeof RegisterInput>, 
 }
 
 /**
- * Registers a new `user` account; the email must not be taken (any letter case). REGISTRATION_MODE
+ * Registers a new `user` account. A taken email (any letter case) gets the same answer as a free
+ * one and writes nothing (OWASP: no account enumeration); its owner can only sign in with their own
+ * password. REGISTRATION_MODE
  * decides whether anyone may (open), whether the account waits for an admin to activate it
  * (approval: created inactive, `PATCH /admin/users/{id}` `{active: true}`), or nobody (closed:
  * ForbiddenError); ALLOWED_EMAIL_DOMAINS, when set, limits the emails.
@@ -48,7 +50,16 @@ export async function register(core: Core, body: unknown): Promise<User> {
     const message = `must be an address at ${allowedEmailDomains.join(", ")}`;
     throw new ValidationError(`email: ${message}`, [{ path: "email", message }]);
   }
-  return toUser(await createAccount(core, input, "user", mode === "open"));
+  const at = core.now().toISOString();
+  const active = mode === "open";
+  try {
+    return toUser(await createAccount(core, input, "user", active));
+  } catch (error) {
+    if (!(error instanceof AlreadyExistsError)) throw error;
+    // The same answer as for a new account (the password was hashed all the same, so the same time
+    // too): registration does not tell who has an account. Nothing is written; the owner is untouched.
+    return { id: newId(), email: input.email, fullName: input.fullName, role: "user", active, createdAt: at };
+  }
 }
 
 export const LoginInput = z.strictObject({ email: EmailSchema, password: z.string().min(1).max(256) });

@@ -100,12 +100,12 @@ export const ROUTES: Record<string, RouteDoc> = {
   },
 
   "POST /api/v1/auth/register": {
-    summary: "Create an account",
+    summary: "Create an account (a taken email gets the same 201 answer and changes nothing, so registration reveals no accounts)",
     tag: "Auth",
     access: "public",
     body: "RegisterInput",
     ok: [201, "User"],
-    errors: [409],
+    errors: [403],
   },
   "POST /api/v1/auth/login": {
     summary: "Sign in: a short-lived bearer token (JWT)",
