@@ -1,7 +1,7 @@
 /** The web console as the app serves it: its page, every module the page loads (followed through
  * their imports), the libraries from node_modules, and nothing outside the console's files. */
 
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createApp } from "@gpuaas/functions";
@@ -108,6 +108,23 @@ describe("in AWS", () => {
       expect([...deployed.keys()].sort()).toEqual([...local.keys()].sort());
       for (const [url, res] of deployed) expect(await res.text(), url).toBe(await local.get(url)!.text());
       expect((await get("/console/../web/index.html", lambdaApp)).status).toBe(404);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("keeps the deployed files it found, not its misses (unknown names cannot fill the memory)", async () => {
+    const root = mkdtempSync(join(tmpdir(), "gpuaas-assets-"));
+    try {
+      writeFileSync(join(root, "app.js"), "one");
+      const assets = directoryAssets(root);
+      expect(String(await assets.read("app.js"))).toBe("one");
+      expect(await assets.read("later.js")).toBeUndefined();
+      // Files found are served from memory; a name missed before is read again.
+      writeFileSync(join(root, "app.js"), "two");
+      writeFileSync(join(root, "later.js"), "now here");
+      expect(String(await assets.read("app.js"))).toBe("one");
+      expect(String(await assets.read("later.js"))).toBe("now here");
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

@@ -43,7 +43,7 @@ async function readIfExists(path: string): Promise<Buffer | undefined> {
   }
 }
 
-/** Reads only safe names; a file read once stays in memory when `cache` (deployed files never change). */
+/** Reads only safe names; a file found once stays in memory when `cache` (deployed files never change); misses are not kept. */
 function source(read: (name: string) => Promise<Buffer | undefined>, { cache }: { cache: boolean }): AssetSource {
   const files = new Map<string, Promise<Buffer | undefined>>();
   return {
@@ -54,7 +54,11 @@ function source(read: (name: string) => Promise<Buffer | undefined>, { cache }: 
       if (!file) {
         file = read(name);
         files.set(name, file);
-        file.catch(() => files.delete(name));
+        // Only files found stay: a miss is not kept, so unknown names cannot fill the memory.
+        file.then(
+          (found) => found || files.delete(name),
+          () => files.delete(name),
+        );
       }
       return file;
     },
