@@ -69,6 +69,8 @@ describe("register", () => {
     [{ email: "not-an-email", password: "long enough pw", fullName: "A" }, "email"],
     [{ email: uniqueEmail(), password: "short", fullName: "A" }, "password"],
     [{ email: uniqueEmail(), password: "long enough pw", fullName: "" }, "fullName"],
+    [{ email: uniqueEmail(), password: "long enough pw", fullName: "Ada \u202ELovelace" }, "fullName"],
+    [{ email: uniqueEmail(), password: "long enough pw", fullName: "Ada\nAdmin" }, "fullName"],
     [{ email: uniqueEmail(), password: "long enough pw" }, "fullName"],
     [{ email: uniqueEmail(), password: "long enough pw", fullName: "A", role: "admin" }, ""],
   ])("rejects %j with 400 naming %s", async (body, field) => {

@@ -193,6 +193,11 @@ describe("POST /jobs", () => {
       ["provider not offering the GPU", { body: validJob({ gpuType: "L4", provider: "lambda" }) }, 400],
       ["bad priority", { body: validJob({ priority: "urgent" }) }, 400],
       ["image with spaces", { body: validJob({ image: "rm -rf /" }) }, 400],
+      ["name with a bidi override", { body: validJob({ name: "train\u202Egnp.exe" }) }, 400],
+      ["name with a control character", { body: validJob({ name: "train\u0007" }) }, 400],
+      ["image with a zero-width character", { body: validJob({ image: "pytorch\u200B/pytorch" }) }, 400],
+      ["command with a bidi isolate", { body: validJob({ command: "python train.py \u2066--evil\u2069" }) }, 400],
+      ["command with an escape sequence", { body: validJob({ command: "echo \u001b[2J" }) }, 400],
       ["missing name", { body: { ...validJob(), name: undefined } }, 400],
       ["unknown field", { body: validJob({ status: "COMPLETED" }) }, 400],
       ["dependsOn not ids", { body: validJob({ dependsOn: ["abc"] }) }, 400],
@@ -209,6 +214,13 @@ describe("POST /jobs", () => {
     it("without a token → 401", async () => {
       expect((await call(ctx.app, "POST", "/api/v1/jobs", { body: validJob() })).status).toBe(401);
     });
+  });
+
+  it("accepts a command of several lines with tabs", async () => {
+    const user = await signUp(ctx.app);
+    const res = await submit(user.token, validJob({ command: "set -e\n\tpython train.py \\\n\t  --epochs 3" }));
+    expect(res.status).toBe(201);
+    expect(res.body.command).toBe("set -e\n\tpython train.py \\\n\t  --epochs 3");
   });
 
   it("accepts dependencies on the caller's own jobs only", async () => {

@@ -3,6 +3,7 @@
 import * as z from "zod";
 import { GPU_TYPES, type GpuType, PROVIDERS, type Provider } from "../catalog/catalog";
 import { isId } from "../util/id";
+import { plainText } from "../util/text";
 
 /** Largest pool accepted: GPUs, CPU cores and RAM GB. */
 export const MAX_CLUSTER_GPUS = 100_000;
@@ -53,11 +54,10 @@ export interface ClusterItem {
   updatedAt: string;
 }
 
-const NO_CONTROL = /^[^\p{Cc}\p{Cf}]*$/u;
 const count = (max: number) => z.number().int().min(1).max(max);
 
 const ClusterFields = {
-  name: z.string().trim().min(1).max(64).regex(NO_CONTROL, "must not contain control characters"),
+  name: plainText(z.string().trim().min(1).max(64)),
   provider: z.enum(PROVIDERS),
   region: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$/, "must be 1 to 32 letters, digits, '-' or '_' (e.g. us-east-1)"),
   gpuType: z.enum(GPU_TYPES),

@@ -8,18 +8,19 @@ import type { Core } from "../core";
 import { ForbiddenError, NoCapacityError, NotFoundError } from "../errors";
 import { parseInput } from "../util/fn";
 import { isId } from "../util/id";
+import { plainLines } from "../util/text";
 import { dependenciesCompleted } from "./dependencies";
 import type { JobItem } from "./job";
 import { getJobItem } from "./store";
 import { invalidTransition, type TransitionRequest, transitionJob } from "./transitions";
 import { jobView } from "./views";
 
-const Reason = z.string().trim().min(1, "must not be empty").max(1000);
+const Reason = plainLines(z.string().trim().min(1, "must not be empty").max(1000));
 
 /** Body of approve, start, complete and cancel: an optional note for the job's history. */
 export const NoteInput = z.strictObject({ reason: Reason.optional() }).default({});
 export const RejectInput = z.strictObject({ reason: Reason });
-export const FailInput = z.strictObject({ errorMessage: z.string().trim().min(1, "must not be empty").max(2000) });
+export const FailInput = z.strictObject({ errorMessage: plainLines(z.string().trim().min(1, "must not be empty").max(2000)) });
 
 function assertAdmin(actor: Actor) {
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");

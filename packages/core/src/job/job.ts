@@ -4,6 +4,7 @@ import { GPU_TYPES, type GpuType, PROVIDERS, type Provider } from "../catalog/ca
 import { ceilToMilliHours, type MilliHours, milliToHours } from "../util/hours";
 import { isId } from "../util/id";
 import { formatUsd, type Micros } from "../util/money";
+import { plainLines, plainText } from "../util/text";
 
 export const JOB_STATUSES = ["PENDING", "APPROVED", "REJECTED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -23,9 +24,9 @@ export const MAX_DEPENDENCIES = 20;
 const JobIdSchema = z.string().refine(isId, "must be a job id");
 
 export const SubmitJobInput = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  image: z.string().trim().min(1).max(512).regex(/^\S+$/, "must not contain whitespace"),
-  command: z.string().min(1).max(4096),
+  name: plainText(z.string().trim().min(1).max(128)),
+  image: plainText(z.string().trim().min(1).max(512).regex(/^\S+$/, "must not contain whitespace")),
+  command: plainLines(z.string().min(1).max(4096)),
   dataLocation: z.string().trim().min(1).max(1024).optional(),
   sensitive: z.boolean().default(false),
   gpuType: z.enum(GPU_TYPES),

@@ -2,6 +2,7 @@
  * input schemas and the views API clients see. */
 import * as z from "zod";
 import { formatUsd, type Micros } from "../util/money";
+import { plainText } from "../util/text";
 
 export const ORG_ROLES = ["owner", "member"] as const;
 export type OrgRole = (typeof ORG_ROLES)[number];
@@ -77,10 +78,8 @@ export interface BudgetAlertItem {
   at: string;
 }
 
-const NO_CONTROL = /^[^\p{Cc}\p{Cf}]*$/u;
-
 export const CreateOrgInput = z.strictObject({
-  name: z.string().trim().min(2).max(64).regex(NO_CONTROL, "must not contain control characters"),
+  name: plainText(z.string().trim().min(2).max(64)),
 });
 
 /** Invite codes are 22 base64url characters (128 random bits); anything else cannot be one. */

@@ -1,5 +1,6 @@
 /** The User entity: its stored item, its public view and its input schemas. */
 import * as z from "zod";
+import { plainText } from "../util/text";
 
 export const ROLES = ["user", "admin"] as const;
 export type Role = (typeof ROLES)[number];
@@ -59,4 +60,4 @@ export const PasswordSchema = z
   .min(PASSWORD_MIN_LENGTH, `must be at least ${PASSWORD_MIN_LENGTH} characters`)
   .max(256, "must be at most 256 characters");
 
-export const FullNameSchema = z.string().trim().min(1, "must not be empty").max(200);
+export const FullNameSchema = plainText(z.string().trim().min(1, "must not be empty").max(200));
