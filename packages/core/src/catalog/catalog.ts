@@ -20,10 +20,24 @@ const BASE_PRICES: Record<GpuType, Partial<Record<Provider, string>>> = {
   H100: { aws: "6.88", gcp: "11.06", azure: "6.98", lambda: "2.49", coreweave: "4.76", onprem: "1.60" },
 };
 
-/** Shape of the `GPU_CATALOG_OVERRIDES` config value: {"A100":{"aws":"3.90"}}. */
+/** The highest price per GPU-hour an override may set: money stays exact up to it (costMicros). */
+export const MAX_PRICE_PER_GPU_HOUR_USD = 100;
+
+const USD = /^\d{1,3}(\.\d{1,6})?$/;
+
+/** Shape of the `GPU_CATALOG_OVERRIDES` config value: {"A100":{"aws":"3.90"}}, each price 0 to 100 USD. */
 export const CatalogOverridesSchema = z.partialRecord(
   z.enum(GPU_TYPES),
-  z.partialRecord(z.enum(PROVIDERS), z.string().regex(/^\d+(\.\d{1,6})?$/, "must be a USD amount like 2.50")),
+  z.partialRecord(
+    z.enum(PROVIDERS),
+    z
+      .string()
+      .regex(USD, "must be a USD amount like 2.50")
+      .refine(
+        (usd) => !USD.test(usd) || usdToMicros(usd) <= MAX_PRICE_PER_GPU_HOUR_USD * 1_000_000,
+        `must be at most ${MAX_PRICE_PER_GPU_HOUR_USD} USD per GPU-hour`,
+      ),
+  ),
 );
 export type CatalogOverrides = z.infer<typeof CatalogOverridesSchema>;
 
