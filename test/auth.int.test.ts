@@ -1,8 +1,9 @@
 /** Auth over HTTP against DynamoDB Local: register, login, /me and every token failure mode. */
 
-import { UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { hashPassword } from "../packages/core/src/auth/password";
 import { userKeys } from "../packages/core/src/user/keys";
 import { readTable } from "./support/audit";
 import { TEST_JWT_SECRET, testApp } from "./support/core";
@@ -89,6 +90,30 @@ describe("register", () => {
 });
 
 describe("login", () => {
+  it("replaces a hash made at older scrypt parameters on the next successful login, keeping the account's sessions", async () => {
+    const user = await signUp(ctx.app);
+    const key = userKeys.user(user.id);
+    await ctx.core.db.doc.send(
+      new UpdateCommand({
+        TableName: ctx.core.db.table,
+        Key: key,
+        UpdateExpression: "SET passwordHash = :h",
+        ExpressionAttributeValues: { ":h": await hashPassword(user.password, 10) },
+      }),
+    );
+    const storedHash = async () =>
+      String((await ctx.core.db.doc.send(new GetCommand({ TableName: ctx.core.db.table, Key: key }))).Item?.passwordHash);
+    expect(await storedHash()).toMatch(/^scrypt\$1024\$/);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: "wrong password" } })).status).toBe(
+      401,
+    );
+    expect(await storedHash()).toMatch(/^scrypt\$1024\$/);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } })).status).toBe(200);
+    expect(await storedHash()).toMatch(new RegExp(`^scrypt\\$${2 ** ctx.core.config.passwordHashCost}\\$8\\$1\\$`));
+    expect((await call(ctx.app, "GET", "/api/v1/me", { token: user.token })).status).toBe(200);
+    expect((await call(ctx.app, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } })).status).toBe(200);
+  });
+
   it("returns a bearer token that opens /me with the current quota", async () => {
     const user = await signUp(ctx.app);
     const login = await call(ctx.app, "POST", "/api/v1/auth/login", {

@@ -33,11 +33,15 @@ describe("loadConfig", () => {
     expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: "{not json" })).toThrow(/GPU_CATALOG_OVERRIDES/);
     expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"cheap"}}' })).toThrow(ConfigError);
     // Bounded, so every cost stays an exact integer of micro-dollars.
-    expect(loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"H100":{"onprem":"100"},"T4":{"onprem":"0"}}' }).catalogOverrides).toEqual({
+    expect(
+      loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"H100":{"onprem":"100"},"T4":{"onprem":"0"}}' }).catalogOverrides,
+    ).toEqual({
       H100: { onprem: "100" },
       T4: { onprem: "0" },
     });
     for (const price of ["100.000001", "1000", "99999999999999999999"])
-      expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: `{"A100":{"aws":"${price}"}}` }), price).toThrow(/GPU_CATALOG_OVERRIDES/);
+      expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: `{"A100":{"aws":"${price}"}}` }), price).toThrow(
+        /GPU_CATALOG_OVERRIDES/,
+      );
   });
 });

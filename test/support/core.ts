@@ -30,6 +30,9 @@ export function testConfig(env: Record<string, string> = {}): CoreConfig {
     TABLE_NAME: `test-${newId().toLowerCase()}`,
     DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
     JWT_SECRET: TEST_JWT_SECRET,
+    // Password hashes at a low cost (2^12) keep the many sign-ups fast; test/password.unit.test.ts
+    // covers the default cost (2^17) and the rehash on login.
+    PASSWORD_HASH_COST: "12",
     // Simulated GPU-hours take no time unless a test asks for some.
     SIMULATION_SECONDS_PER_HOUR: "0",
     // Tests provoke failures on purpose; set LOG_LEVEL to see the lines.

@@ -3,13 +3,13 @@ import * as z from "zod";
 import type { Core } from "../core";
 import { AlreadyExistsError, ContentionError, ForbiddenError, TooManyAttemptsError, UnauthorizedError, ValidationError } from "../errors";
 import { currentQuota } from "../quota/service";
-import { bumpSessionVersion, createUserItem, getUserItemByEmail, indexActiveAdmin } from "../user/store";
+import { bumpSessionVersion, createUserItem, getUserItemByEmail, indexActiveAdmin, replacePasswordHash } from "../user/store";
 import { EmailSchema, FullNameSchema, PasswordSchema, type Role, toUser, type User, type UserItem } from "../user/user";
 import { parseInput } from "../util/fn";
 import { newId } from "../util/id";
 import { activeUser } from "./access";
 import { lockedForSeconds, withAttempt } from "./lockout";
-import { decoyHash, hashPassword, verifyPassword } from "./password";
+import { decoyHash, hashPassword, needsRehash, verifyPassword } from "./password";
 import { clearLoginFailures, getLoginAttemptsItem, replaceLoginAttempts } from "./store";
 import { type Actor, issueAccessToken } from "./token";
 
@@ -27,7 +27,7 @@ async function createAccount(core: Core, input: z.output<typeof RegisterInput>, 
     fullName: input.fullName,
     role,
     active,
-    passwordHash: await hashPassword(input.password),
+    passwordHash: await hashPassword(input.password, core.config.passwordHashCost),
     createdAt: at,
     updatedAt: at,
   });
@@ -73,10 +73,14 @@ export async function login(core: Core, body: unknown) {
   const input = parseInput(LoginInput, body);
   const now = core.now();
   const [user] = await Promise.all([getUserItemByEmail(core.db, input.email), countAttempt(core, input.email, now)]);
-  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash()));
+  const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(core.config.passwordHashCost)));
   if (!user || !ok) throw new UnauthorizedError("Invalid email or password");
   await clearLoginFailures(core.db, input.email);
   if (!user.active) throw new ForbiddenError("This account is disabled (or not yet activated by an admin)");
+  // A hash made at older (weaker) parameters is replaced now that the password is known.
+  if (needsRehash(user.passwordHash, core.config.passwordHashCost)) {
+    await replacePasswordHash(core.db, user.id, user.passwordHash, await hashPassword(input.password, core.config.passwordHashCost));
+  }
   return issueAccessToken(core.config.jwt, { userId: user.id, role: user.role, sessionVersion: user.sessionVersion ?? 0 }, now);
 }
 
@@ -103,7 +107,7 @@ export async function changePassword(core: Core, actor: Actor, body: unknown) {
     throw new ValidationError("currentPassword: is not the account's password", [{ path: "currentPassword", message: "is wrong" }]);
   }
   await clearLoginFailures(core.db, user.email);
-  const newHash = await hashPassword(input.newPassword);
+  const newHash = await hashPassword(input.newPassword, core.config.passwordHashCost);
   const updated = await bumpSessionVersion(core.db, user.id, now.toISOString(), { oldHash: user.passwordHash, newHash });
   if (!updated) throw new ContentionError("The password changed meanwhile; sign in again");
   return issueAccessToken(core.config.jwt, { userId: updated.id, role: updated.role, sessionVersion: updated.sessionVersion ?? 0 }, now);

@@ -5,6 +5,10 @@ import type { OutboundSettings } from "../aws/outbound";
 import { type CatalogOverrides, CatalogOverridesSchema } from "../catalog/catalog";
 import { LOG_LEVELS, type LogLevel } from "../log";
 
+/** scrypt's cost as log2 N (auth/password.ts): the default (OWASP's minimum, 2^17) and the range a
+ * setting may choose and a stored hash may carry. */
+export const PASSWORD_HASH_COST = { default: 17, min: 10, max: 20 } as const;
+
 const number = (fallback: number) => z.coerce.number().finite().default(fallback);
 
 const EnvSchema = z.object({
@@ -18,6 +22,7 @@ const EnvSchema = z.object({
   DEFAULT_MONTHLY_GPU_HOURS: number(10).pipe(z.number().min(0).max(1_000_000)),
   AUTO_APPROVE_MAX_GPU_HOURS: number(0).pipe(z.number().min(0)),
   MAX_OPEN_JOBS_PER_USER: number(2000).pipe(z.number().int().min(1).max(1_000_000)),
+  PASSWORD_HASH_COST: number(PASSWORD_HASH_COST.default).pipe(z.number().int().min(PASSWORD_HASH_COST.min).max(PASSWORD_HASH_COST.max)),
   SUBMIT_RATE_PER_SECOND: number(20).pipe(z.number().min(0.001).max(100_000)),
   SUBMIT_BURST: number(1000).pipe(z.number().int().min(1).max(1_000_000)),
   MAX_POOLS_PER_ORG: number(10).pipe(z.number().int().min(0).max(1000)),
@@ -72,6 +77,8 @@ export interface CoreConfig {
   autoApproveMaxGpuHours: number;
   /** At most this many jobs of one user open at once (PENDING, APPROVED, RUNNING): MaxSubmitJobsPerUser. */
   maxOpenJobsPerUser: number;
+  /** scrypt's cost as log2 N for new password hashes (auth/password.ts); older hashes are replaced on login. */
+  passwordHashCost: number;
   /** At most this many private pools per org (each one is read by its GPU type's admission passes). */
   maxPoolsPerOrg: number;
   /** Per user: SUBMIT_BURST submissions at once, then SUBMIT_RATE_PER_SECOND (quota/rate.ts). */
@@ -114,6 +121,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     defaultMonthlyGpuHours: e.DEFAULT_MONTHLY_GPU_HOURS,
     autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
     maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,
+    passwordHashCost: e.PASSWORD_HASH_COST,
     maxPoolsPerOrg: e.MAX_POOLS_PER_ORG,
     submitRate: { ratePerSecond: e.SUBMIT_RATE_PER_SECOND, burst: e.SUBMIT_BURST },
     registration: { mode: e.REGISTRATION_MODE, allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS },

@@ -59,6 +59,24 @@ export async function bumpSessionVersion(
   }
 }
 
+/** Replaces the account's password hash by one of the same password at other parameters (a rehash
+ * on login): sessions go on. Nothing when the hash changed meanwhile (a password change wins). */
+export async function replacePasswordHash(db: Db, userId: string, oldHash: string, newHash: string): Promise<void> {
+  try {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: userKeys.user(userId),
+        UpdateExpression: "SET passwordHash = :new",
+        ConditionExpression: "passwordHash = :old",
+        ExpressionAttributeValues: { ":new": newHash, ":old": oldHash },
+      }),
+    );
+  } catch (error) {
+    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
+  }
+}
+
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.email(email), ConsistentRead: true }));
