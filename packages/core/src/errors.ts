@@ -31,6 +31,11 @@ export class OpenJobsLimitError extends DomainError {
   readonly code = "OPEN_JOBS_LIMIT";
 }
 
+/** The user belongs to MAX_ORGS_PER_USER orgs already. */
+export class MembershipLimitError extends DomainError {
+  readonly code = "MEMBERSHIP_LIMIT";
+}
+
 /** The org has MAX_POOLS_PER_ORG private pools already. */
 export class PoolLimitError extends DomainError {
   readonly code = "POOL_LIMIT";

@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   SUBMIT_RATE_PER_SECOND: number(20).pipe(z.number().min(0.001).max(100_000)),
   SUBMIT_BURST: number(1000).pipe(z.number().int().min(1).max(1_000_000)),
   MAX_POOLS_PER_ORG: number(10).pipe(z.number().int().min(0).max(1000)),
+  MAX_ORGS_PER_USER: number(50).pipe(z.number().int().min(1).max(1000)),
   REGISTRATION_MODE: z.enum(["open", "approval", "closed"]).default("open"),
   /** Comma-separated email domains that may register (empty: any). */
   ALLOWED_EMAIL_DOMAINS: z
@@ -81,6 +82,8 @@ export interface CoreConfig {
   passwordHashCost: number;
   /** At most this many private pools per org (each one is read by its GPU type's admission passes). */
   maxPoolsPerOrg: number;
+  /** Orgs one user may belong to (own or member), counted on the account. */
+  maxOrgsPerUser: number;
   /** Per user: SUBMIT_BURST submissions at once, then SUBMIT_RATE_PER_SECOND (quota/rate.ts). */
   submitRate: { ratePerSecond: number; burst: number };
   /** Who may register: anyone (open), anyone but an admin activates them (approval), nobody
@@ -123,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,
     passwordHashCost: e.PASSWORD_HASH_COST,
     maxPoolsPerOrg: e.MAX_POOLS_PER_ORG,
+    maxOrgsPerUser: e.MAX_ORGS_PER_USER,
     submitRate: { ratePerSecond: e.SUBMIT_RATE_PER_SECOND, burst: e.SUBMIT_BURST },
     registration: { mode: e.REGISTRATION_MODE, allowedEmailDomains: e.ALLOWED_EMAIL_DOMAINS },
     simulation: {

@@ -7,9 +7,9 @@ import { randomBytes } from "node:crypto";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { Transaction, TransactionCancelled, transactWrite } from "../db/transact";
-import { AlreadyExistsError, ContentionError, ForbiddenError, NotFoundError } from "../errors";
+import { AlreadyExistsError, ContentionError, ForbiddenError, MembershipLimitError, NotFoundError } from "../errors";
 import { periodOf } from "../quota/quota";
-import { getUserItems } from "../user/store";
+import { getUserItems, orgCountItem } from "../user/store";
 import { parseInput } from "../util/fn";
 import { isId, newId } from "../util/id";
 import { orgAccess, ownedOrg } from "./access";
@@ -30,6 +30,9 @@ import {
 } from "./store";
 
 const MAX_ATTEMPTS = 3;
+
+const tooMany = (core: Core) =>
+  new MembershipLimitError(`You belong to ${core.config.maxOrgsPerUser} orgs, the most allowed (MAX_ORGS_PER_USER); leave one first`);
 
 /** A fresh invite code: 128 random bits as 22 base64url characters. */
 export const newInviteCode = () => randomBytes(16).toString("base64url");
@@ -53,12 +56,14 @@ export async function createOrg(core: Core, actor: Actor, body: unknown) {
       .add("name", nameClaim)
       .add("invite", inviteClaim)
       .add("org", orgPut)
-      .add("owner", ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }));
+      .add("owner", ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }))
+      .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser));
     try {
       await transactWrite(core.db, tx);
       return toOrg(org, "owner");
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed("count")) throw tooMany(core);
       if (error.failed("name")) throw new AlreadyExistsError(`An org named "${input.name}" already exists`);
       if (error.failed("invite")) continue; // 128 random bits collided: draw again
       throw error;
@@ -80,18 +85,22 @@ export async function joinOrg(core: Core, actor: Actor, body: unknown) {
 
   const at = core.now().toISOString();
   try {
-    await transactWrite(core.db, [
-      // The code may have been rotated since it was read: then it no longer opens the org.
-      inviteOpensCheck(core.db, input.inviteCode, orgId),
-      ...addMemberItems(core.db, { orgId, userId: actor.userId, role: "member", orgName: org.name, joinedAt: at }),
-    ]);
+    await transactWrite(
+      core.db,
+      new Transaction()
+        // The code may have been rotated since it was read: then it no longer opens the org.
+        .add("invite", inviteOpensCheck(core.db, input.inviteCode, orgId))
+        .add("member", ...addMemberItems(core.db, { orgId, userId: actor.userId, role: "member", orgName: org.name, joinedAt: at }))
+        .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser)),
+    );
     return toOrg(org, "member");
   } catch (error) {
     if (!(error instanceof TransactionCancelled)) throw error;
-    if (error.failedAt(0)) throw unknown();
+    if (error.failed("invite")) throw unknown();
     // A concurrent join of the same user won: the membership exists, as the caller wanted.
-    const now = await getMembershipItem(core.db, actor.userId, orgId, true);
+    const now = error.failed("member") ? await getMembershipItem(core.db, actor.userId, orgId, true) : undefined;
     if (now) return toOrg(org, now.role);
+    if (error.failed("count")) throw tooMany(core);
     throw error;
   }
 }
@@ -130,6 +139,7 @@ export async function removeMember(core: Core, actor: Actor, orgId: string, user
     const at = core.now().toISOString();
     const removal = new Transaction()
       .add("member", ...removeMemberItems(core.db, { orgId, userId }))
+      .add("count", orgCountItem(core.db, userId, -1, core.config.maxOrgsPerUser))
       .add("invite", ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode: newInviteCode(), at }));
     try {
       await transactWrite(core.db, removal);
@@ -149,7 +159,12 @@ export async function leaveOrg(core: Core, actor: Actor, orgId: string) {
   if (!role) throw new NotFoundError(`Org ${orgId} not found`);
   if (role === "owner") throw new ForbiddenError("The org's owner cannot leave it");
   try {
-    await transactWrite(core.db, new Transaction().add("member", ...removeMemberItems(core.db, { orgId, userId: actor.userId })));
+    await transactWrite(
+      core.db,
+      new Transaction()
+        .add("member", ...removeMemberItems(core.db, { orgId, userId: actor.userId }))
+        .add("count", orgCountItem(core.db, actor.userId, -1, core.config.maxOrgsPerUser)),
+    );
   } catch (error) {
     // Only the membership's own condition may fail: it was removed (or left) concurrently, as asked.
     if (!(error instanceof TransactionCancelled) || !error.failed("member")) throw error;

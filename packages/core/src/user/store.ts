@@ -77,6 +77,25 @@ export async function replacePasswordHash(db: Db, userId: string, oldHash: strin
   }
 }
 
+/**
+ * Transaction item counting one more (`delta` 1) or one fewer (-1) org membership on the account.
+ * Conditional on the account existing, and for one more on it having fewer than `max` (on failure,
+ * the account as it was: ALL_OLD). An account whose memberships predate the count starts counting at its first change.
+ */
+export function orgCountItem(db: Db, userId: string, delta: 1 | -1, max: number): TransactItem {
+  return {
+    Update: {
+      TableName: db.table,
+      Key: userKeys.user(userId),
+      UpdateExpression: "SET orgCount = if_not_exists(orgCount, :zero) + :delta",
+      ConditionExpression:
+        delta > 0 ? "attribute_exists(pk) AND (attribute_not_exists(orgCount) OR orgCount < :max)" : "attribute_exists(pk)",
+      ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+      ExpressionAttributeValues: { ":zero": 0, ":delta": delta, ...(delta > 0 ? { ":max": max } : {}) },
+    },
+  };
+}
+
 /** Get a user by email (case-insensitive): the email guard item, then the user. */
 export async function getUserItemByEmail(db: Db, email: string): Promise<UserItem | undefined> {
   const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: userKeys.email(email), ConsistentRead: true }));

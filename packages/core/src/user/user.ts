@@ -23,6 +23,8 @@ export interface UserItem {
   /** Bumped by logout and a password change: a token carries the version it was issued at (`sv`)
    * and stops working once they differ. Absent: 0. */
   sessionVersion?: number;
+  /** Orgs the user belongs to (MAX_ORGS_PER_USER), counted by joins, creations and departures. */
+  orgCount?: number;
   /** The user's standing monthly limit in milli GPU-hours, when an admin set one. */
   monthlyLimitMilli?: number;
   createdAt: string;

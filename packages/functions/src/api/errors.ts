@@ -12,6 +12,7 @@ import {
   ForbiddenError,
   IdempotencyKeyReusedError,
   LastAdminError,
+  MembershipLimitError,
   NeverFitsError,
   NoCapacityError,
   NotFoundError,
@@ -45,6 +46,7 @@ const STATUS: [new (...args: never[]) => DomainError, ContentfulStatusCode][] = 
   [NoCapacityError, 409],
   [LastAdminError, 409],
   [PoolLimitError, 409],
+  [MembershipLimitError, 409],
   [ContentionError, 503],
   [TooManyAttemptsError, 429],
 ];

@@ -237,7 +237,7 @@ export const ROUTES: Record<string, RouteDoc> = {
   },
 
   "POST /api/v1/orgs": {
-    summary: "Create an org; the caller owns it",
+    summary: "Create an org; the caller owns it (409 ALREADY_EXISTS for a taken name, MEMBERSHIP_LIMIT past MAX_ORGS_PER_USER)",
     tag: "Orgs",
     access: "user",
     body: "CreateOrgInput",
@@ -246,12 +246,12 @@ export const ROUTES: Record<string, RouteDoc> = {
   },
   "GET /api/v1/orgs": { summary: "The caller's orgs", tag: "Orgs", access: "user", ok: [200, "OrgList"] },
   "POST /api/v1/orgs/join": {
-    summary: "Join an org with its invite code",
+    summary: "Join an org with its invite code (409 MEMBERSHIP_LIMIT past MAX_ORGS_PER_USER)",
     tag: "Orgs",
     access: "user",
     body: "JoinOrgInput",
     ok: [200, "Org"],
-    errors: [404],
+    errors: [404, 409],
   },
   "GET /api/v1/orgs/:id/members": { summary: "An org's members", tag: "Orgs", access: "user", ok: [200, "OrgMembers"] },
   "DELETE /api/v1/orgs/:id/members/:userId": {
