@@ -19,7 +19,11 @@ declare module "sst" {
       "arn": string
       "type": "sst.sst.Linkable"
     }
-    "JwtSecret": {
+    "JwtRetiredKeys": {
+      "type": "sst.sst.Secret"
+      "value": string
+    }
+    "JwtSigningKey": {
       "type": "sst.sst.Secret"
       "value": string
     }

@@ -33,7 +33,7 @@ export async function runPoolGrowth(stack: BenchStack, jobs = Number(process.env
   const config = loadConfig({
     DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     TABLE_NAME: stack.table,
-    JWT_SECRET: stack.jwtSecret,
+    JWT_SIGNING_KEY: stack.signingKey,
     AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
   });
   const raw = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });

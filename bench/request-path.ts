@@ -53,7 +53,7 @@ export async function runRequestPath(stack: BenchStack): Promise<PathResults> {
   const config = loadConfig({
     DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     TABLE_NAME: stack.table,
-    JWT_SECRET: stack.jwtSecret,
+    JWT_SIGNING_KEY: stack.signingKey,
     AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
   });
   const raw: Db = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });
@@ -314,7 +314,7 @@ export async function runAdmission(stack: BenchStack, rounds = Number(process.en
   const config = loadConfig({
     DYNAMODB_ENDPOINT: stack.dynamoEndpoint,
     TABLE_NAME: stack.table,
-    JWT_SECRET: stack.jwtSecret,
+    JWT_SIGNING_KEY: stack.signingKey,
     AWS_REQUEST_TIMEOUT_MS: BENCH_TIMEOUT_MS,
   });
   const raw: Db = createDb({ tableName: stack.table, region: config.region, endpoint: stack.dynamoEndpoint, outbound: config.outbound });

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { generateSigningKey } from "@gpuaas/core";
 import { freePort, killWhenGone } from "../packages/local/src/dynamodb-local";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -15,7 +16,8 @@ export interface BenchStack {
   dynamoEndpoint: string;
   table: string;
   admin: { email: string; password: string };
-  jwtSecret: string;
+  /** The stack's token signing key (JWT_SIGNING_KEY), for benches that build their own core on its table. */
+  signingKey: string;
   stop(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startStack(env: Record<string, string> = {}, cpuProfDir?: 
   const dataDir = mkdtempSync(join(tmpdir(), "gpuaas-bench-"));
   const [port, dynamoPort] = [await freePort(), await freePort()];
   const admin = { email: "bench-admin@example.com", password: "bench admin password" };
-  const jwtSecret = "bench-secret-bench-secret-bench-secret-0123";
+  const signingKey = JSON.stringify(generateSigningKey("bench"));
   const child = spawn(
     process.execPath,
     [...(cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : []), "--import", "tsx", "packages/local/src/main.ts"],
@@ -50,7 +52,7 @@ export async function startStack(env: Record<string, string> = {}, cpuProfDir?: 
         DATA_DIR: dataDir,
         ADMIN_EMAIL: admin.email,
         ADMIN_PASSWORD: admin.password,
-        JWT_SECRET: jwtSecret,
+        JWT_SIGNING_KEY: signingKey,
         LOG_LEVEL: "WARN",
         ...env,
       },
@@ -84,7 +86,7 @@ export async function startStack(env: Record<string, string> = {}, cpuProfDir?: 
     dynamoEndpoint: `http://127.0.0.1:${dynamoPort}`,
     table: env.TABLE_NAME ?? "gpuaas",
     admin,
-    jwtSecret,
+    signingKey,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         child.kill("SIGTERM");

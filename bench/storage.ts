@@ -136,7 +136,6 @@ export async function runStorage(): Promise<StorageResults> {
       loadConfig({
         DYNAMODB_ENDPOINT: dynamo.endpoint,
         TABLE_NAME: "bench",
-        JWT_SECRET: "bench-secret-bench-secret-bench-secret",
         DEFAULT_MONTHLY_GPU_HOURS: "1000000",
         SIMULATION_SECONDS_PER_HOUR: "3600",
         LOG_LEVEL: "ERROR",

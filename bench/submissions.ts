@@ -3,6 +3,7 @@
  * hammering one quota item (the contended case). Run: npm run bench:submissions */
 import { performance } from "node:perf_hooks";
 import { ensureAdmin } from "../packages/core/src/auth/service";
+import { generateSigningKey } from "../packages/core/src/auth/signing-key";
 import { loadConfig } from "../packages/core/src/config/config";
 import { type Core, createCore } from "../packages/core/src/core";
 import { ensureTable } from "../packages/core/src/db/table";
@@ -26,7 +27,7 @@ try {
     loadConfig({
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       TABLE_NAME: "bench",
-      JWT_SECRET: "bench-secret-bench-secret-bench-secret",
+      JWT_SIGNING_KEY: JSON.stringify(generateSigningKey("bench")),
       DEFAULT_MONTHLY_GPU_HOURS: String(JOBS_PER_USER * 10),
       SIMULATION_SECONDS_PER_HOUR: "0",
     }),

@@ -3,7 +3,7 @@
 import { LAMBDA_COPY_FILES } from "@gpuaas/web";
 import { API_HANDLER } from "../packages/functions/src/handlers";
 import { API_THROTTLING, RESERVED_CONCURRENCY } from "./defaults";
-import { jwtSecret } from "./secrets";
+import { jwtRetiredKeys, jwtSigningKey } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
 
@@ -30,7 +30,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
 
 api.route("$default", {
   handler: API_HANDLER,
-  link: [table, jwtSecret, jobWorkflow],
+  link: [table, jwtSigningKey, jwtRetiredKeys, jobWorkflow],
   // The web console (GET /, /console/*): its files and libraries, read from `web/` by lambda.ts.
   copyFiles: LAMBDA_COPY_FILES,
   // API Gateway gives up after 30 s; fail inside that.

@@ -4,7 +4,6 @@
  * same stream. */
 import { REACTIONS_HANDLER } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
 
@@ -16,7 +15,7 @@ table.subscribe(
   {
     handler: REACTIONS_HANDLER,
     description: "Table stream to reactions: admission, dependents, executions, budget alerts",
-    link: [table, jwtSecret, jobWorkflow, reactionDeadLetters],
+    link: [table, jobWorkflow, reactionDeadLetters],
     timeout: "60 seconds",
     // Passes of one GPU type coalesce inside an instance; few instances keep them from overlapping.
     concurrency: { reserved: RESERVED_CONCURRENCY.reactions },

@@ -1,7 +1,6 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
 import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 import { jobWorkflow } from "./workflow";
 
@@ -15,8 +14,7 @@ export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {
   function: {
     handler: DAILY_COST_ROLLUP_HANDLER,
     description: "Daily cost rollup of the previous UTC day",
-    // The core reads its config (JWT secret included) the same way in every Lambda.
-    link: [table, jwtSecret],
+    link: [table],
     timeout: "5 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
@@ -34,7 +32,7 @@ export const monthlyQuotaReset = new sst.aws.CronV2("MonthlyQuotaReset", {
   function: {
     handler: QUOTA_RESET_HANDLER,
     description: "Monthly quota reset (opens the month, carries open jobs' reservations)",
-    link: [table, jwtSecret],
+    link: [table],
     timeout: "15 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
@@ -51,7 +49,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
   function: {
     handler: RECONCILER_HANDLER,
     description: "Reconciler: admission, dependents of failed jobs, executions of open jobs",
-    link: [table, jwtSecret, jobWorkflow],
+    link: [table, jobWorkflow],
     timeout: "4 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },

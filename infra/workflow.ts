@@ -5,7 +5,6 @@ import { buildJobWorkflowDefinition, TASK_KEYS, type TaskKey } from "@gpuaas/cor
 import { TASKS } from "../packages/core/src/workflow/definition";
 import { WORKFLOW_TASK_HANDLERS } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { jwtSecret } from "./secrets";
 import { table } from "./storage";
 
 // The machine's name and ARN are fixed up front, so every Lambda can link the ARN without waiting
@@ -38,7 +37,7 @@ const taskFunctions = Object.fromEntries(
       handler: WORKFLOW_TASK_HANDLERS[key],
       description: `Job workflow task ${TASKS[key]}`,
       // A callback task whose job has already moved on answers its own token, hence the link.
-      link: [table, jwtSecret, jobWorkflow],
+      link: [table, jobWorkflow],
       timeout: "30 seconds",
       concurrency: { reserved: RESERVED_CONCURRENCY.workflowTask },
     }),

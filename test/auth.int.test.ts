@@ -1,18 +1,22 @@
 /** Auth over HTTP against DynamoDB Local: register, login, /me and every token failure mode. */
 
 import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
-import { SignJWT, UnsecuredJWT } from "jose";
+import { createCore, generateSigningKey, publicHalf } from "@gpuaas/core";
+import { createApp } from "@gpuaas/functions";
+import { decodeProtectedHeader, importJWK, SignJWT, UnsecuredJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
 import { hashPassword } from "../packages/core/src/auth/password";
 import { userKeys } from "../packages/core/src/user/keys";
 import { readTable } from "./support/audit";
-import { TEST_JWT_SECRET, testApp } from "./support/core";
+import { TEST_SIGNING_KEY, testApp, testConfig } from "./support/core";
 import { call, signUp, signUpAdmin, uniqueEmail, validJob } from "./support/http";
 
 let ctx: Awaited<ReturnType<typeof testApp>>;
 beforeAll(async () => {
   ctx = await testApp();
 });
+
+const signingKey = (key: ReturnType<typeof generateSigningKey>) => importJWK({ ...key, alg: "ES256" }, "ES256");
 
 const register = (body: unknown) => call(ctx.app, "POST", "/api/v1/auth/register", { body });
 
@@ -180,13 +184,13 @@ describe("login", () => {
     const job = { name: "j", image: "img:1", command: "run", gpuType: "A100", gpuCount: 1, estimatedHours: 1 };
     const { body } = await call(ctx.app, "POST", "/api/v1/jobs", { token: owner.token, body: job });
     const forged = await new SignJWT({ role: "admin" })
-      .setProtectedHeader({ alg: "HS256" })
+      .setProtectedHeader({ alg: "ES256", kid: TEST_SIGNING_KEY.kid })
       .setSubject(other.id)
       .setIssuer("gpuaas")
       .setAudience("gpuaas-api")
       .setIssuedAt()
       .setExpirationTime("5m")
-      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+      .sign(await signingKey(TEST_SIGNING_KEY));
     expect((await call(ctx.app, "GET", `/api/v1/jobs/${body.id}`, { token: forged })).status).toBe(404);
     expect((await call(ctx.app, "GET", `/api/v1/jobs/${body.id}/events`, { token: forged })).status).toBe(404);
   });
@@ -210,23 +214,23 @@ describe("login", () => {
   it("a validly signed token claiming admin for a plain user grants nothing", async () => {
     const user = await signUp(ctx.app);
     const forged = await new SignJWT({ role: "admin" })
-      .setProtectedHeader({ alg: "HS256" })
+      .setProtectedHeader({ alg: "ES256", kid: TEST_SIGNING_KEY.kid })
       .setSubject(user.id)
       .setIssuer("gpuaas")
       .setAudience("gpuaas-api")
       .setIssuedAt()
       .setExpirationTime("5m")
-      .sign(new TextEncoder().encode(TEST_JWT_SECRET));
+      .sign(await signingKey(TEST_SIGNING_KEY));
     expect((await call(ctx.app, "GET", "/api/v1/admin/jobs", { token: forged })).status).toBe(403);
   });
 });
 
 describe("bearer tokens", () => {
-  const secret = new TextEncoder().encode(TEST_JWT_SECRET);
+  let secret: Awaited<ReturnType<typeof signingKey>>;
   const now = () => Math.floor(Date.now() / 1000);
-  const good = (sub: string) =>
+  const good = (sub: string, kid = TEST_SIGNING_KEY.kid) =>
     new SignJWT({ role: "admin" })
-      .setProtectedHeader({ alg: "HS256" })
+      .setProtectedHeader({ alg: "ES256", kid })
       .setSubject(sub)
       .setIssuer("gpuaas")
       .setAudience("gpuaas-api")
@@ -235,6 +239,7 @@ describe("bearer tokens", () => {
   let token: string;
   beforeAll(async () => {
     ({ id: userId, token } = await signUp(ctx.app));
+    secret = await signingKey(TEST_SIGNING_KEY);
   });
 
   const me = (t?: string, raw?: string) => call(ctx.app, "GET", "/api/v1/me", raw ? { headers: { authorization: raw } } : { token: t });
@@ -257,8 +262,30 @@ describe("bearer tokens", () => {
           .encode(),
     ],
     [
-      "another key",
-      async () => good(userId).setExpirationTime("1h").sign(new TextEncoder().encode("some-other-secret-of-sufficient-length!!")),
+      "another key under the same kid",
+      async () =>
+        good(userId)
+          .setExpirationTime("1h")
+          .sign(await signingKey(generateSigningKey(TEST_SIGNING_KEY.kid))),
+    ],
+    [
+      "a kid the API does not know",
+      async () =>
+        good(userId, "nobody")
+          .setExpirationTime("1h")
+          .sign(await signingKey(generateSigningKey("nobody"))),
+    ],
+    [
+      "HS256 keyed with the published public key (algorithm confusion)",
+      async () =>
+        new SignJWT({ role: "admin" })
+          .setProtectedHeader({ alg: "HS256", kid: TEST_SIGNING_KEY.kid })
+          .setSubject(userId)
+          .setIssuer("gpuaas")
+          .setAudience("gpuaas-api")
+          .setIssuedAt()
+          .setExpirationTime("1h")
+          .sign(new TextEncoder().encode(JSON.stringify(publicHalf(TEST_SIGNING_KEY)))),
     ],
     [
       "expired",
@@ -290,6 +317,44 @@ describe("bearer tokens", () => {
 
   it("rejects a non-Bearer Authorization header with 401", async () => {
     expect((await me(undefined, `Basic ${Buffer.from("a:b").toString("base64")}`)).status).toBe(401);
+  });
+});
+
+describe("token keys", () => {
+  it("publishes the public keys at /.well-known/jwks.json, never the private part; tokens name their key", async () => {
+    const res = await call(ctx.app, "GET", "/.well-known/jwks.json");
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ keys: [{ ...publicHalf(TEST_SIGNING_KEY), alg: "ES256", use: "sig" }] });
+    expect(JSON.stringify(res.body)).not.toContain(TEST_SIGNING_KEY.d);
+    const { token } = await signUp(ctx.app);
+    expect(decodeProtectedHeader(token)).toEqual({ alg: "ES256", typ: "JWT", kid: TEST_SIGNING_KEY.kid });
+  });
+
+  it("rotation: after a new signing key, the old one's tokens verify while it is listed in JWT_RETIRED_KEYS, and no longer once it is dropped", async () => {
+    const user = await signUp(ctx.app);
+    const next = generateSigningKey("next-key");
+    const rotated = createApp(
+      createCore(
+        testConfig({
+          TABLE_NAME: ctx.core.config.tableName,
+          JWT_SIGNING_KEY: JSON.stringify(next),
+          JWT_RETIRED_KEYS: JSON.stringify([publicHalf(TEST_SIGNING_KEY)]),
+        }),
+      ),
+    );
+    expect((await call(rotated, "GET", "/api/v1/me", { token: user.token })).status).toBe(200);
+    const fresh = await call(rotated, "POST", "/api/v1/auth/login", { body: { email: user.email, password: user.password } });
+    expect(decodeProtectedHeader(fresh.body.accessToken).kid).toBe("next-key");
+    expect((await call(rotated, "GET", "/.well-known/jwks.json")).body.keys.map((k: { kid: string }) => k.kid)).toEqual([
+      "next-key",
+      TEST_SIGNING_KEY.kid,
+    ]);
+
+    const retiredDropped = createApp(
+      createCore(testConfig({ TABLE_NAME: ctx.core.config.tableName, JWT_SIGNING_KEY: JSON.stringify(next) })),
+    );
+    expect((await call(retiredDropped, "GET", "/api/v1/me", { token: user.token })).status).toBe(401);
+    expect((await call(retiredDropped, "GET", "/api/v1/me", { token: fresh.body.accessToken })).status).toBe(200);
   });
 });
 

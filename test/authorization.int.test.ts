@@ -100,6 +100,7 @@ const cells = (anonymous: number, owner: number, other: number, admin: number, o
 // The org owner reads its members' org jobs but acts on none of them.
 const MATRIX: Record<string, Row> = {
   "GET /health": { expect: cells(200, 200, 200, 200, 200) },
+  "GET /.well-known/jwks.json": { expect: cells(200, 200, 200, 200, 200) },
   // The web console's page and files are public: the data they show comes from the API, with its own checks.
   "GET /": { expect: cells(200, 200, 200, 200, 200) },
   "GET /console/*": { expect: cells(200, 200, 200, 200, 200), target: () => ({ path: "/console/app.js" }) },

@@ -1,11 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../packages/core/src/config/config";
 
-const SECRET = "x".repeat(32);
-
 describe("loadConfig", () => {
   it("applies defaults", () => {
-    const config = loadConfig({ JWT_SECRET: SECRET });
+    const config = loadConfig({});
     expect(config).toMatchObject({
       tableName: "gpuaas",
       defaultMonthlyGpuHours: 10,
@@ -20,28 +18,23 @@ describe("loadConfig", () => {
     try {
       loadConfig({ DEFAULT_MONTHLY_GPU_HOURS: "lots", SIMULATION_FAILURE_RATE: "2" });
     } catch (error) {
-      expect((error as Error).message).toMatch(/JWT_SECRET/);
       expect((error as Error).message).toMatch(/DEFAULT_MONTHLY_GPU_HOURS/);
       expect((error as Error).message).toMatch(/SIMULATION_FAILURE_RATE/);
     }
   });
 
   it("parses catalog overrides and rejects malformed ones", () => {
-    expect(loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"3.90"}}' }).catalogOverrides).toEqual({
+    expect(loadConfig({ GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"3.90"}}' }).catalogOverrides).toEqual({
       A100: { aws: "3.90" },
     });
-    expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: "{not json" })).toThrow(/GPU_CATALOG_OVERRIDES/);
-    expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"cheap"}}' })).toThrow(ConfigError);
+    expect(() => loadConfig({ GPU_CATALOG_OVERRIDES: "{not json" })).toThrow(/GPU_CATALOG_OVERRIDES/);
+    expect(() => loadConfig({ GPU_CATALOG_OVERRIDES: '{"A100":{"aws":"cheap"}}' })).toThrow(ConfigError);
     // Bounded, so every cost stays an exact integer of micro-dollars.
-    expect(
-      loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: '{"H100":{"onprem":"100"},"T4":{"onprem":"0"}}' }).catalogOverrides,
-    ).toEqual({
+    expect(loadConfig({ GPU_CATALOG_OVERRIDES: '{"H100":{"onprem":"100"},"T4":{"onprem":"0"}}' }).catalogOverrides).toEqual({
       H100: { onprem: "100" },
       T4: { onprem: "0" },
     });
     for (const price of ["100.000001", "1000", "99999999999999999999"])
-      expect(() => loadConfig({ JWT_SECRET: SECRET, GPU_CATALOG_OVERRIDES: `{"A100":{"aws":"${price}"}}` }), price).toThrow(
-        /GPU_CATALOG_OVERRIDES/,
-      );
+      expect(() => loadConfig({ GPU_CATALOG_OVERRIDES: `{"A100":{"aws":"${price}"}}` }), price).toThrow(/GPU_CATALOG_OVERRIDES/);
   });
 });

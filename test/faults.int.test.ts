@@ -14,7 +14,7 @@ import { newId } from "../packages/core/src/util/id";
 import { type DynamoDbLocal, freePort, startDynamoDbLocal } from "../packages/local/src/dynamodb-local";
 import type { LocalWorkflowEngine } from "../packages/local/src/workflow-engine";
 import { auditTable, readTable } from "./support/audit";
-import { engineCore, TEST_JWT_SECRET, withReactions } from "./support/core";
+import { engineCore, TEST_SIGNING_KEY, withReactions } from "./support/core";
 import { call, signUp, signUpAdmin, validJob } from "./support/http";
 import { lifecycleApi } from "./support/lifecycle";
 import { eventually } from "./support/wait";
@@ -37,7 +37,7 @@ beforeAll(async () => {
   const config = loadConfig({
     TABLE_NAME: `faults-${newId().toLowerCase()}`,
     DYNAMODB_ENDPOINT: dynamo.endpoint,
-    JWT_SECRET: TEST_JWT_SECRET,
+    JWT_SIGNING_KEY: JSON.stringify(TEST_SIGNING_KEY),
     SIMULATION_SECONDS_PER_HOUR: "3600",
     LOG_LEVEL: "SILENT",
   });

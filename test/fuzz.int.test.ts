@@ -10,7 +10,7 @@
  * fixture pools are fully allocated, so every resize shrinks below what is allocated (409); pool
  * creations carry refused bodies, a missing org or a GPU type the catalog lacks at the provider. */
 
-import type { Core } from "@gpuaas/core";
+import { type Core, generateSigningKey } from "@gpuaas/core";
 import {
   ChangePasswordInput,
   CreateClusterInput,
@@ -31,7 +31,7 @@ import {
 } from "@gpuaas/core/api";
 import { createApp } from "@gpuaas/functions";
 import fc from "fast-check";
-import { SignJWT, UnsecuredJWT } from "jose";
+import { importJWK, SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type * as z from "zod";
 import { issueAccessToken } from "../packages/core/src/auth/token";
@@ -434,6 +434,7 @@ const userListQuery = (w: World) => queryString(param(fc.constant("limit"), limi
 
 const ROUTES: Record<string, (w: World) => Parts> = {
   "GET /health": () => ({}),
+  "GET /.well-known/jwks.json": () => ({}),
   "GET /": () => ({}),
   // Console files: real ones, ones that are not there, and ways out of the console's folder.
   "GET /console/*": () => ({
@@ -587,14 +588,19 @@ async function badTokens(core: Core, userId: string, adminId: string) {
   const now = new Date();
   const issued = await Promise.all([
     issueAccessToken(jwt, { userId, role: "user" }, new Date(now.getTime() - 2 * jwt.ttlSeconds * 1000)),
-    issueAccessToken({ ...jwt, secret: "another-secret-that-is-long-enough-for-hs256!!" }, { userId: adminId, role: "admin" }, now),
+    // Another key under the API's kid, and a key the API does not know.
+    issueAccessToken({ ...jwt, signingKey: generateSigningKey(jwt.signingKey!.kid) }, { userId: adminId, role: "admin" }, now),
+    issueAccessToken({ ...jwt, signingKey: generateSigningKey("unknown") }, { userId: adminId, role: "admin" }, now),
     issueAccessToken({ ...jwt, issuer: "someone-else" }, { userId: adminId, role: "admin" }, now),
     issueAccessToken({ ...jwt, audience: "another-api" }, { userId: adminId, role: "admin" }, now),
     issueAccessToken(jwt, { userId: "01ARZ3NDEKTSV4RRFFQ69G5FAV", role: "admin" }, now),
     // Issued at a session version the account is not at (as after a logout or a password change).
     issueAccessToken(jwt, { userId: adminId, role: "admin", sessionVersion: 7 }, now),
   ]);
-  const key = new TextEncoder().encode(jwt.secret);
+  // The published public key as an HMAC secret (algorithm confusion), and the API's own key.
+  const hmac = new TextEncoder().encode(JSON.stringify(jwt.publicKeys[0]));
+  const key = await importJWK({ ...jwt.signingKey!, alg: "ES256" }, "ES256");
+  const kid = jwt.signingKey!.kid;
   const claims = (role: string) => new SignJWT({ role }).setSubject(adminId).setIssuer(jwt.issuer).setAudience(jwt.audience).setIssuedAt();
   return [
     ...issued.map((t) => t.accessToken),
@@ -605,9 +611,10 @@ async function badTokens(core: Core, userId: string, adminId: string) {
       .setIssuedAt()
       .setExpirationTime("10m")
       .encode(),
-    await claims("admin").setProtectedHeader({ alg: "HS384" }).setExpirationTime("10m").sign(key),
-    await claims("admin").setProtectedHeader({ alg: "HS256" }).sign(key),
-    await claims("root").setProtectedHeader({ alg: "HS256" }).setExpirationTime("10m").sign(key),
+    await claims("admin").setProtectedHeader({ alg: "HS384", kid }).setExpirationTime("10m").sign(hmac),
+    await claims("admin").setProtectedHeader({ alg: "HS256", kid }).setExpirationTime("10m").sign(hmac),
+    await claims("admin").setProtectedHeader({ alg: "ES256", kid }).sign(key),
+    await claims("root").setProtectedHeader({ alg: "ES256", kid }).setExpirationTime("10m").sign(key),
   ];
 }
 

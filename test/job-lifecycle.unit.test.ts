@@ -10,7 +10,7 @@ import { noWorkflow } from "../packages/core/src/workflow/port";
 
 const at = new Date("2026-11-02T10:00:00.000Z");
 const coreWith = (env: Record<string, string> = {}) =>
-  createCore(loadConfig({ JWT_SECRET: "x".repeat(32), ...env }), { now: () => at, workflow: noWorkflow("unit test") });
+  createCore(loadConfig({ ...env }), { now: () => at, workflow: noWorkflow("unit test") });
 
 describe("simulated outcome", () => {
   it("is reproducible per job id and fails at about the configured rate", () => {

@@ -2,7 +2,7 @@
  * linked resources are given the way SST gives them (SST_RESOURCE_* env), and every answer must
  * equal the local server's (the same app on the same table via app.request()). */
 
-import { createCore, loadConfig } from "@gpuaas/core";
+import { createCore, generateSigningKey, loadConfig } from "@gpuaas/core";
 import { ensureTable } from "@gpuaas/core/aws";
 import { createApp } from "@gpuaas/functions";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -10,7 +10,7 @@ import { newId } from "../packages/core/src/util/id";
 import { apiEvent, type EventOptions, invoke } from "./support/apigw";
 import { call, uniqueEmail } from "./support/http";
 
-const JWT_SECRET = "lambda-test-secret-that-is-long-enough-for-hs256";
+const JWT_SIGNING_KEY = JSON.stringify(generateSigningKey("lambda-test"));
 const TABLE_NAME = `test-lambda-${newId().toLowerCase()}`;
 const savedEnv = { ...process.env };
 
@@ -22,12 +22,12 @@ beforeAll(async () => {
   // secret arrives in an encrypted file that the same Resource decrypts).
   process.env.SST_RESOURCE_App = JSON.stringify({ name: "gpuaas", stage: "test" });
   process.env.SST_RESOURCE_Table = JSON.stringify({ name: TABLE_NAME, type: "sst.aws.Dynamo" });
-  process.env.SST_RESOURCE_JwtSecret = JSON.stringify({ value: JWT_SECRET, type: "sst.sst.Secret" });
+  process.env.SST_RESOURCE_JwtSigningKey = JSON.stringify({ value: JWT_SIGNING_KEY, type: "sst.sst.Secret" });
   process.env.DYNAMODB_ENDPOINT = inject("dynamoEndpoint");
   delete process.env.TABLE_NAME;
-  delete process.env.JWT_SECRET;
+  delete process.env.JWT_SIGNING_KEY;
 
-  const core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
+  const core = createCore(loadConfig({ TABLE_NAME, JWT_SIGNING_KEY, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
   await ensureTable(core.db.client, TABLE_NAME);
   local = createApp(core);
   ({ handler } = await import("../packages/functions/src/api/lambda"));

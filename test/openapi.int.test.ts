@@ -133,6 +133,7 @@ describe("the document", () => {
         "GET /health",
         "GET /openapi.json",
         "GET /docs",
+        "GET /.well-known/jwks.json",
         "GET /api/v1/catalog/gpus",
         "POST /api/v1/auth/register",
         "POST /api/v1/auth/login",
@@ -181,6 +182,7 @@ describe("Swagger UI", () => {
 describe("real responses match the documented schemas", () => {
   it("covers the main flows of every route", async () => {
     expect((await api("GET /health")).status).toBe(200);
+    expect((await api("GET /.well-known/jwks.json")).status).toBe(200);
     expect((await api("GET /openapi.json")).status).toBe(200);
     expect((await api("GET /api/v1/catalog/gpus")).status).toBe(200);
 

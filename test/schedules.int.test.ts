@@ -10,7 +10,6 @@ import { newId } from "../packages/core/src/util/id";
 import { DAILY_COST_ROLLUP_HANDLER } from "../packages/functions/src/handlers";
 import { readTable } from "./support/audit";
 
-const JWT_SECRET = "schedule-test-secret-that-is-long-enough-for-hs256";
 const TABLE_NAME = `test-schedules-${newId().toLowerCase()}`;
 const savedEnv = { ...process.env };
 let core: Core;
@@ -18,12 +17,11 @@ let core: Core;
 beforeAll(async () => {
   process.env.SST_RESOURCE_App = JSON.stringify({ name: "gpuaas", stage: "test" });
   process.env.SST_RESOURCE_Table = JSON.stringify({ name: TABLE_NAME, type: "sst.aws.Dynamo" });
-  process.env.SST_RESOURCE_JwtSecret = JSON.stringify({ value: JWT_SECRET, type: "sst.sst.Secret" });
   process.env.DYNAMODB_ENDPOINT = inject("dynamoEndpoint");
   process.env.LOG_LEVEL = process.env.LOG_LEVEL ?? "SILENT";
   delete process.env.TABLE_NAME;
-  delete process.env.JWT_SECRET;
-  core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
+  delete process.env.JWT_SIGNING_KEY;
+  core = createCore(loadConfig({ TABLE_NAME, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
   await ensureTable(core.db.client, TABLE_NAME);
 });
 

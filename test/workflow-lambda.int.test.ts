@@ -5,7 +5,7 @@
  * and answers the parked task tokens. */
 import { resolve } from "node:path";
 import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { createCore, createLogger, loadConfig } from "@gpuaas/core";
+import { createCore, createLogger, generateSigningKey, loadConfig } from "@gpuaas/core";
 import { ensureAdmin } from "@gpuaas/core/api";
 import { ensureTable, tableStreamArn } from "@gpuaas/core/aws";
 import { buildJobWorkflowDefinition, LAMBDA_INVOKE, LAMBDA_INVOKE_WAIT_FOR_TOKEN, TASK_KEYS, type TaskKey } from "@gpuaas/core/workflow";
@@ -22,7 +22,7 @@ import { uniqueEmail, validJob } from "./support/http";
 const ROOT = resolve(import.meta.dirname, "..");
 const MACHINE = "arn:aws:states:us-east-1:123456789012:stateMachine:gpuaas-test-JobWorkflow";
 const TABLE_NAME = `test-wflambda-${newId().toLowerCase()}`;
-const JWT_SECRET = "workflow-lambda-test-secret-long-enough-for-hs256";
+const JWT_SIGNING_KEY = JSON.stringify(generateSigningKey("wf-lambda-test"));
 
 // Links as SST's Resource reads them (SST_RESOURCE_<name>), set before any entry point touches
 // Resource: it reads the environment once. Step Functions itself is the SDK mock below.
@@ -30,7 +30,8 @@ const savedEnv = { ...process.env };
 Object.assign(process.env, {
   SST_RESOURCE_App: JSON.stringify({ name: "gpuaas", stage: "test" }),
   SST_RESOURCE_Table: JSON.stringify({ name: TABLE_NAME, type: "sst.aws.Dynamo" }),
-  SST_RESOURCE_JwtSecret: JSON.stringify({ value: JWT_SECRET, type: "sst.sst.Secret" }),
+  // The API entry point signs tokens; in AWS only its function is linked to the key.
+  SST_RESOURCE_JwtSigningKey: JSON.stringify({ value: JWT_SIGNING_KEY, type: "sst.sst.Secret" }),
   SST_RESOURCE_JobWorkflow: JSON.stringify({ arn: MACHINE, type: "sst.sst.Linkable" }),
   DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
   SIMULATION_SECONDS_PER_HOUR: "0",
@@ -127,7 +128,7 @@ describe("task Lambdas and the API Lambda, as Step Functions drives them", () =>
       .map((c) => ({ token: c.args[0].input.taskToken, output: JSON.parse(c.args[0].input.output!) }));
 
   beforeAll(async () => {
-    const core = createCore(loadConfig({ TABLE_NAME, JWT_SECRET, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
+    const core = createCore(loadConfig({ TABLE_NAME, DYNAMODB_ENDPOINT: inject("dynamoEndpoint") }));
     await ensureTable(core.db.client, TABLE_NAME);
     api = await entryPoint(API_HANDLER);
     // The event source mapping: each batch of the table's stream to the reactions Lambda.

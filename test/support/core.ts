@@ -1,7 +1,7 @@
 /** Test fixtures: a fresh table per test file on the shared DynamoDB Local, a core and an app on it,
  * with job lifecycles run by the local workflow engine (the same one `npm start` uses). */
 
-import { type Core, type CoreConfig, createCore, loadConfig } from "@gpuaas/core";
+import { type Core, type CoreConfig, createCore, generateSigningKey, loadConfig } from "@gpuaas/core";
 import { ensureTable } from "@gpuaas/core/aws";
 import { createApp } from "@gpuaas/functions";
 import { inject } from "vitest";
@@ -23,13 +23,14 @@ export interface FixtureOptions {
   reactions?: boolean;
 }
 
-export const TEST_JWT_SECRET = "test-secret-that-is-long-enough-for-hs256!!";
+/** The tests' API signing key (ES256), one per test process. */
+export const TEST_SIGNING_KEY = generateSigningKey("test-key");
 
 export function testConfig(env: Record<string, string> = {}): CoreConfig {
   return loadConfig({
     TABLE_NAME: `test-${newId().toLowerCase()}`,
     DYNAMODB_ENDPOINT: inject("dynamoEndpoint"),
-    JWT_SECRET: TEST_JWT_SECRET,
+    JWT_SIGNING_KEY: JSON.stringify(TEST_SIGNING_KEY),
     // Password hashes at a low cost (2^12) keep the many sign-ups fast; test/password.unit.test.ts
     // covers the default cost (2^17) and the rehash on login.
     PASSWORD_HASH_COST: "12",

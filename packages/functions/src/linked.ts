@@ -7,7 +7,9 @@ import { Resource } from "sst";
 /** The linked resources a Lambda of this app reads (a structural subset of SST's `Resource`). */
 export interface LinkedResources {
   Table: { name: string };
-  JwtSecret: { value: string };
+  /** The token signing key (a private JWK) and the retired keys' public halves: the API's only. */
+  JwtSigningKey?: { value: string };
+  JwtRetiredKeys?: { value: string };
   /** The job state machine, linked where a function drives it (API and workflow tasks). */
   JobWorkflow?: { arn: string };
 }
@@ -17,7 +19,8 @@ export function linkedEnv(resource: LinkedResources, env: Record<string, string 
   return {
     ...env,
     TABLE_NAME: resource.Table.name,
-    JWT_SECRET: resource.JwtSecret.value,
+    ...(resource.JwtSigningKey ? { JWT_SIGNING_KEY: resource.JwtSigningKey.value } : {}),
+    ...(resource.JwtRetiredKeys ? { JWT_RETIRED_KEYS: resource.JwtRetiredKeys.value } : {}),
     ...(resource.JobWorkflow ? { JOB_WORKFLOW_ARN: resource.JobWorkflow.arn } : {}),
   };
 }
@@ -26,7 +29,8 @@ export function linkedEnv(resource: LinkedResources, env: Record<string, string 
 function linkedResources(): LinkedResources {
   return {
     Table: Resource.Table,
-    JwtSecret: Resource.JwtSecret,
+    ...("JwtSigningKey" in Resource ? { JwtSigningKey: Resource.JwtSigningKey } : {}),
+    ...("JwtRetiredKeys" in Resource ? { JwtRetiredKeys: Resource.JwtRetiredKeys } : {}),
     ...("JobWorkflow" in Resource ? { JobWorkflow: Resource.JobWorkflow } : {}),
   };
 }

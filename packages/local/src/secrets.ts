@@ -1,22 +1,25 @@
-/** Secrets of the local stack, generated once and kept in the data dir (mode 0600): the JWT signing
- * secret (so tokens survive restarts) and the bootstrap admin's password when ADMIN_PASSWORD is not
+/** Secrets of the local stack, generated once and kept in the data dir (mode 0600): the API's token
+ * signing key (ES256, so tokens survive restarts) and the bootstrap admin's password when ADMIN_PASSWORD is not
  * set (so no stack starts with a password everyone knows). */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { generateSigningKey } from "@gpuaas/core";
 
-export function localJwtSecret(dataDir: string): string {
-  const file = join(dataDir, "jwt-secret");
+/** The local API's signing key as JWT_SIGNING_KEY takes it (a private JWK in JSON): read from
+ * `DATA_DIR/jwt-signing-key.json`, or made and kept there. */
+export function localSigningKey(dataDir: string): string {
+  const file = join(dataDir, "jwt-signing-key.json");
   try {
     const existing = readFileSync(file, "utf8").trim();
-    if (existing.length >= 32) return existing;
+    if (existing.startsWith("{")) return existing;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
   mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString("base64url");
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
+  const key = JSON.stringify(generateSigningKey());
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 /** The bootstrap admin's password when ADMIN_PASSWORD is unset: read from the data dir, or made up

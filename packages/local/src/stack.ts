@@ -17,7 +17,7 @@ import { type EventStreamReader, startEventStream } from "./event-stream";
 import { closeServer, createLocalServer, listen } from "./http-server";
 import { type LocalReactor, startReactor } from "./reactor";
 import { dailyAt, everyMinutes, type ScheduledTask, type Scheduler, startOfNextMonth, startScheduler } from "./scheduler";
-import { localAdminPassword, localJwtSecret } from "./secrets";
+import { localAdminPassword, localSigningKey } from "./secrets";
 import { warmUpDynamoDbLocal } from "./warm-up";
 import { createLocalWorkflowEngine, type LocalWorkflowEngine } from "./workflow-engine";
 
@@ -74,7 +74,7 @@ export async function startLocalStack(env: Record<string, string | undefined> = 
     ...LOCAL_DEFAULTS,
     ...env,
     DYNAMODB_ENDPOINT: "http://127.0.0.1:8000",
-    JWT_SECRET: env.JWT_SECRET || localJwtSecret(dataDir),
+    JWT_SIGNING_KEY: env.JWT_SIGNING_KEY || localSigningKey(dataDir),
   });
 
   // Check the API port before spending seconds on Java.

@@ -56,7 +56,7 @@ export function needsRehash(stored: string, cost = DEFAULT_HASH_COST): boolean {
 // Verified against when the email is unknown, so a miss costs as long as a wrong password.
 const decoys = new Map<number, Promise<string>>();
 export function decoyHash(cost = DEFAULT_HASH_COST): Promise<string> {
-  let decoy = decoys.get(cost);
-  if (!decoy) decoys.set(cost, (decoy = hashPassword("decoy-password-never-matches", cost)));
+  const decoy = decoys.get(cost) ?? hashPassword("decoy-password-never-matches", cost);
+  decoys.set(cost, decoy);
   return decoy;
 }

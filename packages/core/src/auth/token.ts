@@ -1,11 +1,13 @@
-/** Access tokens: HS256 JWTs via jose, with issuer, audience and expiry checked and the algorithm pinned. */
-import { jwtVerify, SignJWT } from "jose";
+/** Access tokens: ES256 JWTs via jose, each naming its signing key (`kid`), with issuer, audience and
+ * expiry checked and the algorithm pinned. Only the API holds the private key (JWT_SIGNING_KEY);
+ * anyone may verify with the public keys it publishes at /.well-known/jwks.json. */
+import { createLocalJWKSet, importJWK, type JWTVerifyGetKey, jwtVerify, SignJWT } from "jose";
 import * as z from "zod";
 import type { CoreConfig } from "../config/config";
 import { UnauthorizedError } from "../errors";
 import { ROLES, type Role, type UserItem } from "../user/user";
 
-const ALGORITHM = "HS256";
+const ALGORITHM = "ES256";
 
 export interface Actor {
   userId: string;
@@ -21,36 +23,44 @@ export interface Actor {
 
 const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES), sv: z.number().int().min(0).optional() });
 
-const keyOf = (secret: string) => new TextEncoder().encode(secret);
+// Imported once per configuration (a Lambda has one; tests make many).
+const signingKeys = new WeakMap<CoreConfig["jwt"], ReturnType<typeof importJWK>>();
+const verifyingKeys = new WeakMap<CoreConfig["jwt"], JWTVerifyGetKey>();
 
 export async function issueAccessToken(jwt: CoreConfig["jwt"], actor: Actor, now: Date) {
+  const signing = jwt.signingKey;
+  if (!signing) throw new Error("This function holds no token signing key (JWT_SIGNING_KEY): only the API issues tokens");
+  const key = signingKeys.get(jwt) ?? importJWK({ ...signing, alg: ALGORITHM }, ALGORITHM);
+  signingKeys.set(jwt, key);
   const iat = Math.floor(now.getTime() / 1000);
   const accessToken = await new SignJWT({ role: actor.role, sv: actor.sessionVersion ?? 0 })
-    .setProtectedHeader({ alg: ALGORITHM, typ: "JWT" })
+    .setProtectedHeader({ alg: ALGORITHM, typ: "JWT", kid: signing.kid })
     .setSubject(actor.userId)
     .setIssuer(jwt.issuer)
     .setAudience(jwt.audience)
     .setIssuedAt(iat)
     .setExpirationTime(iat + jwt.ttlSeconds)
-    .sign(keyOf(jwt.secret));
+    .sign(await key);
   return { accessToken, tokenType: "Bearer" as const, expiresIn: jwt.ttlSeconds };
 }
 
 /** Tokens whose signature and claims verified, until their `exp`: verifying is pure (the same token,
- * key, issuer and audience always verify the same way), so a hit skips only the HMAC and the parsing,
+ * keys, issuer and audience always verify the same way), so a hit skips only the signature check and the parsing,
  * never the expiry check, and never the account check that follows on every request. Bounded. */
 const verified = new Map<string, { actor: Actor; exp: number }>();
 const MAX_VERIFIED = 10_000;
 
 /** Verifies a bearer token; any defect (alg none, other key, expired, tampered, wrong iss/aud) → UnauthorizedError. */
 export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, now: Date): Promise<Actor> {
-  const key = `${jwt.secret}\0${jwt.issuer}\0${jwt.audience}\0${token}`;
+  const key = `${jwt.publicKeys.map((k) => `${k.kid}:${k.x}`).join(",")}\0${jwt.issuer}\0${jwt.audience}\0${token}`;
   const seconds = Math.floor(now.getTime() / 1000);
   const hit = verified.get(key);
   // jose's own rule: expired once exp <= now (in whole seconds).
   if (hit && hit.exp > seconds) return { ...hit.actor };
   try {
-    const { payload } = await jwtVerify(token, keyOf(jwt.secret), {
+    const keys = verifyingKeys.get(jwt) ?? createLocalJWKSet(publicKeySet(jwt));
+    verifyingKeys.set(jwt, keys);
+    const { payload } = await jwtVerify(token, keys, {
       algorithms: [ALGORITHM],
       issuer: jwt.issuer,
       audience: jwt.audience,
@@ -66,3 +76,6 @@ export async function verifyAccessToken(jwt: CoreConfig["jwt"], token: string, n
     throw new UnauthorizedError("Invalid or expired access token", { cause: error });
   }
 }
+
+/** The public keys tokens verify against, as a JWK Set (RFC 7517): the current signing key first. */
+export const publicKeySet = (jwt: CoreConfig["jwt"]) => ({ keys: jwt.publicKeys.map((k) => ({ ...k, alg: ALGORITHM, use: "sig" })) });

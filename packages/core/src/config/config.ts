@@ -9,13 +9,43 @@ import { LOG_LEVELS, type LogLevel } from "../log";
  * setting may choose and a stored hash may carry. */
 export const PASSWORD_HASH_COST = { default: 17, min: 10, max: 20 } as const;
 
+/** A JSON value checked by `schema`. */
+const json = <S extends z.ZodType>(schema: S) =>
+  z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        ctx.addIssue({ code: "custom", message: "must be JSON" });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+
+/** An EC P-256 public key as a JWK, named by its `kid` (RFC 7517). */
+const PublicJwkSchema = z.object({
+  kty: z.literal("EC"),
+  crv: z.literal("P-256"),
+  x: z.string().regex(/^[\w-]{43}$/, "must be a base64url P-256 coordinate"),
+  y: z.string().regex(/^[\w-]{43}$/, "must be a base64url P-256 coordinate"),
+  kid: z.string().regex(/^[\w.-]{1,64}$/, "must be 1 to 64 letters, digits, '.', '_' or '-'"),
+});
+/** Its private half (`d`) as well: a signing key. */
+const PrivateJwkSchema = PublicJwkSchema.extend({ d: z.string().regex(/^[\w-]{43}$/, "must be a base64url P-256 private key") });
+export type PublicJwk = z.output<typeof PublicJwkSchema>;
+export type PrivateJwk = z.output<typeof PrivateJwkSchema>;
+
 const number = (fallback: number) => z.coerce.number().finite().default(fallback);
 
 const EnvSchema = z.object({
   TABLE_NAME: z.string().min(1).default("gpuaas"),
   DYNAMODB_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().min(1).default("us-east-1"),
-  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  // The API's ES256 signing key (a private JWK with its kid); no other function has one.
+  JWT_SIGNING_KEY: json(PrivateJwkSchema).optional(),
+  // Public keys of retired signing keys: tokens they signed verify until they expire (rotation).
+  JWT_RETIRED_KEYS: json(z.array(PublicJwkSchema).max(10)).default([]),
   JWT_ISSUER: z.string().min(1).default("gpuaas"),
   JWT_AUDIENCE: z.string().min(1).default("gpuaas-api"),
   JWT_TTL_SECONDS: number(900).pipe(z.number().int().min(60).max(86_400)),
@@ -53,25 +83,16 @@ const EnvSchema = z.object({
     .string()
     .regex(/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/, "must be a state machine ARN")
     .optional(),
-  GPU_CATALOG_OVERRIDES: z
-    .string()
-    .default("{}")
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: "custom", message: "must be JSON" });
-        return z.NEVER;
-      }
-    })
-    .pipe(CatalogOverridesSchema),
+  GPU_CATALOG_OVERRIDES: json(CatalogOverridesSchema).default({}),
 });
 
 export interface CoreConfig {
   tableName: string;
   dynamoEndpoint?: string;
   region: string;
-  jwt: { secret: string; issuer: string; audience: string; ttlSeconds: number };
+  /** Access tokens: ES256, signed with `signingKey` (the API's only: other functions have none and
+   * issue no tokens), verified against `publicKeys` (the signing key's public half, then retired ones). */
+  jwt: { signingKey?: PrivateJwk; publicKeys: PublicJwk[]; issuer: string; audience: string; ttlSeconds: number };
   /** Limit of a user's quota in a month nobody has set a limit for. */
   defaultMonthlyGpuHours: number;
   /** Non-sensitive jobs up to this many GPU-hours skip admin approval; 0 turns the policy off. */
@@ -113,6 +134,17 @@ export function parseSettings<S extends z.ZodType>(schema: S, env: Record<string
   throw new ConfigError(`Invalid configuration: ${problems}`);
 }
 
+/** The keys tokens verify against: the signing key's public half first, then the retired ones; each
+ * kid names one key. */
+function publicKeys(signing: PrivateJwk | undefined, retired: PublicJwk[]): PublicJwk[] {
+  const keys = [...(signing ? [{ kty: signing.kty, crv: signing.crv, x: signing.x, y: signing.y, kid: signing.kid }] : []), ...retired];
+  const kids = keys.map((k) => k.kid);
+  const repeated = kids.find((kid, i) => kids.indexOf(kid) !== i);
+  if (repeated)
+    throw new ConfigError(`Invalid configuration: JWT_RETIRED_KEYS: kid "${repeated}" names two keys (a retired key needs its own kid)`);
+  return keys;
+}
+
 /** Reads the configuration from `env` (process.env by default); throws ConfigError naming every bad value. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): CoreConfig {
   const e = parseSettings(EnvSchema, env);
@@ -120,7 +152,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     tableName: e.TABLE_NAME,
     dynamoEndpoint: e.DYNAMODB_ENDPOINT,
     region: e.AWS_REGION,
-    jwt: { secret: e.JWT_SECRET, issuer: e.JWT_ISSUER, audience: e.JWT_AUDIENCE, ttlSeconds: e.JWT_TTL_SECONDS },
+    jwt: {
+      signingKey: e.JWT_SIGNING_KEY,
+      publicKeys: publicKeys(e.JWT_SIGNING_KEY, e.JWT_RETIRED_KEYS),
+      issuer: e.JWT_ISSUER,
+      audience: e.JWT_AUDIENCE,
+      ttlSeconds: e.JWT_TTL_SECONDS,
+    },
     defaultMonthlyGpuHours: e.DEFAULT_MONTHLY_GPU_HOURS,
     autoApproveMaxGpuHours: e.AUTO_APPROVE_MAX_GPU_HOURS,
     maxOpenJobsPerUser: e.MAX_OPEN_JOBS_PER_USER,

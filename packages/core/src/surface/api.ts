@@ -4,7 +4,7 @@
 export { clusterQueue } from "../admission/views";
 export { authenticate, verifyToken } from "../auth/access";
 export { ChangePasswordInput, changePassword, ensureAdmin, LoginInput, login, logout, me, RegisterInput, register } from "../auth/service";
-export type { Actor } from "../auth/token";
+export { type Actor, publicKeySet } from "../auth/token";
 export { CreateClusterInput, CreateOrgClusterInput, UpdateClusterInput } from "../cluster/cluster";
 export { createCluster, createOrgCluster, getCluster, listClusters, updateCluster } from "../cluster/service";
 export { CostReportInput, GROUP_BY, getCosts } from "../cost/report";

@@ -1,6 +1,7 @@
 /** The one Hono app: the same object runs on Lambda (lambda.ts) and on the local server. */
 
 import type { Core } from "@gpuaas/core";
+import { publicKeySet } from "@gpuaas/core/api";
 import { pingTable } from "@gpuaas/core/aws";
 import { type AssetSource, repositoryAssets } from "@gpuaas/web";
 import { Hono } from "hono";
@@ -37,28 +38,35 @@ export function createApp(core: Core, options: AppOptions = {}) {
     .route("/", orgRoutes)
     .route("/", clusterRoutes);
 
-  return new Hono<AppEnv>()
-    .use(requestContext(core))
-    .use(
-      bodyLimit({
-        maxSize: MAX_BODY_BYTES,
-        onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413),
-      }),
-    )
-    .get("/health", async (c) => {
-      try {
-        await pingTable(core.db);
-        return c.json({ status: "ok" });
-      } catch (error) {
-        c.get("core").log.warn("health check failed", { error });
-        return unavailable(c, { status: "unavailable" });
-      }
-    })
-    .route("/", docRoutes)
-    .route("/api/v1", api)
-    .route("/", consoleRoutes(options.consoleAssets ?? repositoryAssets()))
-    .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
-    .onError(handleError);
+  return (
+    new Hono<AppEnv>()
+      .use(requestContext(core))
+      .use(
+        bodyLimit({
+          maxSize: MAX_BODY_BYTES,
+          onError: (c) => c.json(errorBody("PAYLOAD_TOO_LARGE", `Request body exceeds ${MAX_BODY_BYTES} bytes`), 413),
+        }),
+      )
+      // Public keys only: whoever holds a token can check it was ours (RFC 8414's jwks_uri).
+      .get("/.well-known/jwks.json", (c) => {
+        c.header("cache-control", "public, max-age=300");
+        return c.json(publicKeySet(core.config.jwt));
+      })
+      .get("/health", async (c) => {
+        try {
+          await pingTable(core.db);
+          return c.json({ status: "ok" });
+        } catch (error) {
+          c.get("core").log.warn("health check failed", { error });
+          return unavailable(c, { status: "unavailable" });
+        }
+      })
+      .route("/", docRoutes)
+      .route("/api/v1", api)
+      .route("/", consoleRoutes(options.consoleAssets ?? repositoryAssets()))
+      .notFound((c) => c.json(errorBody("NOT_FOUND", `No route for ${c.req.method} ${c.req.path}`), 404))
+      .onError(handleError)
+  );
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -79,6 +79,13 @@ type ResponseName = keyof ReturnType<typeof responseSchemas>;
 
 /** Every route as "METHOD path" (Hono's path syntax, as in app.routes). */
 export const ROUTES: Record<string, RouteDoc> = {
+  "GET /.well-known/jwks.json": {
+    summary:
+      "The public keys access tokens verify against (JWK Set, ES256): the current signing key, then retired ones still within their tokens' lifetime",
+    tag: "Service",
+    access: "public",
+    ok: [200, "Jwks"],
+  },
   "GET /health": {
     summary: "Liveness: 200 when the app and its table answer",
     tag: "Service",

@@ -39,6 +39,20 @@ export function responseSchemas() {
 
   const Health = z.object({ status: z.literal("ok") });
 
+  const Jwks = z.object({
+    keys: z.array(
+      z.object({
+        kty: z.literal("EC"),
+        crv: z.literal("P-256"),
+        x: z.string(),
+        y: z.string(),
+        kid: z.string(),
+        alg: z.literal("ES256"),
+        use: z.literal("sig"),
+      }),
+    ),
+  });
+
   const Quota = z.object({
     period: Period,
     limitHours: z.number(),
@@ -237,6 +251,7 @@ export function responseSchemas() {
   return {
     Error: ErrorBody,
     Health,
+    Jwks,
     User,
     Me,
     Token,
