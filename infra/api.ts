@@ -4,7 +4,7 @@ import { LAMBDA_COPY_FILES } from "@gpuaas/web";
 import { API_HANDLER } from "../packages/functions/src/handlers";
 import { API_THROTTLING, RESERVED_CONCURRENCY } from "./defaults";
 import { jwtRetiredKeys, jwtSigningKey } from "./secrets";
-import { table } from "./storage";
+import { table, tableAccess } from "./storage";
 import { jobWorkflow } from "./workflow";
 
 export const api = new sst.aws.ApiGatewayV2("Api", {
@@ -31,6 +31,7 @@ export const api = new sst.aws.ApiGatewayV2("Api", {
 api.route("$default", {
   handler: API_HANDLER,
   link: [table, jwtSigningKey, jwtRetiredKeys, jobWorkflow],
+  permissions: [tableAccess("Api")],
   // The web console (GET /, /console/*): its files and libraries, read from `web/` by lambda.ts.
   copyFiles: LAMBDA_COPY_FILES,
   // API Gateway gives up after 30 s; fail inside that.

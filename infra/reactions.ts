@@ -4,7 +4,7 @@
  * same stream. */
 import { REACTIONS_HANDLER } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { table } from "./storage";
+import { table, tableAccess } from "./storage";
 import { jobWorkflow } from "./workflow";
 
 /** Records whose reactions kept failing (inspect, fix, re-drive; the reconciler repairs meanwhile). */
@@ -16,6 +16,7 @@ table.subscribe(
     handler: REACTIONS_HANDLER,
     description: "Table stream to reactions: admission, dependents, executions, budget alerts",
     link: [table, jobWorkflow, reactionDeadLetters],
+    permissions: [tableAccess("ReactionsConsumer")],
     timeout: "60 seconds",
     // Passes of one GPU type coalesce inside an instance; few instances keep them from overlapping.
     concurrency: { reserved: RESERVED_CONCURRENCY.reactions },

@@ -1,7 +1,7 @@
 /** Scheduled Lambdas on EventBridge Scheduler (SST CronV2, UTC). */
 import { DAILY_COST_ROLLUP_HANDLER, QUOTA_RESET_HANDLER, RECONCILER_HANDLER } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { table } from "./storage";
+import { table, tableAccess } from "./storage";
 import { jobWorkflow } from "./workflow";
 
 /** 00:05 UTC every day: roll up the day that just ended (a few minutes' grace for runs ending at midnight). */
@@ -15,6 +15,7 @@ export const dailyCostRollup = new sst.aws.CronV2("DailyCostRollup", {
     handler: DAILY_COST_ROLLUP_HANDLER,
     description: "Daily cost rollup of the previous UTC day",
     link: [table],
+    permissions: [tableAccess("DailyCostRollup")],
     timeout: "5 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
@@ -33,6 +34,7 @@ export const monthlyQuotaReset = new sst.aws.CronV2("MonthlyQuotaReset", {
     handler: QUOTA_RESET_HANDLER,
     description: "Monthly quota reset (opens the month, carries open jobs' reservations)",
     link: [table],
+    permissions: [tableAccess("MonthlyQuotaReset")],
     timeout: "15 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },
@@ -50,6 +52,7 @@ export const reconciler = new sst.aws.CronV2("Reconciler", {
     handler: RECONCILER_HANDLER,
     description: "Reconciler: admission, dependents of failed jobs, executions of open jobs",
     link: [table, jobWorkflow],
+    permissions: [tableAccess("Reconciler")],
     timeout: "4 minutes",
     concurrency: { reserved: RESERVED_CONCURRENCY.schedule },
   },

@@ -2,6 +2,11 @@
  * from core's tableSchema, the same definition ensureTable gives DynamoDB Local. */
 import { tableSchema } from "../packages/core/src/db/table";
 import { persistentStage } from "./defaults";
+import { TABLE_ACTIONS, type TableUser } from "./permissions";
+
+// Linking the table gives a function its name only: SST's own Dynamo link would grant `dynamodb:*`
+// (DeleteTable and UpdateTable included). Each function's actions come from tableAccess instead.
+sst.Linkable.wrap(sst.aws.Dynamo, (dynamo) => ({ properties: { name: dynamo.name } }));
 
 const indexes = Object.entries(tableSchema.indexes);
 const keyAttributes = [
@@ -20,4 +25,10 @@ export const table = new sst.aws.Dynamo("Table", {
   stream: "new-and-old-images",
   // Every stage that keeps its data (removal "retain"); point-in-time recovery is on for every table (SST's default).
   deletionProtection: persistentStage(),
+});
+
+/** The item-level table actions function `user` is granted (infra/permissions.ts), on the table and its indexes. */
+export const tableAccess = (user: TableUser) => ({
+  actions: TABLE_ACTIONS[user].map((action) => `dynamodb:${action}`),
+  resources: [table.arn, $interpolate`${table.arn}/index/*`],
 });

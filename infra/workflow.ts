@@ -5,7 +5,7 @@ import { buildJobWorkflowDefinition, TASK_KEYS, type TaskKey } from "@gpuaas/cor
 import { TASKS } from "../packages/core/src/workflow/definition";
 import { WORKFLOW_TASK_HANDLERS } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
-import { table } from "./storage";
+import { table, tableAccess } from "./storage";
 
 // The machine's name and ARN are fixed up front, so every Lambda can link the ARN without waiting
 // for the machine, which itself waits for the task Lambdas: no dependency cycle.
@@ -38,6 +38,7 @@ const taskFunctions = Object.fromEntries(
       description: `Job workflow task ${TASKS[key]}`,
       // A callback task whose job has already moved on answers its own token, hence the link.
       link: [table, jobWorkflow],
+      permissions: [tableAccess(key)],
       timeout: "30 seconds",
       concurrency: { reserved: RESERVED_CONCURRENCY.workflowTask },
     }),
