@@ -1,5 +1,6 @@
 /** Domain events: the table's stream → the subscriber Lambda → the app's EventBridge bus
- * (detail-types "Job Status Change" and "Budget Threshold Crossed", source "gpuaas"). */
+ * (detail-types "Job Status Change", "Budget Threshold Crossed" and "Audit Entry Recorded", source "gpuaas"). */
+import { EVENT_ITEM_TYPES } from "../packages/core/src/event/event";
 import { EVENT_SUBSCRIBER_HANDLER } from "../packages/functions/src/handlers";
 import { RESERVED_CONCURRENCY } from "./defaults";
 import { table } from "./storage";
@@ -22,7 +23,7 @@ table.subscribe(
   },
   {
     // Only new event items wake the function; the handler checks the same again.
-    filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: ["JobEvent", "BudgetAlert"] } } } }],
+    filters: [{ eventName: ["INSERT"], dynamodb: { NewImage: { type: { S: [...EVENT_ITEM_TYPES] } } } }],
     transform: {
       eventSourceMapping: (args) => {
         // The handler reports its first failed record; Lambda retries from there, in order.

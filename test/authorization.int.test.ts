@@ -161,6 +161,7 @@ const MATRIX: Record<string, Row> = {
   "POST /api/v1/admin/costs/rollup": { expect: cells(401, 403, 403, 200, 403), target: () => ({ query: "date=2026-01-01" }) },
   "GET /api/v1/admin/costs/snapshots": { expect: cells(401, 403, 403, 200, 403), target: () => ({ query: "date=2026-01-01" }) },
   "GET /api/v1/admin/users": { expect: cells(401, 403, 403, 200, 403) },
+  "GET /api/v1/admin/audit": { expect: cells(401, 403, 403, 200, 403) },
   // The owner's limit is set to what it already is (this file's default), so other cells are unaffected.
   // Enabling an account that is already active: changes nothing other cells see.
   "PATCH /api/v1/admin/users/:id": {

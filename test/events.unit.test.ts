@@ -96,6 +96,40 @@ describe("stream record → domain event", () => {
     });
   });
 
+  it("a new AuditEntry item is an Audit Entry Recorded", () => {
+    const entry = {
+      pk: "AUDIT",
+      sk: "ENTRY#01JAUDIT0000000000000000",
+      type: "AuditEntry",
+      id: "01JAUDIT0000000000000000",
+      at: AT,
+      actorId: "admin-1",
+      actorRole: "admin",
+      action: "user.access",
+      target: { kind: "user", id: "user-1" },
+      before: { role: "user", active: true },
+      after: { role: "admin", active: true },
+      requestId: "req-1",
+    };
+    expect(toDomainEvent(record(entry))).toEqual({
+      id: "AUDIT#ENTRY#01JAUDIT0000000000000000",
+      source: "gpuaas",
+      detailType: "Audit Entry Recorded",
+      time: AT,
+      detail: {
+        eventId: "AUDIT#ENTRY#01JAUDIT0000000000000000",
+        entryId: entry.id,
+        action: "user.access",
+        actor: { id: "admin-1", role: "admin" },
+        target: { kind: "user", id: "user-1" },
+        before: { role: "user", active: true },
+        after: { role: "admin", active: true },
+        requestId: "req-1",
+        at: AT,
+      },
+    });
+  });
+
   it("other items, and MODIFY / REMOVE of event items, are no events", () => {
     expect(toDomainEvent(record({ pk: `JOB#${JOB}`, sk: "JOB", type: "Job", status: "RUNNING" }))).toBeUndefined();
     expect(toDomainEvent(record({ pk: "USER#u", sk: "QUOTA#2026-11", limitHours: 10 }))).toBeUndefined();

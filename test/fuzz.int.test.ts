@@ -495,6 +495,7 @@ const ROUTES: Record<string, (w: World) => Parts> = {
   "POST /api/v1/admin/costs/rollup": (w) => ({ query: refusedRollupQuery, body: bodiesFor("note", w), tokens: mostlyAdmins(w) }),
   "GET /api/v1/admin/costs/snapshots": (w) => ({ query: queryString(param(fc.constant("date"), dayValue)), tokens: mostlyAdmins(w) }),
   "GET /api/v1/admin/users": (w) => ({ query: userListQuery(w), tokens: mostlyAdmins(w) }),
+  "GET /api/v1/admin/audit": (w) => ({ query: userListQuery(w), tokens: mostlyAdmins(w) }),
   // No path id names a user (they are job ids, fresh ULIDs or junk), so even a valid body is refused.
   "PUT /api/v1/admin/users/:id/quota": (w) => ({ id: pathIds(w), body: bodiesFor("quota", w), tokens: mostlyAdmins(w) }),
   // Run by an admin without a body it would open this month for everyone: every request here carries

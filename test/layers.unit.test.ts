@@ -20,7 +20,7 @@ const BASE = /^(db|util|aws|catalog|config|event|idempotency)\/|^(errors|log)\.t
 /** An entity's items, keys, pure rules and access patterns (its folder's store and model), the
  * caller's identity, and the Core handle with its workflow port (which speaks of job statuses). */
 const ENTITY =
-  /^(?!(db|idempotency)\/).*\/(store|keys)\.ts$|^(job\/job|job\/errors|job\/dependencies|org\/org|cluster\/cluster|quota\/quota|quota\/rate|user\/user|auth\/token|cost\/usage|cost\/snapshot|core)\.ts$|^workflow\/|^admission\/(queue|capacity|plan|placement|snapshot)\.ts$/;
+  /^(?!(db|idempotency)\/).*\/(store|keys)\.ts$|^(job\/job|job\/errors|job\/dependencies|org\/org|cluster\/cluster|quota\/quota|quota\/rate|user\/user|auth\/token|audit\/audit|cost\/usage|cost\/snapshot|core)\.ts$|^workflow\/|^admission\/(queue|capacity|plan|placement|snapshot)\.ts$/;
 /** What clients read: views and the access checks they answer through. */
 const VIEW = /\/(views|access|queries)\.ts$|^cost\/report\.ts$/;
 

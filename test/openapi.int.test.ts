@@ -344,6 +344,7 @@ describe("real responses match the documented schemas", () => {
     const promoted = await signUp(ctx.app);
     expect((await api("PATCH /api/v1/admin/users/:id", { id: promoted.id, token: admin.token, body: { role: "admin" } })).status).toBe(200);
     expect((await api("PATCH /api/v1/admin/users/:id", { id: promoted.id, token: admin.token, body: {} })).status).toBe(400);
+    expect((await api("GET /api/v1/admin/audit", { token: admin.token, query: "limit=5" })).status).toBe(200);
     const users = await api("GET /api/v1/admin/users", { token: admin.token, query: "limit=2" });
     expect(users.body.items).toHaveLength(2);
     expect(

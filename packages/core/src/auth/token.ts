@@ -19,6 +19,8 @@ export interface Actor {
    * Absent when only the token was verified (`verifyToken`): the role is then the token's claim and
    * must not be trusted; a use case given such an actor reads the account first (`activeUser`). */
   account?: UserItem;
+  /** The HTTP request acting (set by the API): its id, and the X-Request-Id the client sent. Audit entries keep both. */
+  request?: { id: string; clientId?: string };
 }
 
 const ClaimsSchema = z.object({ sub: z.string().min(1), role: z.enum(ROLES), sv: z.number().int().min(0).optional() });

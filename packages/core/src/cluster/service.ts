@@ -4,7 +4,8 @@
  * org's members and admins (others are told it does not exist, 404). Admins, and the owner of a
  * private pool's org, resize or drain it. Admission (taking and releasing capacity) uses the
  * transaction items of ./store; what a new or grown pool means for waiting jobs is a reaction. */
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
+import { auditEntry } from "../audit/audit";
+import { auditEntryItem } from "../audit/store";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
@@ -45,7 +46,8 @@ async function create(core: Core, actor: Actor, input: NewCluster) {
     }
     try {
       try {
-        await transactWrite(core.db, createClusterItems(core.db, cluster, max, counted));
+        const audit = auditEntry(actor, { action: "cluster.create", target: { kind: "cluster", id: cluster.id }, after: { ...input } }, at);
+        await transactWrite(core.db, [...createClusterItems(core.db, cluster, max, counted), auditEntryItem(core.db, audit)]);
       } finally {
         forgetRecentPools(core.db, cluster.gpuType);
       }
@@ -132,12 +134,26 @@ export async function updateCluster(core: Core, actor: Actor, clusterId: string,
         throw new CapacityInUseError(`Cannot shrink ${total} to ${next}: ${allocated} ${what} are allocated to running jobs`);
       }
     }
+    const at = core.now().toISOString();
+    const was = {
+      totalGpus: cluster.totalGpus,
+      totalCpu: cluster.totalCpu,
+      totalRamGb: cluster.totalRamGb,
+      draining: cluster.draining ?? false,
+    };
+    const audit = auditEntry(
+      actor,
+      { action: "cluster.update", target: { kind: "cluster", id: clusterId }, before: was, after: { ...was, ...input } },
+      at,
+    );
     try {
-      const updated = await updateClusterItem(core.db, clusterId, { from: cluster, totals, draining, at: core.now().toISOString() });
+      const updated = await updateClusterItem(core.db, clusterId, { from: cluster, totals, draining, at }, [
+        auditEntryItem(core.db, audit),
+      ]);
       // More room, or admitting again: the reaction to the pool's change runs admission.
       return toCluster(updated);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!(error instanceof TransactionCancelled) || !error.failedAt(0)) throw error;
       // Resized or allocated concurrently since it was read: read it again and decide again.
     }
   }

@@ -1,10 +1,10 @@
 /** Cluster access patterns: get, list by visibility or GPU type, create, resize/drain, and the
  * capacity take/release items admission puts in its transactions. */
-import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { GetCommand } from "@aws-sdk/lib-dynamodb";
 import { GPU_TYPES, type GpuType } from "../catalog/catalog";
 import type { Db } from "../db/client";
 import { queryAll } from "../db/read";
-import type { TransactItem } from "../db/transact";
+import { type TransactItem, transactWrite } from "../db/transact";
 import { orgKeys } from "../org/keys";
 import type { Capacity, ClusterItem } from "./cluster";
 import { clusterKeys } from "./keys";
@@ -241,11 +241,17 @@ export function updateClusterInput(db: Db, clusterId: string, change: ClusterCha
   };
 }
 
-/** Resizes and/or drains a pool (see updateClusterInput); throws ConditionalCheckFailedException when a condition failed. */
-export async function updateClusterItem(db: Db, clusterId: string, change: ClusterChange): Promise<ClusterItem> {
-  const { Attributes } = await db.doc.send(new UpdateCommand(updateClusterInput(db, clusterId, change)));
-  const updated = Attributes as ClusterItem;
+/** Resizes and/or drains a pool (see updateClusterInput) in one transaction with `extra` (its audit
+ * entry); TransactionCancelled, the pool's condition at index 0, when a condition failed. Returns the pool as written. */
+export async function updateClusterItem(
+  db: Db,
+  clusterId: string,
+  change: ClusterChange,
+  extra: TransactItem[] = [],
+): Promise<ClusterItem> {
+  const { ReturnValues: _, ...update } = updateClusterInput(db, clusterId, change);
+  await transactWrite(db, [{ Update: update }, ...extra]);
+  const updated = (await getClusterItem(db, clusterId, true))!;
   forgetRecentPools(db, updated.gpuType);
-  db.afterWrite?.();
   return updated;
 }

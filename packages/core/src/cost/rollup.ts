@@ -1,6 +1,7 @@
 /** The daily rollup: a day's cost and usage snapshots from the jobs that ran that day, read through
  * the usage-day partition and the RUNNING status index only, never the whole table. */
 import * as z from "zod";
+import { recordRun } from "../audit/service";
 import type { Actor } from "../auth/token";
 import type { Provider } from "../catalog/catalog";
 import type { Core } from "../core";
@@ -186,12 +187,12 @@ export const RollupInput = z.strictObject({ date: DaySchema.optional() });
 export async function runRollup(core: Core, actor: Actor, input: unknown): Promise<RollupResult> {
   if (actor.role !== "admin") throw new ForbiddenError("Admins only");
   const { date } = parseInput(RollupInput, input);
-  if (!date) return rollupPreviousDay(core);
   // Today can be rolled up (so far); a day that has not begun has nothing to roll up.
-  if (date > dayOf(core.now().getTime()) || date < EARLIEST_DAY) {
+  if (date && (date > dayOf(core.now().getTime()) || date < EARLIEST_DAY)) {
     throw new ValidationError(`date: must be a day from ${EARLIEST_DAY} to today (UTC)`, [{ path: "date", message: "out of range" }]);
   }
-  return rollupDay(core, date);
+  await recordRun(core, actor, { action: "cost.rollup.run", target: { kind: "costRollup", id: date ?? "previous-day" } });
+  return date ? rollupDay(core, date) : rollupPreviousDay(core);
 }
 
 /** `GET /admin/costs/snapshots?date=`. */

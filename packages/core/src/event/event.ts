@@ -1,4 +1,4 @@
-/** Domain events: what a new JobEvent or BudgetAlert item means to the world outside. A pure mapping
+/** Domain events: what a new JobEvent, BudgetAlert or AuditEntry item means to the world outside. A pure mapping
  * from a table stream record (the item as written, in its transaction) to an EventBridge-shaped
  * event; the Lambda subscriber (AWS) and the local stream reader (npm start) both use it. */
 import type { AttributeValue } from "@aws-sdk/client-dynamodb";
@@ -11,6 +11,7 @@ export const EVENT_SOURCE = "gpuaas";
 export const DETAIL_TYPES = {
   jobStatusChange: "Job Status Change",
   budgetThresholdCrossed: "Budget Threshold Crossed",
+  auditEntryRecorded: "Audit Entry Recorded",
 } as const;
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
 
@@ -33,6 +34,19 @@ export interface BudgetThresholdCrossedDetail {
   at: string;
 }
 
+/** An admin's or org owner's change (the audit trail, GET /admin/audit). */
+export interface AuditEntryRecordedDetail {
+  eventId: string;
+  entryId: string;
+  action: string;
+  actor: { id: string; role: string };
+  target: { kind: string; id: string };
+  before: Record<string, unknown> | null;
+  after: Record<string, unknown> | null;
+  requestId: string | null;
+  at: string;
+}
+
 export interface DomainEvent {
   /** Stable across redeliveries (the item's pk and sk): consumers dedupe on it. */
   id: string;
@@ -40,7 +54,7 @@ export interface DomainEvent {
   detailType: DetailType;
   /** When it happened (the item's `at`), ISO-8601 UTC. */
   time: string;
-  detail: JobStatusChangeDetail | BudgetThresholdCrossedDetail;
+  detail: JobStatusChangeDetail | BudgetThresholdCrossedDetail | AuditEntryRecordedDetail;
 }
 
 /** The part of a stream record the mapping reads: the Lambda event's record and the Streams API's
@@ -74,11 +88,13 @@ export function recordType(record: ChangeRecord): string | undefined {
   return raw?.type?.S;
 }
 
-/** The domain event a stream record stands for, or undefined: only INSERTs of JobEvent and
- * BudgetAlert items are events (both are written once and never modified). */
+/** The item types whose INSERTs are events (each is written once and never modified). */
+export const EVENT_ITEM_TYPES = ["JobEvent", "BudgetAlert", "AuditEntry"] as const;
+
+/** The domain event a stream record stands for, or undefined: only INSERTs of EVENT_ITEM_TYPES are events. */
 export function toDomainEvent(record: ChangeRecord): DomainEvent | undefined {
   const type = recordType(record);
-  if (record.eventName !== "INSERT" || (type !== "JobEvent" && type !== "BudgetAlert")) return undefined;
+  if (record.eventName !== "INSERT" || !(EVENT_ITEM_TYPES as readonly (string | undefined)[]).includes(type)) return undefined;
   const item = recordImage<Item>(record.dynamodb?.NewImage)!;
   const eventId = `${item.pk}#${item.sk}`;
   switch (item.type) {
@@ -99,6 +115,18 @@ export function toDomainEvent(record: ChangeRecord): DomainEvent | undefined {
         thresholdPercent: Number(item.threshold),
         spendUsd: formatUsd(Number(item.spendMicros)),
         budgetUsd: formatUsd(Number(item.budgetMicros)),
+        at: String(item.at),
+      });
+    case "AuditEntry":
+      return event(eventId, DETAIL_TYPES.auditEntryRecorded, {
+        eventId,
+        entryId: String(item.id),
+        action: String(item.action),
+        actor: { id: String(item.actorId), role: String(item.actorRole) },
+        target: item.target as { kind: string; id: string },
+        before: (item.before as Record<string, unknown> | undefined) ?? null,
+        after: (item.after as Record<string, unknown> | undefined) ?? null,
+        requestId: item.requestId === undefined ? null : String(item.requestId),
         at: String(item.at),
       });
     default:

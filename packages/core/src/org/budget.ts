@@ -1,6 +1,8 @@
 /** Org budgets: the monthly budget, the month-to-date spend (settled costs + estimates of open
  * jobs) committed in the submission transaction, its settlement when a job ends, and the 80 % /
  * 100 % alerts recorded once per threshold per month. */
+import { auditEntry } from "../audit/audit";
+import { auditEntryItem } from "../audit/store";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { type TransactItem, transactWrite } from "../db/transact";
@@ -8,7 +10,7 @@ import { ForbiddenError } from "../errors";
 import type { JobItem } from "../job/job";
 import { periodOf } from "../quota/quota";
 import { parseInput } from "../util/fn";
-import type { Micros } from "../util/money";
+import { formatUsd, type Micros } from "../util/money";
 import { orgAccess, ownedOrg } from "./access";
 import { ALERT_THRESHOLDS, SetBudgetInput, toAlert, toSpend } from "./org";
 import {
@@ -28,12 +30,26 @@ import {
 /** Sets the org's monthly budget (owner only); this month's spend is measured against it at once. */
 export async function setOrgBudget(core: Core, actor: Actor, orgId: string, rawInput: unknown) {
   const input = parseInput(SetBudgetInput, rawInput);
-  await ownedOrg(core, actor, orgId, "set its budget");
+  const org = await ownedOrg(core, actor, orgId, "set its budget");
   const at = core.now().toISOString();
   const period = periodOf(core.now());
+  const usd = (micros: Micros | undefined) => (micros === undefined ? null : formatUsd(micros));
   await transactWrite(core.db, [
     setOrgBudgetItem(core.db, orgId, input.monthlyUsd, at),
     setSpendBudgetItem(core.db, { orgId, period, budgetMicros: input.monthlyUsd, at }),
+    auditEntryItem(
+      core.db,
+      auditEntry(
+        actor,
+        {
+          action: "org.budget",
+          target: { kind: "org", id: orgId },
+          before: { monthlyUsd: usd(org.monthlyBudgetMicros) },
+          after: { monthlyUsd: usd(input.monthlyUsd) },
+        },
+        at,
+      ),
+    ),
   ]);
   // A lower budget can put the spend past a threshold: the reaction to the spend item records the alert.
   return toSpend(orgId, period, await getSpendItem(core.db, orgId, period, true), input.monthlyUsd);

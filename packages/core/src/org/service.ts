@@ -4,6 +4,8 @@
  * not own. A non-member is told the org does not exist (404), like someone else's job. */
 
 import { randomBytes } from "node:crypto";
+import { auditEntry } from "../audit/audit";
+import { auditEntryItem } from "../audit/store";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { Transaction, TransactionCancelled, transactWrite } from "../db/transact";
@@ -112,7 +114,11 @@ export async function rotateInviteCode(core: Core, actor: Actor, orgId: string) 
     const at = core.now().toISOString();
     const newCode = newInviteCode();
     try {
-      await transactWrite(core.db, rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode, at }));
+      await transactWrite(core.db, [
+        ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode, at }),
+        // The codes themselves stay out of the trail: they are secrets.
+        auditEntryItem(core.db, auditEntry(actor, { action: "org.inviteCode.rotate", target: { kind: "org", id: orgId } }, at)),
+      ]);
       return toOrg({ ...org, inviteCode: newCode, updatedAt: at }, "owner");
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
@@ -140,7 +146,18 @@ export async function removeMember(core: Core, actor: Actor, orgId: string, user
     const removal = new Transaction()
       .add("member", ...removeMemberItems(core.db, { orgId, userId }))
       .add("count", orgCountItem(core.db, userId, -1, core.config.maxOrgsPerUser))
-      .add("invite", ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode: newInviteCode(), at }));
+      .add("invite", ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode: newInviteCode(), at }))
+      .add(
+        "audit",
+        auditEntryItem(
+          core.db,
+          auditEntry(
+            actor,
+            { action: "org.member.remove", target: { kind: "org", id: orgId }, before: { userId, role: membership.role } },
+            at,
+          ),
+        ),
+      );
     try {
       await transactWrite(core.db, removal);
       return;

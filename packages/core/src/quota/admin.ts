@@ -1,6 +1,9 @@
 /** What admins do with users and quotas: list users with this month's quota, set a user's
  * standing limit, and run the monthly reset by hand. */
 import * as z from "zod";
+import { auditEntry } from "../audit/audit";
+import { recordRun } from "../audit/service";
+import { auditEntryItem } from "../audit/store";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
 import { TransactionCancelled, transactWrite } from "../db/transact";
@@ -9,7 +12,7 @@ import { getUserItem, listActiveAdminIds, listUserItems, setAccessItems, setMont
 import { ROLES, toUser, type UserItem } from "../user/user";
 import { decodeCursor, encodeCursor } from "../util/cursor";
 import { parseInput } from "../util/fn";
-import { hoursToMilli } from "../util/hours";
+import { hoursToMilli, milliToHours } from "../util/hours";
 import { isId } from "../util/id";
 import { periodOf, type QuotaItem, toQuota } from "./quota";
 import { resetQuotas } from "./reset";
@@ -95,6 +98,19 @@ export async function setUserQuota(core: Core, actor: Actor, userId: string, bod
         current
           ? changeQuotaLimitItem(core.db, { userId, period, fromLimit: current.limitMilli, toLimit: limit, at })
           : quotaNotOpenCheck(core.db, userId, period),
+        auditEntryItem(
+          core.db,
+          auditEntry(
+            actor,
+            {
+              action: "user.quota",
+              target: { kind: "user", id: userId },
+              before: current ? { period, limitHours: milliToHours(current.limitMilli) } : { period },
+              after: { period, limitHours },
+            },
+            at,
+          ),
+        ),
       ]);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
@@ -135,8 +151,14 @@ export async function updateUser(core: Core, actor: Actor, userId: string, body:
       keeper = (await listActiveAdminIds(core.db, notKeepers.size + 1)).find((id) => !notKeepers.has(id));
       if (!keeper) throw new LastAdminError("This is the last active admin: make another admin first");
     }
+    const at = core.now().toISOString();
+    const audit = auditEntry(
+      actor,
+      { action: "user.access", target: { kind: "user", id: userId }, before: { role: before.role, active: before.active }, after },
+      at,
+    );
     try {
-      await transactWrite(core.db, setAccessItems(core.db, before, after, core.now().toISOString(), keeper));
+      await transactWrite(core.db, [...setAccessItems(core.db, before, after, at, keeper), auditEntryItem(core.db, audit)]);
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
       if (keeper && error.failedAt(1)) notKeepers.add(keeper);
@@ -151,5 +173,6 @@ export async function updateUser(core: Core, actor: Actor, userId: string, body:
 /** POST /admin/quotas/reset: runs (or continues) this month's reset for up to ~20 s. */
 export async function runQuotaReset(core: Core, actor: Actor) {
   assertAdmin(actor);
+  await recordRun(core, actor, { action: "quota.reset.run", target: { kind: "quotaReset", id: periodOf(core.now()) } });
   return resetQuotas(core, { timeBudgetMs: RESET_REQUEST_BUDGET_MS });
 }

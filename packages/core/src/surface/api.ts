@@ -2,6 +2,8 @@
  * input schemas and enumerations its OpenAPI document is generated from. */
 
 export { clusterQueue } from "../admission/views";
+export { AUDIT_ACTIONS, ListAuditInput } from "../audit/audit";
+export { listAudit } from "../audit/service";
 export { authenticate, verifyToken } from "../auth/access";
 export { ChangePasswordInput, changePassword, ensureAdmin, LoginInput, login, logout, me, RegisterInput, register } from "../auth/service";
 export { type Actor, publicKeySet } from "../auth/token";

@@ -5,5 +5,5 @@ import type { Core } from "@gpuaas/core";
 import type { Actor } from "@gpuaas/core/api";
 
 export interface AppEnv {
-  Variables: { core: Core; actor: Actor; requestId: string };
+  Variables: { core: Core; actor: Actor; requestId: string; request: NonNullable<Actor["request"]> };
 }

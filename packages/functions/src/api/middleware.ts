@@ -13,21 +13,25 @@ export function clientRequestId(sent: string | undefined): string | undefined {
   return sent && CLIENT_REQUEST_ID.test(sent) ? sent : undefined;
 }
 
-/** The request's id: the caller's X-Request-Id when sane, else API Gateway's, else a new one. */
-function requestIdOf(c: Context): string {
-  const sent = clientRequestId(c.req.header("x-request-id"));
-  if (sent) return sent;
+/** The request's own id: API Gateway's, else (the local server) a new one. */
+function serverRequestId(c: Context): string {
   const gateway = (c.env as { event?: { requestContext?: { requestId?: unknown } } } | undefined)?.event?.requestContext?.requestId;
   return typeof gateway === "string" && gateway ? gateway : randomUUID();
 }
 
-/** Gives every request its id (echoed as X-Request-Id) and a core whose log lines carry it. */
+/**
+ * Gives every request its ids and a core whose log lines carry them: `requestId`, API Gateway's
+ * (or the local server's own), and beside it `clientRequestId`, the caller's X-Request-Id when
+ * sane. The answer echoes the caller's id when it sent one, else ours; audit entries keep both.
+ */
 export const requestContext = (core: Core) =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const requestId = requestIdOf(c);
-    c.set("requestId", requestId);
-    c.set("core", { ...core, log: core.log.child({ requestId }) });
-    c.header("x-request-id", requestId);
+    const own = serverRequestId(c);
+    const clientId = clientRequestId(c.req.header("x-request-id"));
+    c.set("requestId", clientId ?? own);
+    c.set("request", { id: own, ...(clientId ? { clientId } : {}) });
+    c.set("core", { ...core, log: core.log.child({ requestId: own, ...(clientId ? { clientRequestId: clientId } : {}) }) });
+    c.header("x-request-id", clientId ?? own);
     await next();
   });
 
@@ -42,14 +46,14 @@ function bearerToken(c: Context): string {
  * then the account (one GetItem). */
 export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   if (c.get("actor")) return next();
-  c.set("actor", await authenticate(c.get("core"), bearerToken(c)));
+  c.set("actor", { ...(await authenticate(c.get("core"), bearerToken(c))), request: c.get("request") });
   await next();
 });
 
 /** Verifies the bearer token only, for routes whose use case reads the account itself together with
  * its own reads and refuses a missing or disabled account first (core `verifyToken`). */
 export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("actor", await verifyToken(c.get("core"), bearerToken(c)));
+  c.set("actor", { ...(await verifyToken(c.get("core"), bearerToken(c))), request: c.get("request") });
   await next();
 });
 

@@ -14,6 +14,7 @@ import {
   FailInput,
   IdempotencyKeySchema,
   JoinOrgInput,
+  ListAuditInput,
   ListJobsInput,
   ListOrgJobsInput,
   ListUsersInput,
@@ -185,6 +186,14 @@ export const ROUTES: Record<string, RouteDoc> = {
   "POST /api/v1/admin/jobs/:id/start": adminAction("Start an APPROVED job (on a pool with free capacity, if any)", "NoteInput", true),
   "POST /api/v1/admin/jobs/:id/complete": adminAction("Complete a RUNNING job early", "NoteInput", true),
   "POST /api/v1/admin/jobs/:id/fail": adminAction("Fail a RUNNING job, with an error message", "FailInput"),
+  "GET /api/v1/admin/audit": {
+    summary:
+      "The audit trail, newest first: every admin or org-owner change (accounts, quotas, budgets, pools, invite codes, members) and every reset or rollup run by hand, with actor, before/after, time and request ids",
+    tag: "Admin",
+    access: "admin",
+    query: ListAuditInput,
+    ok: [200, "AuditPage"],
+  },
   "GET /api/v1/admin/users": {
     summary: "Users with this month's quota",
     tag: "Admin",

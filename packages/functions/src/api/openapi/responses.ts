@@ -6,7 +6,7 @@
  * on first use (the first GET /openapi.json), so the cold start of other routes does not pay for them. */
 
 import { GPU_TYPES, PROVIDERS } from "@gpuaas/core";
-import { ALERT_THRESHOLDS, GROUP_BY, JOB_STATUSES, ORG_ROLES, PRIORITIES, ROLES } from "@gpuaas/core/api";
+import { ALERT_THRESHOLDS, AUDIT_ACTIONS, GROUP_BY, JOB_STATUSES, ORG_ROLES, PRIORITIES, ROLES } from "@gpuaas/core/api";
 import * as z from "zod";
 
 /** The response schemas by component name. */
@@ -65,6 +65,18 @@ export function responseSchemas() {
   const Me = z.object({ ...User.shape, quota: Quota });
   const AdminUser = z.object({ ...User.shape, monthlyLimitHours: z.number(), quota: Quota });
   const UserPage = page(AdminUser);
+  const AuditEntry = z.object({
+    id: Id,
+    at: z.string(),
+    actor: z.object({ id: Id, role: z.enum(ROLES) }),
+    action: z.enum(AUDIT_ACTIONS),
+    target: z.object({ kind: z.enum(["user", "org", "cluster", "quotaReset", "costRollup"]), id: z.string() }),
+    before: z.record(z.string(), z.unknown()).nullable(),
+    after: z.record(z.string(), z.unknown()).nullable(),
+    requestId: z.string().nullable(),
+    clientRequestId: z.string().nullable(),
+  });
+  const AuditPage = page(AuditEntry);
   const Token = z.object({
     accessToken: z.string(),
     tokenType: z.literal("Bearer"),
@@ -258,6 +270,7 @@ export function responseSchemas() {
     Quota,
     AdminUser,
     UserPage,
+    AuditPage,
     Waiting,
     Job,
     JobPage,
