@@ -228,6 +228,14 @@ describe("admin users and quotas", () => {
     expect(await readTable(ctx.core.db)).toEqual(before);
   });
 
+  it("takes a limit too small for a milli-hour as 0, and audits it as stored (found by the fuzz test: 1e-300 once made a 500)", async () => {
+    const user = await signUp(ctx.app);
+    const res = await call(ctx.app, "PUT", `/api/v1/admin/users/${user.id}/quota`, { token: admin.token, body: { limitHours: 1e-300 } });
+    expect(res.status).toBe(200);
+    const trail = await call(ctx.app, "GET", "/api/v1/admin/audit?limit=1", { token: admin.token });
+    expect(trail.body.items[0]).toMatchObject({ action: "user.quota", target: { id: user.id }, after: { limitHours: 0 } });
+  });
+
   it("answers 404 for a user that does not exist, writing nothing", async () => {
     const before = await readTable(ctx.core.db);
     for (const id of [newId(), "not-an-id"]) {

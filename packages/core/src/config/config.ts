@@ -7,7 +7,7 @@ import { LOG_LEVELS, type LogLevel } from "../log";
 
 /** scrypt's cost as log2 N (auth/password.ts): the default (OWASP's minimum, 2^17) and the range a
  * setting may choose and a stored hash may carry. */
-export const PASSWORD_HASH_COST = { default: 17, min: 10, max: 20 } as const;
+export const PASSWORD_HASH_COST = { default: 17, min: 10, max: 18 } as const;
 
 /** A JSON value checked by `schema`. */
 const json = <S extends z.ZodType>(schema: S) =>

@@ -106,7 +106,8 @@ export async function setUserQuota(core: Core, actor: Actor, userId: string, bod
               action: "user.quota",
               target: { kind: "user", id: userId },
               before: current ? { period, limitHours: milliToHours(current.limitMilli) } : { period },
-              after: { period, limitHours },
+              // As stored (whole milli-hours): an input such as 1e-300 rounds to 0.
+              after: { period, limitHours: milliToHours(limit) },
             },
             at,
           ),
