@@ -1,7 +1,9 @@
 /** Making the API's token signing key (ES256: an EC P-256 key pair as a JWK with a `kid`): the local
  * stack's, the tests', and `npm run keygen`'s for a deployment's secret (docs/aws.md, "Token keys"). */
 import { generateKeyPairSync } from "node:crypto";
-import type { PrivateJwk, PublicJwk } from "../config/config";
+import type { PrivateJwk } from "../config/config";
+
+export { publicHalf } from "../config/config";
 
 /** A fresh signing key named `kid` (by default the day and a random suffix: `2026-12-07-x7k2`). */
 export function generateSigningKey(kid = `${new Date().toISOString().slice(0, 10)}-${Math.random().toString(36).slice(2, 6)}`): PrivateJwk {
@@ -9,6 +11,3 @@ export function generateSigningKey(kid = `${new Date().toISOString().slice(0, 10
   const jwk = privateKey.export({ format: "jwk" });
   return { kty: "EC", crv: "P-256", x: jwk.x!, y: jwk.y!, d: jwk.d!, kid };
 }
-
-/** The public half of `key`: what verifies its tokens, and what JWT_RETIRED_KEYS keeps after a rotation. */
-export const publicHalf = (key: PrivateJwk): PublicJwk => ({ kty: key.kty, crv: key.crv, x: key.x, y: key.y, kid: key.kid });

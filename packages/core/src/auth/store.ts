@@ -3,6 +3,7 @@
  * own a day after its last failure (TTL). */
 import { DeleteCommand, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
+import { unlessConditionFails } from "../db/conditional";
 import { authKeys } from "./keys";
 
 export interface LoginAttempts {
@@ -43,8 +44,8 @@ export async function replaceLoginAttempts(
     ...next,
     expiresAt: Math.floor(Date.parse(next.lastFailureAt) / 1000) + DAY_SECONDS,
   };
-  try {
-    await db.doc.send(
+  const written = await unlessConditionFails(
+    db.doc.send(
       new PutCommand({
         TableName: db.table,
         Item: item,
@@ -55,12 +56,9 @@ export async function replaceLoginAttempts(
             }
           : { ConditionExpression: "attribute_not_exists(pk)" }),
       }),
-    );
-    return true;
-  } catch (error) {
-    if ((error as Error).name === "ConditionalCheckFailedException") return false;
-    throw error;
-  }
+    ),
+  );
+  return written !== undefined;
 }
 
 /** A successful login clears the email's failures. */

@@ -134,10 +134,13 @@ export function parseSettings<S extends z.ZodType>(schema: S, env: Record<string
   throw new ConfigError(`Invalid configuration: ${problems}`);
 }
 
+/** The public half of signing key `key`: what verifies its tokens, and what JWT_RETIRED_KEYS keeps after a rotation. */
+export const publicHalf = (key: PrivateJwk): PublicJwk => ({ kty: key.kty, crv: key.crv, x: key.x, y: key.y, kid: key.kid });
+
 /** The keys tokens verify against: the signing key's public half first, then the retired ones; each
  * kid names one key. */
 function publicKeys(signing: PrivateJwk | undefined, retired: PublicJwk[]): PublicJwk[] {
-  const keys = [...(signing ? [{ kty: signing.kty, crv: signing.crv, x: signing.x, y: signing.y, kid: signing.kid }] : []), ...retired];
+  const keys = [...(signing ? [publicHalf(signing)] : []), ...retired];
   const kids = keys.map((k) => k.kid);
   const repeated = kids.find((kid, i) => kids.indexOf(kid) !== i);
   if (repeated)

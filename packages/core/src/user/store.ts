@@ -1,6 +1,7 @@
 /** User access patterns. */
 import { GetCommand, QueryCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import type { Db } from "../db/client";
+import { unlessConditionFails } from "../db/conditional";
 import { batchGetItems } from "../db/read";
 import { type TransactItem, TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError } from "../errors";
@@ -62,8 +63,8 @@ export async function bumpSessionVersion(
 /** Replaces the account's password hash by one of the same password at other parameters (a rehash
  * on login): sessions go on. Nothing when the hash changed meanwhile (a password change wins). */
 export async function replacePasswordHash(db: Db, userId: string, oldHash: string, newHash: string): Promise<void> {
-  try {
-    await db.doc.send(
+  await unlessConditionFails(
+    db.doc.send(
       new UpdateCommand({
         TableName: db.table,
         Key: userKeys.user(userId),
@@ -71,10 +72,8 @@ export async function replacePasswordHash(db: Db, userId: string, oldHash: strin
         ConditionExpression: "passwordHash = :old",
         ExpressionAttributeValues: { ":new": newHash, ":old": oldHash },
       }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -165,8 +164,8 @@ export async function listActiveAdminIds(db: Db, limit: number): Promise<string[
 /** Puts an active admin created before the active-admin index (gsi2) existed into it; nothing when
  * it is there already or the account is no longer an active admin. */
 export async function indexActiveAdmin(db: Db, userId: string): Promise<void> {
-  try {
-    await db.doc.send(
+  await unlessConditionFails(
+    db.doc.send(
       new UpdateCommand({
         TableName: db.table,
         Key: userKeys.user(userId),
@@ -175,10 +174,8 @@ export async function indexActiveAdmin(db: Db, userId: string): Promise<void> {
         ExpressionAttributeNames: { "#role": "role" },
         ExpressionAttributeValues: { ":g2pk": userKeys.activeAdmin(userId).gsi2pk, ":g2sk": userId, ":admin": "admin", ":true": true },
       }),
-    );
-  } catch (error) {
-    if ((error as Error).name !== "ConditionalCheckFailedException") throw error;
-  }
+    ),
+  );
 }
 
 /**
