@@ -111,36 +111,40 @@ describe("monthly quota reset", () => {
         remainingMilli: i % 2 ? 25_000 : 10_000,
       });
     }
-  });
+  }, 120_000);
 
-  it.each([40, 160, 330])("completes without double-carrying when interrupted after %i storage calls", async (callsBeforeCrash) => {
-    const clockAt = { at: new Date("2026-10-15T12:00:00Z") };
-    const core = await testCore({}, { now: () => new Date(clockAt.at), workflow: noWorkflow("none") });
-    const ids = await seedUsers(core, 120);
-    // Every user has an open job reserving in October.
-    for (const userId of ids) {
-      await submitJob(
-        core,
-        { userId, role: "user" },
-        { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1.5 },
+  it.each([40, 160, 330])(
+    "completes without double-carrying when interrupted after %i storage calls",
+    async (callsBeforeCrash) => {
+      const clockAt = { at: new Date("2026-10-15T12:00:00Z") };
+      const core = await testCore({}, { now: () => new Date(clockAt.at), workflow: noWorkflow("none") });
+      const ids = await seedUsers(core, 120);
+      // Every user has an open job reserving in October.
+      await inBatches(ids, (userId) =>
+        submitJob(
+          core,
+          { userId, role: "user" },
+          { name: "j", image: "img", command: "run", gpuType: "T4", gpuCount: 1, estimatedHours: 1.5 },
+        ),
       );
-    }
-    clockAt.at = new Date("2026-11-01T00:00:00Z");
+      clockAt.at = new Date("2026-11-01T00:00:00Z");
 
-    const crashing: Core = { ...core, db: { ...core.db, doc: crashAfter(core.db.doc, callsBeforeCrash) } };
-    await expect(resetQuotas(crashing)).rejects.toThrow(/simulated crash/);
-    const resumed = await resetQuotas(core);
-    expect(resumed).toMatchObject({ period: "2026-11", done: true });
+      const crashing: Core = { ...core, db: { ...core.db, doc: crashAfter(core.db.doc, callsBeforeCrash) } };
+      await expect(resetQuotas(crashing)).rejects.toThrow(/simulated crash/);
+      const resumed = await resetQuotas(core);
+      expect(resumed).toMatchObject({ period: "2026-11", done: true });
 
-    const items = await readTable(core.db);
-    const november = items.filter((i) => i.type === "Quota" && i.period === "2026-11");
-    expect(november).toHaveLength(120);
-    for (const q of november) expect(q).toMatchObject({ reservedMilli: 1_500, remainingMilli: 8_500 });
-    for (const q of items.filter((i) => i.type === "Quota" && i.period === "2026-10"))
-      expect(q).toMatchObject({ reservedMilli: 0, remainingMilli: 10_000 });
-    expect(items.filter((i) => i.type === "Job").every((j) => j.quotaPeriod === "2026-11")).toBe(true);
-    expect(await auditTable(core.db)).toEqual([]);
-  });
+      const items = await readTable(core.db);
+      const november = items.filter((i) => i.type === "Quota" && i.period === "2026-11");
+      expect(november).toHaveLength(120);
+      for (const q of november) expect(q).toMatchObject({ reservedMilli: 1_500, remainingMilli: 8_500 });
+      for (const q of items.filter((i) => i.type === "Quota" && i.period === "2026-10"))
+        expect(q).toMatchObject({ reservedMilli: 0, remainingMilli: 10_000 });
+      expect(items.filter((i) => i.type === "Job").every((j) => j.quotaPeriod === "2026-11")).toBe(true);
+      expect(await auditTable(core.db)).toEqual([]);
+    },
+    120_000,
+  ); // 240 writes of setup and two runs: seconds alone, far more beside 60 other files on a 2-core CI machine
 });
 
 describe("admin users and quotas", () => {
@@ -248,9 +252,8 @@ describe("admin users and quotas", () => {
 
 /** `count` users written straight to the table (no password hashing), optionally with a standing limit. */
 async function seedUsers(core: Core, count: number, limitOf: (i: number) => number | undefined = () => undefined) {
-  const ids: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const id = newId();
+  const ids = Array.from({ length: count }, () => newId());
+  await inBatches(ids, async (id, i) => {
     const at = core.now().toISOString();
     const limit = limitOf(i);
     await createUserItem(core.db, {
@@ -264,9 +267,14 @@ async function seedUsers(core: Core, count: number, limitOf: (i: number) => numb
       createdAt: at,
       updatedAt: at,
     });
-    ids.push(id);
-  }
+  });
   return ids;
+}
+
+/** Runs `each` over `items` eight at a time, in order of batches. */
+async function inBatches<T>(items: T[], each: (item: T, index: number) => Promise<unknown>) {
+  for (let start = 0; start < items.length; start += 8)
+    await Promise.all(items.slice(start, start + 8).map((item, i) => each(item, start + i)));
 }
 
 /** A document client that fails every call after the first `calls`, as a process dying mid-run would stop. */
