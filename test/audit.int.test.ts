@@ -88,6 +88,27 @@ describe("the audit trail", () => {
     expect(budget).toMatchObject({ before: { monthlyUsd: null }, after: { monthlyUsd: "1500.00" } });
   });
 
+  it("concurrent budget changes chain: each entry's before is the budget it replaced", async () => {
+    const owner = await signUp(ctx.app);
+    const org = (await call(ctx.app, "POST", "/api/v1/orgs", { token: owner.token, body: { name: `Raced ${Date.now()}` } })).body;
+    const amounts = ["100", "200", "300", "400"];
+    const results = await Promise.all(
+      amounts.map((monthlyUsd) => call(ctx.app, "PUT", `/api/v1/orgs/${org.id}/budget`, { token: owner.token, body: { monthlyUsd } })),
+    );
+    expect(results.every((r) => r.status === 200 || r.status === 409 || r.status === 503)).toBe(true);
+    const budgets = (await trail()).items
+      .filter((e: { action: string; target: { id: string } }) => e.action === "org.budget" && e.target.id === org.id)
+      .reverse();
+    expect(budgets).toHaveLength(results.filter((r) => r.status === 200).length);
+    let current: string | null = null;
+    for (const entry of budgets) {
+      expect(entry.before.monthlyUsd).toBe(current);
+      current = entry.after.monthlyUsd;
+    }
+    const stored = (await call(ctx.app, "GET", "/api/v1/orgs", { token: owner.token })).body.items[0];
+    expect(`${stored.monthlyBudgetUsd ?? stored.monthToDate?.budgetUsd}`).toBe(current);
+  });
+
   it("a refused change leaves no entry", async () => {
     const user = await signUp(ctx.app);
     const before = await entries();

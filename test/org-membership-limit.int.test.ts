@@ -3,7 +3,9 @@
  * is 409 MEMBERSHIP_LIMIT and writes nothing, racing joins cannot pass it, and leaving or being
  * removed gives the place back. */
 
+import { GetCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { userKeys } from "../packages/core/src/user/keys";
 import { readTable } from "./support/audit";
 import { testApp } from "./support/core";
 import { call, signUp } from "./support/http";
@@ -70,6 +72,34 @@ describe("the orgs one user belongs to", () => {
     const results = await Promise.all(orgs.map((org) => join(user.token, org.inviteCode)));
     expect(results.filter((r) => r.status === 200)).toHaveLength(LIMIT);
     expect(results.filter((r) => r.status !== 200).every((r) => r.body.error.code === "MEMBERSHIP_LIMIT")).toBe(true);
+    expect(await myOrgIds(user.token)).toHaveLength(LIMIT);
+  });
+
+  it("an account made before the count existed has its memberships counted by its first change, never below zero", async () => {
+    const user = await signUp(ctx.app);
+    const orgs = await othersOrgs(LIMIT + 2);
+    for (const org of orgs.slice(0, 2)) expect((await join(user.token, org.inviteCode)).status).toBe(200);
+    const key = userKeys.user(user.id);
+    const orgCount = async () => (await ctx.core.db.doc.send(new GetCommand({ TableName: ctx.core.db.table, Key: key }))).Item?.orgCount;
+    const uncount = () =>
+      ctx.core.db.doc.send(new UpdateCommand({ TableName: ctx.core.db.table, Key: key, UpdateExpression: "REMOVE orgCount" }));
+
+    await uncount();
+    expect((await call(ctx.app, "POST", `/api/v1/orgs/${orgs[0]!.id}/leave`, { token: user.token })).status).toBe(204);
+    expect(await orgCount()).toBe(1);
+    await uncount();
+    expect((await call(ctx.app, "DELETE", `/api/v1/orgs/${orgs[1]!.id}/members/${user.id}`, { token: orgs[1]!.ownerToken })).status).toBe(
+      204,
+    );
+    expect(await orgCount()).toBe(0);
+
+    // Three memberships (the removal rotated org 1's code), then the count taken away: the next join
+    // is counted from the three, so refused.
+    for (const org of [orgs[0]!, orgs[2]!, orgs[3]!]) expect((await join(user.token, org.inviteCode)).status).toBe(200);
+    await uncount();
+    expect((await join(user.token, orgs[4]!.inviteCode)).body.error.code).toBe("MEMBERSHIP_LIMIT");
+    expect((await createOrg(user.token)).body.error.code).toBe("MEMBERSHIP_LIMIT");
+    expect(await orgCount()).toBeUndefined();
     expect(await myOrgIds(user.token)).toHaveLength(LIMIT);
   });
 });

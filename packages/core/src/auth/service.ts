@@ -28,6 +28,7 @@ async function createAccount(core: Core, input: z.output<typeof RegisterInput>, 
     role,
     active,
     passwordHash: await hashPassword(input.password, core.config.passwordHashCost),
+    orgCount: 0,
     createdAt: at,
     updatedAt: at,
   });
@@ -74,6 +75,11 @@ export async function login(core: Core, body: unknown) {
   const now = core.now();
   const [user] = await Promise.all([getUserItemByEmail(core.db, input.email), countAttempt(core, input.email, now)]);
   const ok = await verifyPassword(input.password, user?.passwordHash ?? (await decoyHash(core.config.passwordHashCost)));
+  // A hash at older, cheaper parameters checks faster than the decoy: a wrong password for it also
+  // pays the decoy's check, so the answer's time does not tell such an account from no account.
+  if (user && !ok && needsRehash(user.passwordHash, core.config.passwordHashCost)) {
+    await verifyPassword(input.password, await decoyHash(core.config.passwordHashCost));
+  }
   if (!user || !ok) throw new UnauthorizedError("Invalid email or password");
   await clearLoginFailures(core.db, input.email);
   if (!user.active) throw new ForbiddenError("This account is disabled (or not yet activated by an admin)");

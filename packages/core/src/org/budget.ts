@@ -5,8 +5,8 @@ import { auditEntry } from "../audit/audit";
 import { auditEntryItem } from "../audit/store";
 import type { Actor } from "../auth/token";
 import type { Core } from "../core";
-import { type TransactItem, transactWrite } from "../db/transact";
-import { ForbiddenError } from "../errors";
+import { type TransactItem, Transaction, TransactionCancelled, transactWrite } from "../db/transact";
+import { ContentionError, ForbiddenError } from "../errors";
 import type { JobItem } from "../job/job";
 import { periodOf } from "../quota/quota";
 import { parseInput } from "../util/fn";
@@ -30,29 +30,44 @@ import {
 /** Sets the org's monthly budget (owner only); this month's spend is measured against it at once. */
 export async function setOrgBudget(core: Core, actor: Actor, orgId: string, rawInput: unknown) {
   const input = parseInput(SetBudgetInput, rawInput);
-  const org = await ownedOrg(core, actor, orgId, "set its budget");
-  const at = core.now().toISOString();
-  const period = periodOf(core.now());
   const usd = (micros: Micros | undefined) => (micros === undefined ? null : formatUsd(micros));
-  await transactWrite(core.db, [
-    setOrgBudgetItem(core.db, orgId, input.monthlyUsd, at),
-    setSpendBudgetItem(core.db, { orgId, period, budgetMicros: input.monthlyUsd, at }),
-    auditEntryItem(
-      core.db,
-      auditEntry(
-        actor,
-        {
-          action: "org.budget",
-          target: { kind: "org", id: orgId },
-          before: { monthlyUsd: usd(org.monthlyBudgetMicros) },
-          after: { monthlyUsd: usd(input.monthlyUsd) },
-        },
-        at,
-      ),
-    ),
-  ]);
-  // A lower budget can put the spend past a threshold: the reaction to the spend item records the alert.
-  return toSpend(orgId, period, await getSpendItem(core.db, orgId, period, true), input.monthlyUsd);
+  for (let attempt = 1; ; attempt++) {
+    const org = await ownedOrg(core, actor, orgId, "set its budget");
+    const at = core.now().toISOString();
+    const period = periodOf(core.now());
+    const before = org.monthlyBudgetMicros;
+    try {
+      await transactWrite(
+        core.db,
+        new Transaction()
+          // The budget must still be the one read, so the trail's `before` is the value replaced.
+          .add("org", setOrgBudgetItem(core.db, orgId, input.monthlyUsd, at, before))
+          .add("spend", setSpendBudgetItem(core.db, { orgId, period, budgetMicros: input.monthlyUsd, at }))
+          .add(
+            "audit",
+            auditEntryItem(
+              core.db,
+              auditEntry(
+                actor,
+                {
+                  action: "org.budget",
+                  target: { kind: "org", id: orgId },
+                  before: { monthlyUsd: usd(before) },
+                  after: { monthlyUsd: usd(input.monthlyUsd) },
+                },
+                at,
+              ),
+            ),
+          ),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCancelled) || !error.failed("org")) throw error;
+      if (attempt === 3) throw new ContentionError("The budget kept changing; please retry");
+      continue; // set concurrently: read it again
+    }
+    // A lower budget can put the spend past a threshold: the reaction to the spend item records the alert.
+    return toSpend(orgId, period, await getSpendItem(core.db, orgId, period, true), input.monthlyUsd);
+  }
 }
 
 /** The org's budget alerts, oldest first (its owner and admins). */

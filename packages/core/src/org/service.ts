@@ -11,7 +11,7 @@ import type { Core } from "../core";
 import { Transaction, TransactionCancelled, transactWrite } from "../db/transact";
 import { AlreadyExistsError, ContentionError, ForbiddenError, MembershipLimitError, NotFoundError } from "../errors";
 import { periodOf } from "../quota/quota";
-import { getUserItems, orgCountItem } from "../user/store";
+import { getUserItem, getUserItems, orgCountItem } from "../user/store";
 import { parseInput } from "../util/fn";
 import { isId, newId } from "../util/id";
 import { orgAccess, ownedOrg } from "./access";
@@ -44,6 +44,8 @@ export async function createOrg(core: Core, actor: Actor, body: unknown) {
   const input = parseInput(CreateOrgInput, body);
   const at = core.now().toISOString();
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+    const counted = await uncountedOrgs(core, actor.userId);
+    if (counted !== undefined && counted >= core.config.maxOrgsPerUser) throw tooMany(core);
     const org = orgItem({
       id: newId(),
       name: input.name,
@@ -59,12 +61,13 @@ export async function createOrg(core: Core, actor: Actor, body: unknown) {
       .add("invite", inviteClaim)
       .add("org", orgPut)
       .add("owner", ...addMemberItems(core.db, { orgId: org.id, userId: actor.userId, role: "owner", orgName: org.name, joinedAt: at }))
-      .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser));
+      .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser, counted));
     try {
       await transactWrite(core.db, tx);
       return toOrg(org, "owner");
     } catch (error) {
       if (!(error instanceof TransactionCancelled)) throw error;
+      if (error.failed("count") && counted !== undefined) continue; // a concurrent change counted first
       if (error.failed("count")) throw tooMany(core);
       if (error.failed("name")) throw new AlreadyExistsError(`An org named "${input.name}" already exists`);
       if (error.failed("invite")) continue; // 128 random bits collided: draw again
@@ -84,6 +87,8 @@ export async function joinOrg(core: Core, actor: Actor, body: unknown) {
   const [org, existing] = await Promise.all([getOrgItem(core.db, orgId, true), getMembershipItem(core.db, actor.userId, orgId, true)]);
   if (!org) throw unknown();
   if (existing) return toOrg(org, existing.role);
+  const counted = await uncountedOrgs(core, actor.userId);
+  if (counted !== undefined && counted >= core.config.maxOrgsPerUser) throw tooMany(core);
 
   const at = core.now().toISOString();
   try {
@@ -93,7 +98,7 @@ export async function joinOrg(core: Core, actor: Actor, body: unknown) {
         // The code may have been rotated since it was read: then it no longer opens the org.
         .add("invite", inviteOpensCheck(core.db, input.inviteCode, orgId))
         .add("member", ...addMemberItems(core.db, { orgId, userId: actor.userId, role: "member", orgName: org.name, joinedAt: at }))
-        .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser)),
+        .add("count", orgCountItem(core.db, actor.userId, 1, core.config.maxOrgsPerUser, counted)),
     );
     return toOrg(org, "member");
   } catch (error) {
@@ -102,6 +107,7 @@ export async function joinOrg(core: Core, actor: Actor, body: unknown) {
     // A concurrent join of the same user won: the membership exists, as the caller wanted.
     const now = error.failed("member") ? await getMembershipItem(core.db, actor.userId, orgId, true) : undefined;
     if (now) return toOrg(org, now.role);
+    if (error.failed("count") && counted !== undefined) throw retryCounting();
     if (error.failed("count")) throw tooMany(core);
     throw error;
   }
@@ -140,12 +146,14 @@ export async function removeMember(core: Core, actor: Actor, orgId: string, user
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const org = await ownedOrg(core, actor, orgId, "remove members");
     const membership = isId(userId) ? await getMembershipItem(core.db, userId, orgId, true) : undefined;
+    if (!membership && attempt > 1) return; // they left (or were removed) while this one retried: as asked
     if (!membership) throw new NotFoundError(`User ${userId} is not a member of org ${orgId}`);
     if (membership.role === "owner") throw new ForbiddenError("The org's owner cannot be removed");
     const at = core.now().toISOString();
+    const counted = await uncountedOrgs(core, userId);
     const removal = new Transaction()
       .add("member", ...removeMemberItems(core.db, { orgId, userId }))
-      .add("count", orgCountItem(core.db, userId, -1, core.config.maxOrgsPerUser))
+      .add("count", orgCountItem(core.db, userId, -1, core.config.maxOrgsPerUser, counted))
       .add("invite", ...rotateInviteItems(core.db, { orgId, oldCode: org.inviteCode, newCode: newInviteCode(), at }))
       .add(
         "audit",
@@ -175,18 +183,35 @@ export async function leaveOrg(core: Core, actor: Actor, orgId: string) {
   const { role } = await orgAccess(core, actor, orgId);
   if (!role) throw new NotFoundError(`Org ${orgId} not found`);
   if (role === "owner") throw new ForbiddenError("The org's owner cannot leave it");
+  const counted = await uncountedOrgs(core, actor.userId);
   try {
     await transactWrite(
       core.db,
       new Transaction()
         .add("member", ...removeMemberItems(core.db, { orgId, userId: actor.userId }))
-        .add("count", orgCountItem(core.db, actor.userId, -1, core.config.maxOrgsPerUser)),
+        .add("count", orgCountItem(core.db, actor.userId, -1, core.config.maxOrgsPerUser, counted)),
     );
   } catch (error) {
-    // Only the membership's own condition may fail: it was removed (or left) concurrently, as asked.
-    if (!(error instanceof TransactionCancelled) || !error.failed("member")) throw error;
+    if (!(error instanceof TransactionCancelled)) throw error;
+    // The membership was removed (or left) concurrently, as asked.
+    if (error.failed("member")) return;
+    if (error.failed("count") && counted !== undefined) throw retryCounting();
+    throw error;
   }
 }
+
+/**
+ * How many orgs the user belongs to when their account keeps no count yet (made before
+ * MAX_ORGS_PER_USER existed; undefined once it does): the first change to their memberships writes
+ * the count from this, so it never starts from zero under memberships already there.
+ */
+async function uncountedOrgs(core: Core, userId: string): Promise<number | undefined> {
+  const user = await getUserItem(core.db, userId, true);
+  if (!user || user.orgCount !== undefined) return undefined;
+  return (await listMembershipItems(core.db, userId)).length;
+}
+
+const retryCounting = () => new ContentionError("Your memberships changed meanwhile; please retry");
 
 /** The caller's orgs with their role in each; owners also see the invite code and this month's spend. */
 export async function listMyOrgs(core: Core, actor: Actor) {

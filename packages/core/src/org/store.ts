@@ -157,15 +157,16 @@ export const orgBudgetCheck = (db: Db, orgId: string, budgetMicros: Micros | und
   },
 });
 
-/** Transaction item setting an org's monthly budget (the org must exist). */
-export const setOrgBudgetItem = (db: Db, orgId: string, budgetMicros: Micros, at: string): TransactItem => ({
+/** Transaction item setting an org's monthly budget from `before` (the org must exist and its
+ * budget still be `before`; none: still unset). */
+export const setOrgBudgetItem = (db: Db, orgId: string, budgetMicros: Micros, at: string, before: Micros | undefined): TransactItem => ({
   Update: {
     TableName: db.table,
     Key: orgKeys.org(orgId),
     UpdateExpression: "SET #budget = :budget, updatedAt = :at",
-    ConditionExpression: "attribute_exists(pk)",
+    ConditionExpression: before === undefined ? "attribute_exists(pk) AND attribute_not_exists(#budget)" : "#budget = :before",
     ExpressionAttributeNames: { "#budget": "monthlyBudgetMicros" },
-    ExpressionAttributeValues: { ":budget": budgetMicros, ":at": at },
+    ExpressionAttributeValues: { ":budget": budgetMicros, ":at": at, ...(before === undefined ? {} : { ":before": before }) },
   },
 });
 

@@ -81,14 +81,30 @@ export async function replacePasswordHash(db: Db, userId: string, oldHash: strin
  * Conditional on the account existing, and for one more on it having fewer than `max` (on failure,
  * the account as it was: ALL_OLD). An account whose memberships predate the count starts counting at its first change.
  */
-export function orgCountItem(db: Db, userId: string, delta: 1 | -1, max: number): TransactItem {
+export function orgCountItem(db: Db, userId: string, delta: 1 | -1, max: number, counted?: number): TransactItem {
+  // An account made before the count existed has none: `counted` is its memberships, counted by the
+  // caller, and this first change writes the count from them (unless a concurrent one just did).
+  if (counted !== undefined) {
+    return {
+      Update: {
+        TableName: db.table,
+        Key: userKeys.user(userId),
+        UpdateExpression: "SET orgCount = :count",
+        ConditionExpression: "attribute_exists(pk) AND attribute_not_exists(orgCount)",
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
+        ExpressionAttributeValues: { ":count": Math.max(0, counted + delta) },
+      },
+    };
+  }
   return {
     Update: {
       TableName: db.table,
       Key: userKeys.user(userId),
       UpdateExpression: "SET orgCount = if_not_exists(orgCount, :zero) + :delta",
       ConditionExpression:
-        delta > 0 ? "attribute_exists(pk) AND (attribute_not_exists(orgCount) OR orgCount < :max)" : "attribute_exists(pk)",
+        delta > 0
+          ? "attribute_exists(pk) AND (attribute_not_exists(orgCount) OR orgCount < :max)"
+          : "attribute_exists(pk) AND orgCount > :zero",
       ReturnValuesOnConditionCheckFailure: "ALL_OLD" as const,
       ExpressionAttributeValues: { ":zero": 0, ":delta": delta, ...(delta > 0 ? { ":max": max } : {}) },
     },
